@@ -1,0 +1,30 @@
+//! # subsidy: the batch engine that pays Beijing's elderly allowances
+//!
+//! A tour, core first (pure, synchronous, property-tested: where money is decided), then the
+//! shell (storage, files, command line):
+//!
+//! | module | what lives there | rules |
+//! |---|---|---|
+//! | [`month`] | `ServiceMonth`, first and last days | T1–T3 |
+//! | [`money`] | yuan as `Decimal`, fen as `i64`, half-up rounding | F4 |
+//! | [`codes`] | the fixed codes of the file formats | — |
+//! | [`idcard`] | resident ID checksum, birth date, masking | Identity |
+//! | [`policy`] | the policy as data, versions, the fund split | R2–R8 rates, T1/T5 parameters, F1–F4 |
+//! | [`registry`] | a person's records; CSV validation and import | INTERFACE.md |
+//! | [`eligibility`] | who is owed what, each month, and why | R1–R8, T2–T7 |
+//! | [`store`] | one storage trait, SQLite and PostgreSQL | L4 in the schema |
+//! | [`generate`] | the synthetic registry | — |
+//! | [`cli`] | the `subsidy` command line | INTERFACE.md |
+//!
+//! Rule numbers (R, T, F, L) are those of `shared/domain/POLICY.md`; tests are named after them.
+
+pub mod cli;
+pub mod codes;
+pub mod eligibility;
+pub mod generate;
+pub mod idcard;
+pub mod money;
+pub mod month;
+pub mod policy;
+pub mod registry;
+pub mod store;

@@ -1,0 +1,66 @@
+//! Money: `rust_decimal::Decimal` yuan in code, integer fen in the databases. Rounding happens
+//! only where the policy allows it (F4) and is always half up (四舍五入).
+
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// Integer fen, the unit stored in both databases.
+pub type Fen = i64;
+
+/// Yuan from integer fen, exact.
+pub fn yuan(fen: Fen) -> Decimal {
+    Decimal::new(fen, 2)
+}
+
+/// Integer fen from yuan. Errors when the amount has a fraction of a fen: money that cannot be
+/// stored exactly is a defect in the caller, never something to round away silently.
+pub fn to_fen(yuan: Decimal) -> Result<Fen, SubFen> {
+    let scaled = yuan * Decimal::ONE_HUNDRED;
+    if scaled.fract() != Decimal::ZERO {
+        return Err(SubFen(yuan));
+    }
+    i64::try_from(scaled).map_err(|_| SubFen(yuan))
+}
+
+/// Round to the fen, half away from zero (四舍五入): the one rounding rule the engine uses.
+pub fn round_half_up(yuan: Decimal) -> Decimal {
+    yuan.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Print yuan with exactly two decimals (`500.00`), as the platform files require.
+pub fn format_yuan(yuan: Decimal) -> String {
+    format!("{:.2}", round_exact(yuan))
+}
+
+/// Print integer fen as yuan with two decimals.
+pub fn format_fen(fen: Fen) -> String {
+    format_yuan(yuan(fen))
+}
+
+fn round_exact(yuan: Decimal) -> Decimal {
+    let mut y = yuan;
+    y.rescale(2);
+    y
+}
+
+/// An amount with a fraction of a fen where only whole fen are allowed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} yuan is not a whole number of fen")]
+pub struct SubFen(pub Decimal);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn fen_round_trip_and_half_up() {
+        assert_eq!(to_fen(dec!(500.00)).unwrap(), 50_000);
+        assert_eq!(yuan(12_345), dec!(123.45));
+        assert!(to_fen(dec!(0.005)).is_err());
+        // Banker's rounding would give 0.12; the policy says half up.
+        assert_eq!(round_half_up(dec!(0.125)), dec!(0.13));
+        assert_eq!(round_half_up(dec!(-0.125)), dec!(-0.13));
+        assert_eq!(format_yuan(dec!(500)), "500.00");
+        assert_eq!(format_fen(-5), "-0.05");
+    }
+}
