@@ -124,7 +124,14 @@ mod tests {
         assert_eq!(m.to_string(), "2020-02");
         assert_eq!(m.last_day(), NaiveDate::from_ymd_opt(2020, 2, 29).unwrap());
         assert_eq!(m.prev().to_string(), "2020-01");
-        assert_eq!("2020-12".parse::<ServiceMonth>().unwrap().next().to_string(), "2021-01");
+        assert_eq!(
+            "2020-12"
+                .parse::<ServiceMonth>()
+                .unwrap()
+                .next()
+                .to_string(),
+            "2021-01"
+        );
         assert_eq!(m.months_since("2019-10".parse().unwrap()), 4);
         assert!("2020-13".parse::<ServiceMonth>().is_err());
         assert!("2020-1".parse::<ServiceMonth>().is_err());

@@ -90,7 +90,10 @@ impl MonthState {
 
     /// Eligible: a tier, registered, alive, not suspended.
     pub fn eligible(&self) -> bool {
-        self.paid_tier().is_some() && self.registration.is_some() && self.alive && self.suspension.is_none()
+        self.paid_tier().is_some()
+            && self.registration.is_some()
+            && self.alive
+            && self.suspension.is_none()
     }
 }
 
@@ -148,14 +151,27 @@ pub struct Timeline {
 
 impl Timeline {
     /// Compute the timeline of `allowance` through `through`.
-    pub fn compute(book: &PolicyBook, rec: &PersonRecords, allowance: Allowance, through: ServiceMonth) -> Timeline {
+    pub fn compute(
+        book: &PolicyBook,
+        rec: &PersonRecords,
+        allowance: Allowance,
+        through: ServiceMonth,
+    ) -> Timeline {
         let first = book.versions()[0].timing.policy_start;
         let states: Vec<MonthState> = if through < first {
             Vec::new()
         } else {
-            first.through(through).map(|m| month_state(book, rec, allowance, m)).collect()
+            first
+                .through(through)
+                .map(|m| month_state(book, rec, allowance, m))
+                .collect()
         };
-        let mut tl = Timeline { allowance, first, states, start: None };
+        let mut tl = Timeline {
+            allowance,
+            first,
+            states,
+            start: None,
+        };
         tl.start = tl.earliest_start(book, rec);
         tl
     }
@@ -176,7 +192,12 @@ impl Timeline {
     }
 
     /// The entitlement for `month`, priced by the policy in force then, if owed.
-    pub fn entitlement(&self, book: &PolicyBook, rec: &PersonRecords, month: ServiceMonth) -> Option<Entitlement> {
+    pub fn entitlement(
+        &self,
+        book: &PolicyBook,
+        rec: &PersonRecords,
+        month: ServiceMonth,
+    ) -> Option<Entitlement> {
         if !self.owed(month) {
             return None;
         }
@@ -208,7 +229,13 @@ impl Timeline {
             .iter()
             .enumerate()
             .filter(|(_, a)| {
-                self.allowance == Allowance::Care && book.latest().care.tiers.iter().any(|t| t.assessments.contains(&a.result))
+                self.allowance == Allowance::Care
+                    && book
+                        .latest()
+                        .care
+                        .tiers
+                        .iter()
+                        .any(|t| t.assessments.contains(&a.result))
             })
             .map(|(i, a)| (ServiceMonth::of(a.assessed_on), StartSource::Assessment(i)));
         applications
@@ -217,7 +244,12 @@ impl Timeline {
             .min_by_key(|s| (s.month, s.applied))
     }
 
-    fn start_for(&self, book: &PolicyBook, applied: ServiceMonth, source: StartSource) -> Option<Start> {
+    fn start_for(
+        &self,
+        book: &PolicyBook,
+        applied: ServiceMonth,
+        source: StartSource,
+    ) -> Option<Start> {
         if self.eligible(applied) {
             let mut spell_start = applied;
             while self.eligible(spell_start.prev()) {
@@ -229,17 +261,32 @@ impl Timeline {
             } else {
                 (applied, StartRule::DelayTooLong { spell_start })
             };
-            return Some(Start { month, applied, source, rule });
+            return Some(Start {
+                month,
+                applied,
+                source,
+                rule,
+            });
         }
         let from = applied.max(self.first);
         let last = self.first.plus(self.states.len() as i32 - 1);
         from.through(last)
             .find(|m| self.eligible(*m))
-            .map(|month| Start { month, applied, source, rule: StartRule::FirstEligibleAfter })
+            .map(|month| Start {
+                month,
+                applied,
+                source,
+                rule: StartRule::FirstEligibleAfter,
+            })
     }
 }
 
-fn month_state(book: &PolicyBook, rec: &PersonRecords, allowance: Allowance, month: ServiceMonth) -> MonthState {
+fn month_state(
+    book: &PolicyBook,
+    rec: &PersonRecords,
+    allowance: Allowance,
+    month: ServiceMonth,
+) -> MonthState {
     let policy = book.in_force(month);
     MonthState {
         month,
@@ -259,7 +306,10 @@ pub fn registration_in_force(rec: &PersonRecords, month: ServiceMonth) -> Option
         .iter()
         .enumerate()
         .filter(|(_, r)| r.hukou_in_date.is_none_or(|d| ServiceMonth::of(d) < month))
-        .filter(|(_, r)| r.hukou_out_date.is_none_or(|d| ServiceMonth::of(d) >= month))
+        .filter(|(_, r)| {
+            r.hukou_out_date
+                .is_none_or(|d| ServiceMonth::of(d) >= month)
+        })
         .max_by_key(|(_, r)| (r.hukou_in_date, r.district_code.clone()))
         .map(|(i, _)| i)
 }
@@ -277,6 +327,7 @@ pub fn alive_on_first_day(rec: &PersonRecords, month: ServiceMonth) -> bool {
 /// T4: a suspension from f to t blocks the months after f's month through t's month.
 pub fn suspension_blocking(rec: &PersonRecords, month: ServiceMonth) -> Option<usize> {
     rec.suspensions.iter().position(|s| {
-        ServiceMonth::of(s.valid_from) < month && s.valid_to.is_none_or(|t| month <= ServiceMonth::of(t))
+        ServiceMonth::of(s.valid_from) < month
+            && s.valid_to.is_none_or(|t| month <= ServiceMonth::of(t))
     })
 }

@@ -161,15 +161,23 @@ pub struct StatusTier {
 
 /// The split rule (F2, F4).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "rule", rename_all = "lowercase", deny_unknown_fields)]
-pub enum Funding {
+#[serde(deny_unknown_fields)]
+pub struct Funding {
+    /// Which rule.
+    pub rule: SplitRule,
+    /// F4: the lottery fund's percentage (required with `percentage`, refused otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lottery_percent: Option<Decimal>,
+}
+
+/// The two split rules the policy allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SplitRule {
     /// F2: lottery = min(quota, amount).
     Quota,
     /// F4: lottery = amount × percent / 100, rounded half up to the fen.
-    Percentage {
-        /// The lottery fund's percentage.
-        lottery_percent: Decimal,
-    },
+    Percentage,
 }
 
 /// F3: the lottery allocation of one district and year.
@@ -255,9 +263,24 @@ impl Policy {
     /// The tiers of an allowance, best first.
     pub fn tiers(&self, allowance: Allowance) -> Vec<TierRate<'_>> {
         match allowance {
-            Allowance::Longevity => self.longevity.tiers.iter().map(|t| rate(&t.tier, t.monthly, t.lottery_quota)).collect(),
-            Allowance::Care => self.care.tiers.iter().map(|t| rate(&t.tier, t.monthly, t.lottery_quota)).collect(),
-            Allowance::Hardship => self.hardship.tiers.iter().map(|t| rate(&t.tier, t.monthly, t.lottery_quota)).collect(),
+            Allowance::Longevity => self
+                .longevity
+                .tiers
+                .iter()
+                .map(|t| rate(&t.tier, t.monthly, t.lottery_quota))
+                .collect(),
+            Allowance::Care => self
+                .care
+                .tiers
+                .iter()
+                .map(|t| rate(&t.tier, t.monthly, t.lottery_quota))
+                .collect(),
+            Allowance::Hardship => self
+                .hardship
+                .tiers
+                .iter()
+                .map(|t| rate(&t.tier, t.monthly, t.lottery_quota))
+                .collect(),
         }
     }
 
@@ -268,12 +291,19 @@ impl Policy {
 
     /// L4: the highest monthly rate of an allowance, the ceiling of its net paid.
     pub fn top_rate(&self, allowance: Allowance) -> Decimal {
-        self.tiers(allowance).iter().map(|t| t.monthly).max().unwrap_or_default()
+        self.tiers(allowance)
+            .iter()
+            .map(|t| t.monthly)
+            .max()
+            .unwrap_or_default()
     }
 
     /// F3: the lottery allocation of a district for a year, if loaded.
     pub fn allocation(&self, district: &str, year: i32) -> Option<Decimal> {
-        self.allocations.iter().find(|a| a.district == district && a.year == year).map(|a| a.amount)
+        self.allocations
+            .iter()
+            .find(|a| a.district == district && a.year == year)
+            .map(|a| a.amount)
     }
 
     /// The district with this code, if known.
@@ -282,12 +312,17 @@ impl Policy {
     }
 
     fn check(&self) -> Result<(), PolicyError> {
-        let bad = |problem: String| PolicyError::Invalid { version: self.version.clone(), problem };
+        let bad = |problem: String| PolicyError::Invalid {
+            version: self.version.clone(),
+            problem,
+        };
         if self.version.trim().is_empty() {
             return Err(bad("`version` is empty".into()));
         }
         if self.effective_from < self.timing.policy_start {
-            return Err(bad("`effective_from` is before `timing.policy_start`".into()));
+            return Err(bad(
+                "`effective_from` is before `timing.policy_start`".into()
+            ));
         }
         for allowance in Allowance::ALL {
             let tiers = self.tiers(*allowance);
@@ -297,7 +332,10 @@ impl Policy {
             for t in &tiers {
                 for (what, v) in [("monthly", t.monthly), ("lottery_quota", t.lottery_quota)] {
                     if v < Decimal::ZERO || crate::money::to_fen(v).is_err() {
-                        return Err(bad(format!("{allowance} tier {}: {what} {v} must be whole fen and not negative", t.tier)));
+                        return Err(bad(format!(
+                            "{allowance} tier {}: {what} {v} must be whole fen and not negative",
+                            t.tier
+                        )));
                     }
                 }
             }
@@ -308,25 +346,52 @@ impl Policy {
                 return Err(bad(format!("{allowance} repeats a tier name")));
             }
         }
-        if self.longevity.tiers.windows(2).any(|w| w[0].min_age <= w[1].min_age) {
-            return Err(bad("longevity tiers must be listed oldest band first".into()));
+        if self
+            .longevity
+            .tiers
+            .windows(2)
+            .any(|w| w[0].min_age <= w[1].min_age)
+        {
+            return Err(bad(
+                "longevity tiers must be listed oldest band first".into()
+            ));
         }
-        if let Funding::Percentage { lottery_percent } = self.funding {
-            if lottery_percent < Decimal::ZERO || lottery_percent > Decimal::ONE_HUNDRED {
-                return Err(bad(format!("lottery_percent {lottery_percent} must be between 0 and 100")));
+        match (self.funding.rule, self.funding.lottery_percent) {
+            (SplitRule::Quota, None) => {}
+            (SplitRule::Percentage, Some(p)) if p >= Decimal::ZERO && p <= Decimal::ONE_HUNDRED => {
+            }
+            (SplitRule::Quota, Some(_)) => {
+                return Err(bad(
+                    "funding: lottery_percent only goes with rule = \"percentage\"".into(),
+                ))
+            }
+            (SplitRule::Percentage, _) => {
+                return Err(bad(
+                    "funding: rule = \"percentage\" needs lottery_percent between 0 and 100".into(),
+                ))
             }
         }
         for a in &self.allocations {
             if a.amount < Decimal::ZERO || crate::money::to_fen(a.amount).is_err() {
-                return Err(bad(format!("allocation {} {}: amount must be whole fen", a.district, a.year)));
+                return Err(bad(format!(
+                    "allocation {} {}: amount must be whole fen",
+                    a.district, a.year
+                )));
             }
         }
         for d in &self.districts {
             if d.code.len() != 6 || !d.code.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(bad(format!("district code `{}` must be 6 digits", d.code)));
             }
-            if let Some(s) = d.streets.iter().find(|s| !(s.code.len() == 9 && s.code.starts_with(&d.code))) {
-                return Err(bad(format!("street `{}` is not district {} plus three digits", s.code, d.code)));
+            if let Some(s) = d
+                .streets
+                .iter()
+                .find(|s| !(s.code.len() == 9 && s.code.starts_with(&d.code)))
+            {
+                return Err(bad(format!(
+                    "street `{}` is not district {} plus three digits",
+                    s.code, d.code
+                )));
             }
         }
         Ok(())
@@ -334,7 +399,11 @@ impl Policy {
 }
 
 fn rate(tier: &str, monthly: Decimal, lottery_quota: Decimal) -> TierRate<'_> {
-    TierRate { tier, monthly, lottery_quota }
+    TierRate {
+        tier,
+        monthly,
+        lottery_quota,
+    }
 }
 
 /// Every loaded policy version, ordered by effective month: the one in force for a month is the
@@ -349,9 +418,14 @@ impl PolicyBook {
     pub fn new(mut versions: Vec<Policy>) -> Result<Self, PolicyError> {
         versions.sort_by_key(|p| p.effective_from);
         if versions.is_empty() {
-            return Err(PolicyError::Format("no policy is loaded: run `subsidy init`".into()));
+            return Err(PolicyError::Format(
+                "no policy is loaded: run `subsidy init`".into(),
+            ));
         }
-        if let Some(w) = versions.windows(2).find(|w| w[0].effective_from == w[1].effective_from) {
+        if let Some(w) = versions
+            .windows(2)
+            .find(|w| w[0].effective_from == w[1].effective_from)
+        {
             return Err(PolicyError::Invalid {
                 version: w[1].version.clone(),
                 problem: format!("starts in {} like {}", w[1].effective_from, w[0].version),
@@ -387,7 +461,10 @@ mod tests {
     #[test]
     fn default_policy_parses_with_the_seed_allocation() {
         let p = Policy::parse(DEFAULT_POLICY).unwrap();
-        assert_eq!(p.allocation("110102", 2020), Some(Decimal::new(10_124_760_000, 2)));
+        assert_eq!(
+            p.allocation("110102", 2020),
+            Some(Decimal::new(10_124_760_000, 2))
+        );
         assert_eq!(p.top_rate(Allowance::Care), Decimal::new(600, 0));
         assert_eq!(p.top_rate(Allowance::Longevity), Decimal::new(800, 0));
         assert_eq!(p.district("110102").unwrap().streets.len(), 15);
@@ -397,7 +474,10 @@ mod tests {
     #[test]
     fn rejects_sub_fen_amounts_and_unknown_fields() {
         let bad = DEFAULT_POLICY.replace("monthly = \"600.00\"", "monthly = \"600.005\"");
-        assert!(matches!(Policy::parse(&bad), Err(PolicyError::Invalid { .. })));
+        assert!(matches!(
+            Policy::parse(&bad),
+            Err(PolicyError::Invalid { .. })
+        ));
         let unknown = DEFAULT_POLICY.replace("[funding]", "[funding]\nfoo = 1");
         assert!(Policy::parse(&unknown).is_err());
     }
@@ -409,7 +489,10 @@ mod tests {
         v2.version = "v2".into();
         v2.effective_from = "2021-01".parse().unwrap();
         let book = PolicyBook::new(vec![v2, v1]).unwrap();
-        assert_eq!(book.in_force("2020-12".parse().unwrap()).version, "beijing-2019-v1");
+        assert_eq!(
+            book.in_force("2020-12".parse().unwrap()).version,
+            "beijing-2019-v1"
+        );
         assert_eq!(book.in_force("2021-01".parse().unwrap()).version, "v2");
     }
 }
