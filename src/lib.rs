@@ -19,6 +19,7 @@
 //! Rule numbers (R, T, F, L) are those of `shared/domain/POLICY.md`; tests are named after them.
 
 pub mod cli;
+pub mod clock;
 pub mod codes;
 pub mod eligibility;
 pub mod generate;

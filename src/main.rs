@@ -1,1 +1,22 @@
-fn main() {}
+//! `subsidy`: parse the command line, set up logging to stderr, run, exit with the status.
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SUBSIDY_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    let cli = subsidy::cli::args::Cli::parse();
+    let status = match subsidy::clock::Clock::from_env() {
+        Ok(clock) => subsidy::cli::run(cli, clock).await,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            2
+        }
+    };
+    std::process::exit(status);
+}

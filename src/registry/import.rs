@@ -1,1 +1,156 @@
-//! import
+//! `subsidy import DIR`: stream each registry file row by row, validate it ([`super::validate`]),
+//! and apply accepted rows in chunks, one transaction per chunk. Memory holds one chunk and the
+//! list of rejects, never the file. Every data row ends up either accepted or reported with file,
+//! line and reason code: nothing is dropped silently.
+
+use super::validate::{check_header, validate_row, Context, FileKind, RejectCode, RowOp};
+use crate::store::{Store, StoredReject};
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Rows applied per transaction.
+const CHUNK: usize = 2_000;
+
+/// Accepted and rejected rows of one file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FileCounts {
+    /// Rows stored (upserted or deleted).
+    pub accepted: u64,
+    /// Rows rejected.
+    pub rejected: u64,
+}
+
+/// One rejected row, as `import` reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Reject {
+    /// File name.
+    pub file: String,
+    /// Line number in the file (the header is line 1).
+    pub line: u64,
+    /// Reason code (`BAD_ID_CHECKSUM` …).
+    pub reason: RejectCode,
+    /// What is wrong and what to fix.
+    pub detail: String,
+}
+
+/// The result of an import, in the shape of INTERFACE.md's `--json`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    /// The import's id in the database.
+    pub import_id: i64,
+    /// Counts per file found in DIR.
+    pub files: BTreeMap<String, FileCounts>,
+    /// Every rejected row, by file then line.
+    pub rejects: Vec<Reject>,
+}
+
+impl ImportReport {
+    /// Whether any row was rejected (exit status 3).
+    pub fn has_rejects(&self) -> bool {
+        !self.rejects.is_empty()
+    }
+}
+
+/// Import every registry file present in `dir`, persons first.
+pub async fn import_dir<S: Store>(store: &S, dir: &Path, ctx: &Context<'_>, now: DateTime<Utc>) -> anyhow::Result<ImportReport> {
+    if !dir.is_dir() {
+        anyhow::bail!("{} is not a directory; give the folder that holds elders.csv and the other registry files", dir.display());
+    }
+    let present: Vec<FileKind> = FileKind::ALL.into_iter().filter(|k| dir.join(k.file_name()).is_file()).collect();
+    if present.is_empty() {
+        let names: Vec<&str> = FileKind::ALL.iter().map(|k| k.file_name()).collect();
+        anyhow::bail!("no registry file in {}: expected any of {}", dir.display(), names.join(", "));
+    }
+    let import_id = store.begin_import(&dir.display().to_string(), now).await?;
+    let mut report = ImportReport { import_id, ..Default::default() };
+    for kind in present {
+        let counts = import_file(store, import_id, kind, &dir.join(kind.file_name()), ctx, &mut report.rejects).await?;
+        tracing::info!(file = kind.file_name(), accepted = counts.accepted, rejected = counts.rejected, "imported");
+        report.files.insert(kind.file_name().to_string(), counts);
+    }
+    let accepted = report.files.values().map(|c| c.accepted).sum();
+    let stored: Vec<StoredReject> = report
+        .rejects
+        .iter()
+        .map(|r| StoredReject { file: r.file.clone(), line: r.line, reason: r.reason.as_str().to_string(), detail: r.detail.clone() })
+        .collect();
+    store.finish_import(import_id, accepted, &stored, now).await?;
+    Ok(report)
+}
+
+async fn import_file<S: Store>(
+    store: &S,
+    import_id: i64,
+    kind: FileKind,
+    path: &Path,
+    ctx: &Context<'_>,
+    rejects: &mut Vec<Reject>,
+) -> anyhow::Result<FileCounts> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(std::io::BufReader::new(file));
+    let reject = |line: u64, reason: RejectCode, detail: String| Reject { file: kind.file_name().to_string(), line, reason, detail };
+    let mut counts = FileCounts::default();
+    let header = match reader.headers() {
+        Ok(h) => check_header(kind, h),
+        Err(e) => Err(super::validate::RowError { code: RejectCode::BadRow, detail: format!("header cannot be read: {e}") }),
+    };
+    let header = match header {
+        Ok(h) => h,
+        Err(e) => {
+            // INTERFACE.md: an unknown or missing column rejects the whole file, nothing stored.
+            let rows = reader.byte_records().count() as u64;
+            rejects.push(reject(1, e.code, format!("{}; the whole file ({rows} rows) was not imported", e.detail)));
+            counts.rejected = rows;
+            return Ok(counts);
+        }
+    };
+    let file_start = rejects.len();
+    let mut chunk: Vec<(u64, RowOp)> = Vec::with_capacity(CHUNK);
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = reader.position().line() + 1;
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map(|p| p.line()).unwrap_or(line);
+                match validate_row(&header, ctx, &record) {
+                    Ok(op) => chunk.push((line, op)),
+                    Err(e) => rejects.push(reject(line, e.code, e.detail)),
+                }
+            }
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => {
+                rejects.push(reject(line, RejectCode::BadRow, format!("row is not valid UTF-8: {e}")));
+            }
+            Err(e) => {
+                // The reader cannot resynchronise after a broken row; stop here, said plainly, and
+                // count every row after it as rejected too.
+                let rest = reader.byte_records().count() as u64;
+                rejects.push(reject(line, RejectCode::BadRow, format!("row cannot be read as CSV ({e}); the {rest} rows after it were not read either: fix the file and import it again")));
+                counts.rejected += rest;
+                break;
+            }
+        }
+        if chunk.len() == CHUNK {
+            counts.accepted += flush(store, import_id, kind, &mut chunk, rejects).await?;
+        }
+    }
+    counts.accepted += flush(store, import_id, kind, &mut chunk, rejects).await?;
+    counts.rejected += (rejects.len() - file_start) as u64;
+    rejects[file_start..].sort_by_key(|r| r.line);
+    Ok(counts)
+}
+
+/// Apply a chunk; the store's own rejects (unknown person, duplicate key) join the list.
+async fn flush<S: Store>(store: &S, import_id: i64, kind: FileKind, chunk: &mut Vec<(u64, RowOp)>, rejects: &mut Vec<Reject>) -> anyhow::Result<u64> {
+    if chunk.is_empty() {
+        return Ok(0);
+    }
+    let refused = store.apply_rows(import_id, kind, chunk).await?;
+    let accepted = (chunk.len() - refused.len()) as u64;
+    rejects.extend(refused.into_iter().map(|r| Reject { file: kind.file_name().to_string(), line: r.line, reason: r.code, detail: r.detail }));
+    chunk.clear();
+    Ok(accepted)
+}

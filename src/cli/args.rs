@@ -1,0 +1,81 @@
+//! The command line's shape (clap types only); [`super::commands`] does the work.
+
+use crate::month::ServiceMonth;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// subsidy: the batch engine that pays Beijing's elderly allowances.
+#[derive(Debug, Parser)]
+#[command(name = "subsidy", version, about, long_about = None)]
+pub struct Cli {
+    /// Database: sqlite://FILE (created if missing) or postgres://…
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = "sqlite://subsidy.db")]
+    pub database_url: String,
+    /// Act on this district only (6-digit code); default: every district in the registry.
+    #[arg(long, global = true, env = "SUBSIDY_DISTRICT")]
+    pub district: Option<String>,
+    /// Print one JSON object on stdout instead of text (logs always go to stderr).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database if needed, apply migrations, load the default policy (T7: --start-month).
+    Init {
+        /// The first service month this engine pays (required the first time).
+        #[arg(long)]
+        start_month: Option<ServiceMonth>,
+    },
+    /// Show or load the policy (rates, quotas, allocations, [decision] parameters).
+    Policy {
+        /// show or load.
+        #[command(subcommand)]
+        action: PolicyAction,
+    },
+    /// Load the registry CSV files found in DIR (upsert by key; `deleted`=true removes).
+    Import {
+        /// Folder with elders.csv, applications.csv, … (any subset).
+        dir: PathBuf,
+    },
+    /// For one person and month: each allowance, paid or not, amount, tier, shares and the rules.
+    Explain {
+        /// 18-character ID number.
+        #[arg(long)]
+        id: String,
+        /// Service month YYYY-MM.
+        #[arg(long)]
+        month: ServiceMonth,
+    },
+    /// Write a synthetic registry of N elders (deterministic for a seed).
+    Generate {
+        /// Number of elders.
+        #[arg(long)]
+        elders: u64,
+        /// Random seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Folder to write the CSV files to.
+        #[arg(long)]
+        out: PathBuf,
+        /// Add this many malformed rows across the files (to try the import's checks).
+        #[arg(long, default_value_t = 0)]
+        malformed: u64,
+    },
+}
+
+/// `policy` sub-commands.
+#[derive(Debug, Subcommand)]
+pub enum PolicyAction {
+    /// Print every policy version, with the one in force now marked.
+    Show,
+    /// Load a new version from a file in the format of fixtures/policy/.
+    Load {
+        /// The TOML file.
+        file: PathBuf,
+    },
+}

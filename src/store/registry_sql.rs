@@ -1,0 +1,428 @@
+//! The storage contract's SQL, written once for both databases. Both accept `$N` placeholders
+//! (numbered in order of first use) and `insert … on conflict … do update … where`, so the same
+//! text runs on SQLite and PostgreSQL; what differs (connection, migrations, how a write
+//! transaction begins) lives in `sqlite.rs` and `postgres.rs`. The macro stamps the same
+//! `impl Store` for each store type, so the two cannot drift apart.
+
+/// Upsert of one registry row. The `where … import_id <> excluded.import_id` makes a second row
+/// with the same key in the same import a no-op (0 rows affected): that is how a duplicate key
+/// within a file is detected, in the database, without holding the file's keys in memory.
+pub(super) const UPSERT_ELDER: &str = r#"
+insert into elders (id_number, district_code, name, birth_date, street_code, hukou_in_date,
+                    hukou_out_date, death_date, account_type, account_no, import_id)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+on conflict (id_number, district_code) do update set
+    name = excluded.name, birth_date = excluded.birth_date, street_code = excluded.street_code,
+    hukou_in_date = excluded.hukou_in_date, hukou_out_date = excluded.hukou_out_date,
+    death_date = excluded.death_date, account_type = excluded.account_type,
+    account_no = excluded.account_no, import_id = excluded.import_id
+where elders.import_id <> excluded.import_id
+"#;
+
+pub(super) const UPSERT_APPLICATION: &str = r#"
+insert into applications (id_number, allowance, applied_on, decision, decided_on, import_id)
+values ($1, $2, $3, $4, $5, $6)
+on conflict (id_number, allowance, applied_on) do update set
+    decision = excluded.decision, decided_on = excluded.decided_on, import_id = excluded.import_id
+where applications.import_id <> excluded.import_id
+"#;
+
+pub(super) const UPSERT_ASSESSMENT: &str = r#"
+insert into assessments (id_number, assessed_on, result, import_id)
+values ($1, $2, $3, $4)
+on conflict (id_number, assessed_on) do update set
+    result = excluded.result, import_id = excluded.import_id
+where assessments.import_id <> excluded.import_id
+"#;
+
+pub(super) const UPSERT_CERTIFICATE: &str = r#"
+insert into disability_certs (id_number, category, grade, multiple, issued_on, revoked_on, import_id)
+values ($1, $2, $3, $4, $5, $6, $7)
+on conflict (id_number, category, issued_on) do update set
+    grade = excluded.grade, multiple = excluded.multiple, revoked_on = excluded.revoked_on,
+    import_id = excluded.import_id
+where disability_certs.import_id <> excluded.import_id
+"#;
+
+/// Household status, exclusions and suspensions share one shape: (id, code, from, to).
+pub(super) fn upsert_period(table: &str, code_col: &str) -> String {
+    format!(
+        r#"
+insert into {table} (id_number, {code_col}, valid_from, valid_to, import_id)
+values ($1, $2, $3, $4, $5)
+on conflict (id_number, {code_col}, valid_from) do update set
+    valid_to = excluded.valid_to, import_id = excluded.import_id
+where {table}.import_id <> excluded.import_id
+"#
+    )
+}
+
+/// The table and code column of a period-shaped file.
+pub(super) fn period_table(kind: crate::registry::validate::FileKind) -> (&'static str, &'static str) {
+    use crate::registry::validate::FileKind::*;
+    match kind {
+        HouseholdStatus => ("household_status", "status"),
+        Exclusions => ("exclusions", "kind"),
+        Suspensions => ("suspensions", "reason"),
+        _ => unreachable!("not a period file"),
+    }
+}
+
+pub(super) const PERSON_EXISTS: &str = "select count(*) from elders where id_number = $1";
+
+/// Stamp `impl Store` for a store type with fields `pool` and inherent methods
+/// `begin_write()` and `run_migrations()`.
+macro_rules! impl_store {
+    ($store:ty, $db:ty) => {
+        impl $crate::store::Store for $store {
+            async fn migrate(&self) -> $crate::store::StoreResult<()> {
+                self.run_migrations().await
+            }
+
+            async fn start_month(&self) -> $crate::store::StoreResult<Option<$crate::month::ServiceMonth>> {
+                let v: Option<String> = sqlx::query_scalar("select value from settings where key = 'start_month'")
+                    .fetch_optional(&self.pool)
+                    .await?;
+                v.map(|s| s.parse().map_err(|e: $crate::month::BadMonth| $crate::store::StoreError::Corrupt(e.to_string())))
+                    .transpose()
+            }
+
+            async fn set_start_month(&self, month: $crate::month::ServiceMonth) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "insert into settings (key, value) values ('start_month', $1)
+                     on conflict (key) do update set value = excluded.value",
+                )
+                .bind(month.to_string())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn policy_versions(&self) -> $crate::store::StoreResult<Vec<$crate::policy::Policy>> {
+                let bodies: Vec<String> = sqlx::query_scalar("select body from policy_versions order by effective_from")
+                    .fetch_all(&self.pool)
+                    .await?;
+                bodies
+                    .iter()
+                    .map(|b| $crate::policy::Policy::from_json(b).map_err(|e| $crate::store::StoreError::Corrupt(e.to_string())))
+                    .collect()
+            }
+
+            async fn add_policy(
+                &self,
+                policy: &$crate::policy::Policy,
+                source: &str,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<$crate::store::PolicyLoad> {
+                use $crate::store::PolicyLoad;
+                let body = policy.to_json();
+                let mut tx = self.begin_write().await?;
+                let existing: Vec<(String, String, String)> = sqlx::query_as(
+                    "select version, effective_from, body from policy_versions where version = $1 or effective_from = $2",
+                )
+                .bind(&policy.version)
+                .bind(policy.effective_from.to_string())
+                .fetch_all(&mut *tx)
+                .await?;
+                if let Some((version, from, old)) = existing.first() {
+                    return Ok(if *old == body && *version == policy.version {
+                        PolicyLoad::AlreadyLoaded
+                    } else {
+                        PolicyLoad::Conflict(format!(
+                            "version {version} (effective {from}) is already loaded with other content; give the new file its own version name and effective month"
+                        ))
+                    });
+                }
+                sqlx::query(
+                    "insert into policy_versions (version, effective_from, body, sha256, source, loaded_at)
+                     values ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&policy.version)
+                .bind(policy.effective_from.to_string())
+                .bind(&body)
+                .bind($crate::store::sha256_hex(body.as_bytes()))
+                .bind(source)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(PolicyLoad::Added)
+            }
+
+            async fn begin_import(&self, dir: &str, now: chrono::DateTime<chrono::Utc>) -> $crate::store::StoreResult<i64> {
+                let id: i64 = sqlx::query_scalar("insert into imports (dir, started_at) values ($1, $2) returning import_id")
+                    .bind(dir)
+                    .bind(now)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(id)
+            }
+
+            async fn apply_rows(
+                &self,
+                import_id: i64,
+                kind: $crate::registry::validate::FileKind,
+                rows: &[(u64, $crate::registry::validate::RowOp)],
+            ) -> $crate::store::StoreResult<Vec<$crate::store::StoreReject>> {
+                use $crate::registry::validate::{RejectCode, Row, RowKey, RowOp};
+                use $crate::store::registry_sql::*;
+                use $crate::store::StoreReject;
+                let mut tx = self.begin_write().await?;
+                let mut rejects = Vec::new();
+                let period_sql = (kind.is_period()).then(|| {
+                    let (table, col) = period_table(kind);
+                    upsert_period(table, col)
+                });
+                for (line, op) in rows {
+                    let row = match op {
+                        RowOp::Delete(key) => {
+                            delete_key(&mut tx, key).await?;
+                            continue;
+                        }
+                        RowOp::Upsert(row) => row,
+                    };
+                    if !matches!(row, Row::Elder(_)) {
+                        let known: i64 = sqlx::query_scalar(PERSON_EXISTS).bind(row.id_number()).fetch_one(&mut *tx).await?;
+                        if known == 0 {
+                            rejects.push(StoreReject {
+                                line: *line,
+                                code: RejectCode::UnknownPerson,
+                                detail: format!(
+                                    "no registration of {} in elders.csv; import the person first",
+                                    $crate::idcard::mask(row.id_number())
+                                ),
+                            });
+                            continue;
+                        }
+                    }
+                    let q = match row {
+                        Row::Elder(e) => {
+                            let r = &e.registration;
+                            sqlx::query(UPSERT_ELDER)
+                                .bind(&e.id_number)
+                                .bind(&r.district_code)
+                                .bind(&r.name)
+                                .bind(e.birth_date)
+                                .bind(&r.street_code)
+                                .bind(r.hukou_in_date)
+                                .bind(r.hukou_out_date)
+                                .bind(r.death_date)
+                                .bind(r.account_type.map(|a| a.as_str()))
+                                .bind(&r.account_no)
+                                .bind(import_id)
+                        }
+                        Row::Application(id, a) => sqlx::query(UPSERT_APPLICATION)
+                            .bind(id)
+                            .bind(a.allowance.as_str())
+                            .bind(a.applied_on)
+                            .bind(a.decision.as_str())
+                            .bind(a.decided_on)
+                            .bind(import_id),
+                        Row::Assessment(id, a) => sqlx::query(UPSERT_ASSESSMENT)
+                            .bind(id)
+                            .bind(a.assessed_on)
+                            .bind(a.result.as_str())
+                            .bind(import_id),
+                        Row::Certificate(id, c) => sqlx::query(UPSERT_CERTIFICATE)
+                            .bind(id)
+                            .bind(c.category.as_str())
+                            .bind(c.grade as i32)
+                            .bind(c.multiple)
+                            .bind(c.issued_on)
+                            .bind(c.revoked_on)
+                            .bind(import_id),
+                        Row::Status(id, p) => period_query(period_sql.as_deref(), id, p.kind.as_str(), p.valid_from, p.valid_to, import_id),
+                        Row::Exclusion(id, p) => period_query(period_sql.as_deref(), id, p.kind.as_str(), p.valid_from, p.valid_to, import_id),
+                        Row::Suspension(id, p) => period_query(period_sql.as_deref(), id, p.kind.as_str(), p.valid_from, p.valid_to, import_id),
+                    };
+                    if q.execute(&mut *tx).await?.rows_affected() == 0 {
+                        rejects.push(StoreReject {
+                            line: *line,
+                            code: RejectCode::DuplicateKey,
+                            detail: format!("the key of this row repeats an earlier row of {kind}; the earlier row was kept"),
+                        });
+                    }
+                }
+                tx.commit().await?;
+                return Ok(rejects);
+
+                fn period_query<'q>(
+                    sql: Option<&'q str>,
+                    id: &'q str,
+                    code: &'static str,
+                    from: chrono::NaiveDate,
+                    to: Option<chrono::NaiveDate>,
+                    import_id: i64,
+                ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
+                    sqlx::query(sql.expect("period file")).bind(id).bind(code).bind(from).bind(to).bind(import_id)
+                }
+
+                async fn delete_key(tx: &mut sqlx::Transaction<'_, $db>, key: &RowKey) -> Result<(), sqlx::Error> {
+                    let q = match key {
+                        RowKey::Elder(id, d) => sqlx::query("delete from elders where id_number = $1 and district_code = $2").bind(id).bind(d),
+                        RowKey::Application(id, a, on) => sqlx::query("delete from applications where id_number = $1 and allowance = $2 and applied_on = $3")
+                            .bind(id)
+                            .bind(a.as_str())
+                            .bind(*on),
+                        RowKey::Assessment(id, on) => sqlx::query("delete from assessments where id_number = $1 and assessed_on = $2").bind(id).bind(*on),
+                        RowKey::Certificate(id, c, on) => sqlx::query("delete from disability_certs where id_number = $1 and category = $2 and issued_on = $3")
+                            .bind(id)
+                            .bind(c.as_str())
+                            .bind(*on),
+                        RowKey::Status(id, s, from) => sqlx::query("delete from household_status where id_number = $1 and status = $2 and valid_from = $3")
+                            .bind(id)
+                            .bind(s.as_str())
+                            .bind(*from),
+                        RowKey::Exclusion(id, k, from) => sqlx::query("delete from exclusions where id_number = $1 and kind = $2 and valid_from = $3")
+                            .bind(id)
+                            .bind(k.as_str())
+                            .bind(*from),
+                        RowKey::Suspension(id, r, from) => sqlx::query("delete from suspensions where id_number = $1 and reason = $2 and valid_from = $3")
+                            .bind(id)
+                            .bind(r.as_str())
+                            .bind(*from),
+                    };
+                    q.execute(&mut **tx).await?;
+                    Ok(())
+                }
+            }
+
+            async fn finish_import(
+                &self,
+                import_id: i64,
+                accepted: u64,
+                rejects: &[$crate::store::StoredReject],
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                for r in rejects {
+                    sqlx::query("insert into import_rejects (import_id, file, line, reason, detail) values ($1, $2, $3, $4, $5)")
+                        .bind(import_id)
+                        .bind(&r.file)
+                        .bind(r.line as i64)
+                        .bind(&r.reason)
+                        .bind(&r.detail)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query("update imports set finished_at = $1, accepted = $2, rejected = $3 where import_id = $4")
+                    .bind(now)
+                    .bind(accepted as i64)
+                    .bind(rejects.len() as i64)
+                    .bind(import_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn person(&self, id_number: &str) -> $crate::store::StoreResult<Option<$crate::registry::PersonRecords>> {
+                $crate::store::registry_sql::load_person!(self, id_number)
+            }
+
+            async fn registry_counts(&self) -> $crate::store::StoreResult<std::collections::BTreeMap<String, i64>> {
+                let mut out = std::collections::BTreeMap::new();
+                for table in $crate::store::registry_sql::REGISTRY_TABLES {
+                    let n: i64 = sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(&self.pool).await?;
+                    out.insert(table.to_string(), n);
+                }
+                Ok(out)
+            }
+
+            async fn districts(&self) -> $crate::store::StoreResult<Vec<String>> {
+                Ok(sqlx::query_scalar("select distinct district_code from elders order by district_code").fetch_all(&self.pool).await?)
+            }
+        }
+    };
+}
+pub(super) use impl_store;
+
+/// The registry tables, in import order.
+pub(super) const REGISTRY_TABLES: [&str; 7] =
+    ["elders", "applications", "assessments", "disability_certs", "household_status", "exclusions", "suspensions"];
+
+/// Read one person's records from the seven tables (ordered by key, so results are stable).
+macro_rules! load_person {
+    ($self:ident, $id:ident) => {{
+        use sqlx::Row as _;
+        use $crate::registry::*;
+        use $crate::store::StoreError;
+        fn code<T: std::str::FromStr<Err = $crate::codes::UnknownCode>>(s: String) -> Result<T, StoreError> {
+            s.parse().map_err(|e: $crate::codes::UnknownCode| StoreError::Corrupt(e.to_string()))
+        }
+        let regs = sqlx::query(
+            "select district_code, street_code, name, birth_date, hukou_in_date, hukou_out_date, death_date,
+                    account_type, account_no
+             from elders where id_number = $1 order by district_code",
+        )
+        .bind($id)
+        .fetch_all(&$self.pool)
+        .await?;
+        if regs.is_empty() {
+            return Ok(None);
+        }
+        let mut rec = PersonRecords { id_number: $id.to_string(), ..Default::default() };
+        for r in &regs {
+            rec.birth_date = Some(r.try_get("birth_date")?);
+            rec.registrations.push(Registration {
+                district_code: r.try_get("district_code")?,
+                street_code: r.try_get("street_code")?,
+                name: r.try_get("name")?,
+                hukou_in_date: r.try_get("hukou_in_date")?,
+                hukou_out_date: r.try_get("hukou_out_date")?,
+                death_date: r.try_get("death_date")?,
+                account_type: r.try_get::<Option<String>, _>("account_type")?.map(code).transpose()?,
+                account_no: r.try_get("account_no")?,
+            });
+        }
+        for r in sqlx::query("select allowance, applied_on, decision, decided_on from applications where id_number = $1 order by allowance, applied_on")
+            .bind($id)
+            .fetch_all(&$self.pool)
+            .await?
+        {
+            rec.applications.push(Application {
+                allowance: code(r.try_get("allowance")?)?,
+                applied_on: r.try_get("applied_on")?,
+                decision: code(r.try_get("decision")?)?,
+                decided_on: r.try_get("decided_on")?,
+            });
+        }
+        for r in sqlx::query("select assessed_on, result from assessments where id_number = $1 order by assessed_on")
+            .bind($id)
+            .fetch_all(&$self.pool)
+            .await?
+        {
+            rec.assessments.push(Assessment { assessed_on: r.try_get("assessed_on")?, result: code(r.try_get("result")?)? });
+        }
+        for r in sqlx::query(
+            "select category, grade, multiple, issued_on, revoked_on from disability_certs where id_number = $1 order by issued_on, category",
+        )
+        .bind($id)
+        .fetch_all(&$self.pool)
+        .await?
+        {
+            let grade: i32 = r.try_get("grade")?;
+            rec.certificates.push(CertificateLine {
+                category: code(r.try_get("category")?)?,
+                grade: u8::try_from(grade).map_err(|_| StoreError::Corrupt(format!("grade {grade}")))?,
+                multiple: r.try_get("multiple")?,
+                issued_on: r.try_get("issued_on")?,
+                revoked_on: r.try_get("revoked_on")?,
+            });
+        }
+        for (table, col) in [("household_status", "status"), ("exclusions", "kind"), ("suspensions", "reason")] {
+            let sql = format!("select {col} as code, valid_from, valid_to from {table} where id_number = $1 order by valid_from, {col}");
+            for r in sqlx::query(&sql).bind($id).fetch_all(&$self.pool).await? {
+                let (code_text, valid_from, valid_to): (String, chrono::NaiveDate, Option<chrono::NaiveDate>) =
+                    (r.try_get("code")?, r.try_get("valid_from")?, r.try_get("valid_to")?);
+                match table {
+                    "household_status" => rec.statuses.push(Period { kind: code(code_text)?, valid_from, valid_to }),
+                    "exclusions" => rec.exclusions.push(Period { kind: code(code_text)?, valid_from, valid_to }),
+                    _ => rec.suspensions.push(Period { kind: code(code_text)?, valid_from, valid_to }),
+                }
+            }
+        }
+        Ok(Some(rec))
+    }};
+}
+pub(super) use load_person;
