@@ -20,6 +20,11 @@ impl PgStore {
         Ok(PgStore { pool })
     }
 
+    /// Close the pool (waits for connections to return).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
         self.pool.begin().await
     }

@@ -28,6 +28,11 @@ impl SqliteStore {
         Ok(SqliteStore { pool })
     }
 
+    /// Close the pool (waits for connections to return).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
         self.pool.begin_with("begin immediate").await
     }
