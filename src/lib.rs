@@ -24,6 +24,7 @@ pub mod codes;
 pub mod eligibility;
 pub mod generate;
 pub mod idcard;
+pub mod ledger;
 pub mod money;
 pub mod month;
 pub mod policy;
