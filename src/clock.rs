@@ -34,7 +34,6 @@ impl Clock {
 
     /// Today's date in Beijing: registry dates after it are in the future.
     pub fn today(&self) -> NaiveDate {
-        self.fixed_today
-            .unwrap_or_else(|| Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive())
+        self.fixed_today.unwrap_or_else(|| Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive())
     }
 }

@@ -24,11 +24,7 @@ pub fn check_char(body: &str) -> Option<char> {
     if body.len() != 17 || !body.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let sum: u32 = body
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| (b - b'0') as u32 * w)
-        .sum();
+    let sum: u32 = body.bytes().zip(WEIGHTS).map(|(b, w)| (b - b'0') as u32 * w).sum();
     Some(CHECK[(sum % 11) as usize] as char)
 }
 
@@ -72,10 +68,7 @@ mod tests {
 
     #[test]
     fn policy_examples_are_valid() {
-        assert_eq!(
-            validate("11010519491231002X").unwrap(),
-            NaiveDate::from_ymd_opt(1949, 12, 31).unwrap()
-        );
+        assert_eq!(validate("11010519491231002X").unwrap(), NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
         assert!(validate("440524188001010014").is_ok());
         assert_eq!(validate("110105194912310021"), Err(IdError::Checksum));
         assert_eq!(validate("11010519491331002X"), Err(IdError::Checksum));

@@ -16,16 +16,12 @@ pub struct ServiceMonth {
 impl ServiceMonth {
     /// The month `year-month`; `None` when `month` is not 1–12.
     pub fn new(year: i32, month: u32) -> Option<Self> {
-        (1..=12).contains(&month).then(|| ServiceMonth {
-            index: year * 12 + month as i32 - 1,
-        })
+        (1..=12).contains(&month).then(|| ServiceMonth { index: year * 12 + month as i32 - 1 })
     }
 
     /// The month that contains `date`.
     pub fn of(date: NaiveDate) -> Self {
-        ServiceMonth {
-            index: date.year() * 12 + date.month0() as i32,
-        }
+        ServiceMonth { index: date.year() * 12 + date.month0() as i32 }
     }
 
     /// Calendar year.
@@ -60,9 +56,7 @@ impl ServiceMonth {
 
     /// This month moved by `n` months (negative goes back).
     pub fn plus(self, n: i32) -> Self {
-        ServiceMonth {
-            index: self.index + n,
-        }
+        ServiceMonth { index: self.index + n }
     }
 
     /// Whole months from `earlier` to `self` (`2020-03` minus `2020-01` is 2).
@@ -73,6 +67,13 @@ impl ServiceMonth {
     /// Every month from `self` through `last`, inclusive.
     pub fn through(self, last: ServiceMonth) -> impl Iterator<Item = ServiceMonth> {
         (self.index..=last.index).map(|index| ServiceMonth { index })
+    }
+}
+
+/// The policy's start, 2019-10 (only so that summaries can derive `Default`).
+impl Default for ServiceMonth {
+    fn default() -> Self {
+        ServiceMonth { index: 2019 * 12 + 9 }
     }
 }
 
@@ -124,14 +125,7 @@ mod tests {
         assert_eq!(m.to_string(), "2020-02");
         assert_eq!(m.last_day(), NaiveDate::from_ymd_opt(2020, 2, 29).unwrap());
         assert_eq!(m.prev().to_string(), "2020-01");
-        assert_eq!(
-            "2020-12"
-                .parse::<ServiceMonth>()
-                .unwrap()
-                .next()
-                .to_string(),
-            "2021-01"
-        );
+        assert_eq!("2020-12".parse::<ServiceMonth>().unwrap().next().to_string(), "2021-01");
         assert_eq!(m.months_since("2019-10".parse().unwrap()), 4);
         assert!("2020-13".parse::<ServiceMonth>().is_err());
         assert!("2020-1".parse::<ServiceMonth>().is_err());

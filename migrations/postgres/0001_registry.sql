@@ -38,7 +38,7 @@ create table import_rejects (
 create index import_rejects_by_import on import_rejects(import_id);
 
 create table elders (
-    id_number text not null,
+    id_number text collate "C" not null,
     district_code text not null,
     name text not null,
     birth_date date not null,
@@ -54,7 +54,7 @@ create table elders (
 create index elders_by_district on elders(district_code, id_number);
 
 create table applications (
-    id_number text not null,
+    id_number text collate "C" not null,
     allowance text not null check (allowance in ('longevity','care','hardship')),
     applied_on date not null,
     decision text not null check (decision in ('approved','rejected','pending')),
@@ -64,7 +64,7 @@ create table applications (
 );
 
 create table assessments (
-    id_number text not null,
+    id_number text collate "C" not null,
     assessed_on date not null,
     result text not null check (result in ('severe','moderate','mild','able')),
     import_id bigint not null,
@@ -72,7 +72,7 @@ create table assessments (
 );
 
 create table disability_certs (
-    id_number text not null,
+    id_number text collate "C" not null,
     category text not null check (category in ('visual','hearing','speech','limb','intellectual','mental')),
     grade integer not null check (grade between 1 and 4),
     multiple boolean not null,
@@ -83,7 +83,7 @@ create table disability_certs (
 );
 
 create table household_status (
-    id_number text not null,
+    id_number text collate "C" not null,
     status text not null check (status in ('dibao','low_income','special_family')),
     valid_from date not null,
     valid_to date,
@@ -92,7 +92,7 @@ create table household_status (
 );
 
 create table exclusions (
-    id_number text not null,
+    id_number text collate "C" not null,
     kind text not null check (kind in ('disabled_person_subsidy','tekun','work_injury_care','heroic_injury_care','zhiqing_injury_care','institution_subsidy')),
     valid_from date not null,
     valid_to date,
@@ -101,7 +101,7 @@ create table exclusions (
 );
 
 create table suspensions (
-    id_number text not null,
+    id_number text collate "C" not null,
     reason text not null check (reason in ('imprisonment','review_failed','missing')),
     valid_from date not null,
     valid_to date,

@@ -51,6 +51,72 @@ pub enum Command {
         #[arg(long)]
         month: ServiceMonth,
     },
+    /// Compute the regular batch of a service month for each district (L2).
+    Run {
+        /// Service month YYYY-MM.
+        #[arg(long)]
+        month: ServiceMonth,
+        /// Who runs it (recorded; may not approve it). Default: $USER.
+        #[arg(long)]
+        by: Option<String>,
+        /// Compute and print, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Approve a computed batch for export; the approver must differ from whoever ran it.
+    Approve {
+        /// Batch id, e.g. 110102-2020-07-R1.
+        #[arg(long)]
+        batch: String,
+        /// Who approves.
+        #[arg(long)]
+        by: String,
+    },
+    /// Write the platform files of an approved batch (repeating it writes identical files).
+    Export {
+        /// Batch id.
+        #[arg(long)]
+        batch: String,
+        /// Folder to write to (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Recompute a batch's files from the database and check them, their manifest and totals.
+    Verify {
+        /// Batch id.
+        #[arg(long)]
+        batch: String,
+        /// Folder holding the exported files.
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Batches and their states, with counts and amounts.
+    Status {
+        /// Only this service month.
+        #[arg(long)]
+        month: Option<ServiceMonth>,
+    },
+    /// The district's figures for a year (F5): person-times, amounts, lottery against allocation.
+    Report {
+        /// Year of the service months.
+        #[arg(long)]
+        year: i32,
+        /// Only this service month.
+        #[arg(long)]
+        month: Option<ServiceMonth>,
+        /// text, csv or json (--json also selects json).
+        #[arg(long, default_value = "text")]
+        format: ReportFormat,
+        /// Write to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run a year of Xicheng's allowances on its own database (subsidy-demo.db) and report it.
+    Demo {
+        /// Folder for the exported platform files.
+        #[arg(long, default_value = "demo-out")]
+        out: PathBuf,
+    },
     /// Write a synthetic registry of N elders (deterministic for a seed).
     Generate {
         /// Number of elders.
@@ -78,4 +144,15 @@ pub enum PolicyAction {
         /// The TOML file.
         file: PathBuf,
     },
+}
+
+/// Output formats of `report`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Plain text in the shape of the seed report's section 一.
+    Text,
+    /// One row per district and allowance.
+    Csv,
+    /// One JSON object.
+    Json,
 }

@@ -1,16 +1,20 @@
 //! One function per command. Each opens the store the URL names and calls into the core and the
 //! shell modules; none holds business rules of its own.
 
-use super::args::{Cli, Command, PolicyAction};
+use super::args::{Cli, Command, PolicyAction, ReportFormat};
 use super::{print_json, ExitStatus, UsageError};
+use crate::batch::{run_district, BatchSummary, RunOutcome, RunRequest};
 use crate::clock::Clock;
 use crate::eligibility::explain_month;
+use crate::ledger::BatchKind;
 use crate::money::format_yuan;
 use crate::month::ServiceMonth;
+use crate::platform;
 use crate::policy::{Policy, PolicyBook, SplitRule, DEFAULT_POLICY};
 use crate::registry::import::import_dir;
 use crate::registry::validate::Context;
 use crate::store::{self, PolicyLoad, Store};
+use crate::store::{BatchState, LedgerStore};
 use crate::{idcard, with_store};
 use anyhow::Context as _;
 use rust_decimal::Decimal;
@@ -22,21 +26,39 @@ pub async fn dispatch(cli: Cli, clock: Clock) -> anyhow::Result<ExitStatus> {
     if let Command::Generate { elders, seed, out, malformed } = &cli.command {
         return generate(*elders, *seed, out, *malformed, cli.json);
     }
+    if let Command::Demo { out } = &cli.command {
+        return crate::demo::run(out, cli.json, clock).await;
+    }
     let any = store::open(&cli.database_url)
         .await
         .with_context(|| format!("cannot open the database {}", redact_url(&cli.database_url)))?;
     with_store!(&any, |s| on_store(s, &cli, clock).await)
 }
 
-async fn on_store<S: Store>(s: &S, cli: &Cli, clock: Clock) -> anyhow::Result<ExitStatus> {
+async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> anyhow::Result<ExitStatus> {
     if let Command::Init { start_month } = &cli.command {
         return init(s, *start_month, cli.json, clock).await;
     }
     if s.start_month().await.ok().flatten().is_none() {
-        return Err(UsageError("this database is not initialised: run `subsidy init --start-month YYYY-MM` first".into()).into());
+        return Err(UsageError(
+            "this database is not initialised: run `subsidy init --start-month YYYY-MM` first".into(),
+        )
+        .into());
     }
     match &cli.command {
-        Command::Init { .. } | Command::Generate { .. } => unreachable!("handled above"),
+        Command::Init { .. } | Command::Generate { .. } | Command::Demo { .. } => unreachable!("handled above"),
+        Command::Run { month, by, dry_run } => {
+            let by = by.clone().unwrap_or_else(current_user);
+            run(s, cli.district.as_deref(), *month, &by, *dry_run, cli.json, clock).await
+        }
+        Command::Approve { batch, by } => approve(s, batch, by, cli.json, clock).await,
+        Command::Export { batch, out } => export(s, batch, out, cli.json, clock).await,
+        Command::Verify { batch, dir } => verify(s, batch, dir, cli.json).await,
+        Command::Status { month } => status(s, cli.district.as_deref(), *month, cli.json).await,
+        Command::Report { year, month, format, out } => {
+            let format = if cli.json { ReportFormat::Json } else { *format };
+            report(s, cli.district.as_deref(), *year, *month, format, out.as_deref()).await
+        }
         Command::Policy { action: PolicyAction::Show } => policy_show(s, cli.json, clock).await,
         Command::Policy { action: PolicyAction::Load { file } } => policy_load(s, file, cli.json, clock).await,
         Command::Import { dir } => import(s, dir, cli.json, clock).await,
@@ -56,7 +78,12 @@ fn redact_url(url: &str) -> String {
     }
 }
 
-async fn init<S: Store>(s: &S, start_month: Option<ServiceMonth>, json: bool, clock: Clock) -> anyhow::Result<ExitStatus> {
+async fn init<S: Store>(
+    s: &S,
+    start_month: Option<ServiceMonth>,
+    json: bool,
+    clock: Clock,
+) -> anyhow::Result<ExitStatus> {
     s.migrate().await?;
     let start = match (s.start_month().await?, start_month) {
         (None, None) => {
@@ -116,11 +143,20 @@ fn print_policy(p: &Policy) {
         println!("{}", p.title);
     }
     let t = &p.timing;
-    println!("T5: no month before {} counts; back pay at most {} months before the application", t.policy_start, t.backpay_months);
+    println!(
+        "T5: no month before {} counts; back pay at most {} months before the application",
+        t.policy_start, t.backpay_months
+    );
     println!("T1 [decision]: month M is run on day {} of M-1 at {} {}", t.run_day, t.run_time, t.timezone);
     println!("\nlongevity (R2, R3; F1 quota)      monthly   lottery quota");
     for tier in &p.longevity.tiers {
-        println!("  {:<8} from age {:<3}          {:>8}  {:>8}", tier.tier, tier.min_age, format_yuan(tier.monthly), format_yuan(tier.lottery_quota));
+        println!(
+            "  {:<8} from age {:<3}          {:>8}  {:>8}",
+            tier.tier,
+            tier.min_age,
+            format_yuan(tier.monthly),
+            format_yuan(tier.lottery_quota)
+        );
     }
     println!("care (R4, R5; from age {}; R8 excluded by {})", p.care.min_age, join(&p.care.excluded_by));
     for tier in &p.care.tiers {
@@ -136,15 +172,30 @@ fn print_policy(p: &Policy) {
                 format!("{} grade {}{multiple}", join(&c.categories), join(&c.grades))
             })
             .collect();
-        let assessed = if tier.assessments.is_empty() { String::new() } else { format!("assessed {}; ", join(&tier.assessments)) };
-        println!("  {:<8} {:>8}  {:>8}  {assessed}certificate {}", tier.tier, format_yuan(tier.monthly), format_yuan(tier.lottery_quota), certs.join("; "));
+        let assessed =
+            if tier.assessments.is_empty() { String::new() } else { format!("assessed {}; ", join(&tier.assessments)) };
+        println!(
+            "  {:<8} {:>8}  {:>8}  {assessed}certificate {}",
+            tier.tier,
+            format_yuan(tier.monthly),
+            format_yuan(tier.lottery_quota),
+            certs.join("; ")
+        );
     }
     println!("hardship (R6; from age {}; R8 excluded by {})", p.hardship.min_age, join(&p.hardship.excluded_by));
     for tier in &p.hardship.tiers {
-        println!("  {:<15} {:>8}  {:>8}  status {}", tier.tier, format_yuan(tier.monthly), format_yuan(tier.lottery_quota), join(&tier.statuses));
+        println!(
+            "  {:<15} {:>8}  {:>8}  status {}",
+            tier.tier,
+            format_yuan(tier.monthly),
+            format_yuan(tier.lottery_quota),
+            join(&tier.statuses)
+        );
     }
     match (p.funding.rule, p.funding.lottery_percent) {
-        (SplitRule::Percentage, Some(pct)) => println!("split (F4): lottery {pct}% of each amount, half up to the fen; district the rest"),
+        (SplitRule::Percentage, Some(pct)) => {
+            println!("split (F4): lottery {pct}% of each amount, half up to the fen; district the rest")
+        }
         _ => println!("split (F2 [decision]): lottery = min(quota, amount) per person-month; district the rest"),
     }
     println!("lottery allocations (F3):");
@@ -174,11 +225,15 @@ async fn policy_load<S: Store>(s: &S, file: &Path, json: bool, clock: Clock) -> 
     let outcome = s.add_policy(&policy, &file.display().to_string(), clock.now()).await?;
     let (status, message) = match &outcome {
         PolicyLoad::Added => (0, format!("loaded policy {} effective from {}", policy.version, policy.effective_from)),
-        PolicyLoad::AlreadyLoaded => (0, format!("policy {} is already loaded with the same content; nothing changed", policy.version)),
+        PolicyLoad::AlreadyLoaded => {
+            (0, format!("policy {} is already loaded with the same content; nothing changed", policy.version))
+        }
         PolicyLoad::Conflict(why) => (1, format!("refused: {why}")),
     };
     if json {
-        print_json(&json!({ "version": policy.version, "effective_from": policy.effective_from, "outcome": format!("{outcome:?}"), "message": message }));
+        print_json(
+            &json!({ "version": policy.version, "effective_from": policy.effective_from, "outcome": format!("{outcome:?}"), "message": message }),
+        );
     } else if status == 0 {
         println!("{message}");
     } else {
@@ -250,9 +305,320 @@ fn generate(elders: u64, seed: u64, out: &Path, malformed: u64, json: bool) -> a
         println!("wrote a synthetic registry of {elders} elders (seed {seed}) to {}", out.display());
         for (file, rows) in &summary.files {
             let bad = summary.malformed.get(file).copied().unwrap_or(0);
-            println!("  {file:<22} {rows:>9} rows{}", if bad > 0 { format!(" ({bad} malformed)") } else { String::new() });
+            println!(
+                "  {file:<22} {rows:>9} rows{}",
+                if bad > 0 { format!(" ({bad} malformed)") } else { String::new() }
+            );
         }
     }
     Ok(0)
 }
 
+/// Who is running this, for `--by` defaults: the login name.
+pub fn current_user() -> String {
+    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "operator".into())
+}
+
+/// The districts a command acts on: the one given, or every district in the registry.
+async fn districts<S: Store>(s: &S, district: Option<&str>) -> anyhow::Result<Vec<String>> {
+    let all = s.districts().await?;
+    match district {
+        Some(d) if all.iter().any(|x| x == d) => Ok(vec![d.to_string()]),
+        Some(d) => {
+            Err(UsageError(format!("district {d} has no registration in the registry; known: {}", all.join(", ")))
+                .into())
+        }
+        None if all.is_empty() => {
+            anyhow::bail!("the registry is empty: import a registry first (`subsidy import DIR`)")
+        }
+        None => Ok(all),
+    }
+}
+
+/// `run`: each district's regular batch for the month.
+pub async fn run<S: Store + LedgerStore>(
+    s: &S,
+    district: Option<&str>,
+    month: ServiceMonth,
+    by: &str,
+    dry_run: bool,
+    json: bool,
+    clock: Clock,
+) -> anyhow::Result<ExitStatus> {
+    let start = s.start_month().await?.expect("checked by dispatch");
+    if month < start {
+        return Err(UsageError(format!(
+            "{month} is before the start month {start}: this engine pays no month before it (T7)"
+        ))
+        .into());
+    }
+    let book = policy_book(s).await?;
+    let req = RunRequest { month, by: by.to_string(), dry_run, kind: BatchKind::Regular, reason: None };
+    let mut status = 0;
+    let mut results = Vec::new();
+    for d in districts(s, district).await? {
+        let outcome = run_district(s, &book, start, &d, &req, clock.now())
+            .await
+            .with_context(|| format!("district {d}, month {month}: nothing was written"))?;
+        status = status.max(match &outcome {
+            RunOutcome::Locked => 4,
+            RunOutcome::Refused(_) => 1,
+            _ => 0,
+        });
+        if !json {
+            print_outcome(&d, &outcome);
+        }
+        results.push(outcome_json(&d, &outcome));
+    }
+    if json {
+        print_batches_json(results);
+    }
+    Ok(status)
+}
+
+fn print_batches_json(results: Vec<serde_json::Value>) {
+    let mut out = json!({ "batches": results });
+    let ids: Vec<&serde_json::Value> =
+        out["batches"].as_array().expect("array").iter().filter_map(|b| b.get("batch_id")).collect();
+    if ids.len() == 1 {
+        out["batch_id"] = ids[0].clone();
+    }
+    print_json(&out);
+}
+
+fn stored_summary(b: &crate::store::BatchRow) -> Option<BatchSummary> {
+    serde_json::from_str(&b.summary).ok()
+}
+
+fn outcome_json(district: &str, outcome: &RunOutcome) -> serde_json::Value {
+    match outcome {
+        RunOutcome::Computed(sum) => {
+            json!({ "district": district, "batch_id": sum.batch_id, "outcome": "computed", "state": if sum.dry_run { "dry-run" } else { "computed" }, "summary": sum })
+        }
+        RunOutcome::Existing(b) => {
+            json!({ "district": district, "batch_id": b.batch_id, "outcome": "existing", "state": b.state, "summary": stored_summary(b) })
+        }
+        RunOutcome::NothingToSettle => {
+            json!({ "district": district, "outcome": "nothing", "message": "nothing to pay or settle; no batch written" })
+        }
+        RunOutcome::Locked => {
+            json!({ "district": district, "outcome": "locked", "message": "another run holds this district; try again later" })
+        }
+        RunOutcome::Refused(why) => json!({ "district": district, "outcome": "refused", "message": why }),
+    }
+}
+
+fn print_outcome(district: &str, outcome: &RunOutcome) {
+    match outcome {
+        RunOutcome::Computed(sum) => {
+            let dry = if sum.dry_run { " — DRY RUN, nothing written" } else { "" };
+            println!(
+                "batch {} ({}, service month {}, district {district}){dry}",
+                sum.batch_id,
+                sum.kind.as_str(),
+                sum.service_month
+            );
+            for line in sum.describe() {
+                println!("{line}");
+            }
+            if !sum.dry_run {
+                println!(
+                    "  next: subsidy approve --batch {} --by NAME   (someone other than {})",
+                    sum.batch_id, sum.run_by
+                );
+            }
+        }
+        RunOutcome::Existing(b) => {
+            println!(
+                "month {} already has batch {} ({}); nothing changed",
+                b.service_month,
+                b.batch_id,
+                b.state.as_str()
+            );
+            if let Some(sum) = stored_summary(b) {
+                for line in sum.describe() {
+                    println!("{line}");
+                }
+            }
+        }
+        RunOutcome::NothingToSettle => println!("district {district}: nothing to pay or settle; no batch written"),
+        RunOutcome::Locked => {
+            eprintln!("district {district}: another run holds this district; try again later (exit status 4)")
+        }
+        RunOutcome::Refused(why) => eprintln!("district {district}: refused: {why}"),
+    }
+}
+
+async fn find_batch<S: LedgerStore>(s: &S, batch_id: &str) -> anyhow::Result<crate::store::BatchRow> {
+    s.batch(batch_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("there is no batch {batch_id}; `subsidy status` lists the batches"))
+}
+
+/// `approve`: four eyes; never prompts.
+pub async fn approve<S: LedgerStore>(
+    s: &S,
+    batch_id: &str,
+    by: &str,
+    json: bool,
+    clock: Clock,
+) -> anyhow::Result<ExitStatus> {
+    let b = find_batch(s, batch_id).await?;
+    if by.trim().is_empty() {
+        return Err(UsageError("--by must name the approver".into()).into());
+    }
+    match b.state {
+        BatchState::Computed if b.run_by == by => {
+            anyhow::bail!("{by} ran batch {batch_id} and cannot approve it: the approver must be someone else")
+        }
+        BatchState::Computed => {
+            if !s.approve_batch(batch_id, by, clock.now()).await? {
+                anyhow::bail!("batch {batch_id} changed state while approving; run `subsidy status` and try again");
+            }
+        }
+        BatchState::Approved => {}
+        BatchState::Exported => anyhow::bail!("batch {batch_id} is already exported; approval cannot change"),
+        BatchState::Superseded | BatchState::Discarded => {
+            anyhow::bail!("batch {batch_id} is {} and will never be paid", b.state.as_str())
+        }
+    }
+    let b = find_batch(s, batch_id).await?;
+    if json {
+        print_json(&json!({ "batch_id": batch_id, "state": b.state, "approved_by": b.approved_by }));
+    } else {
+        println!(
+            "batch {batch_id} approved by {}; next: subsidy export --batch {batch_id} --out DIR",
+            b.approved_by.unwrap_or_default()
+        );
+    }
+    Ok(0)
+}
+
+/// `export`: the six files, each written atomically; repeated exports are byte-identical.
+pub async fn export<S: LedgerStore>(
+    s: &S,
+    batch_id: &str,
+    out: &Path,
+    json: bool,
+    clock: Clock,
+) -> anyhow::Result<ExitStatus> {
+    let b = find_batch(s, batch_id).await?;
+    match b.state {
+        BatchState::Approved | BatchState::Exported => {}
+        BatchState::Computed => {
+            anyhow::bail!("batch {batch_id} is not approved: `subsidy approve --batch {batch_id} --by NAME` first")
+        }
+        _ => anyhow::bail!("batch {batch_id} is {} and must not be paid", b.state.as_str()),
+    }
+    let files = platform::render(&b, &s.batch_transfers(batch_id).await?, &s.batch_postings(batch_id).await?);
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    for f in &files {
+        platform::write_atomically(out, &f.name, &f.bytes)
+            .with_context(|| format!("cannot write {} in {}", f.name, out.display()))?;
+    }
+    s.mark_exported(batch_id, clock.now()).await?;
+    if json {
+        let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+        print_json(&json!({ "batch_id": batch_id, "dir": out.display().to_string(), "files": names }));
+    } else {
+        println!("batch {batch_id} exported to {}:", out.display());
+        for f in &files {
+            println!("  {:<40} {:>7} rows  sha256 {}", f.name, f.rows, &crate::store::sha256_hex(&f.bytes)[..16]);
+        }
+    }
+    Ok(0)
+}
+
+/// `verify`: exit 5 on any difference between files, manifest, totals and database.
+pub async fn verify<S: LedgerStore>(s: &S, batch_id: &str, dir: &Path, json: bool) -> anyhow::Result<ExitStatus> {
+    let b = find_batch(s, batch_id).await?;
+    let (transfers, postings) = (s.batch_transfers(batch_id).await?, s.batch_postings(batch_id).await?);
+    let files = platform::render(&b, &transfers, &postings);
+    let problems = platform::compare(&files, dir, &b, &transfers, &postings);
+    if json {
+        print_json(&json!({ "batch_id": batch_id, "ok": problems.is_empty(), "differences": problems }));
+    } else if problems.is_empty() {
+        println!(
+            "batch {batch_id}: {} files in {} match the database; manifest, control sum and line totals agree",
+            files.len(),
+            dir.display()
+        );
+    } else {
+        println!("batch {batch_id}: {} difference(s):", problems.len());
+        for p in &problems {
+            println!("  {p}");
+        }
+        println!("do not send these files; export the batch again into an empty folder and verify that");
+    }
+    Ok(if problems.is_empty() { 0 } else { 5 })
+}
+
+/// `status`: batches and their states.
+pub async fn status<S: Store + LedgerStore>(
+    s: &S,
+    district: Option<&str>,
+    month: Option<ServiceMonth>,
+    json: bool,
+) -> anyhow::Result<ExitStatus> {
+    let batches = s.batches(district, month).await?;
+    let (balances, postings) = s.ledger_check().await?;
+    if json {
+        print_json(
+            &json!({ "batches": batches, "ledger": { "balances_fen": balances, "counted_postings_fen": postings, "consistent": balances == postings } }),
+        );
+        return Ok(0);
+    }
+    if batches.is_empty() {
+        println!("no batches yet; `subsidy run --month YYYY-MM` computes one");
+    }
+    println!(
+        "{:<22} {:<10} {:>9} {:>15} {:>12} {:>12}  run by / approved by",
+        "batch", "state", "transfers", "control sum", "held", "recoveries"
+    );
+    for b in &batches {
+        println!(
+            "{:<22} {:<10} {:>9} {:>15} {:>12} {:>12}  {} / {}",
+            b.batch_id,
+            b.state.as_str(),
+            b.transfer_count,
+            crate::money::format_fen(b.control_sum_fen),
+            crate::money::format_fen(b.held_fen),
+            crate::money::format_fen(b.recovery_fen),
+            b.run_by,
+            b.approved_by.as_deref().unwrap_or("-")
+        );
+    }
+    let note = if balances == postings { "consistent" } else { "INCONSISTENT: report this" };
+    println!("ledger: net paid {} yuan over all batches (balances {note})", crate::money::format_fen(postings));
+    Ok(0)
+}
+
+/// `report --year`.
+pub async fn report<S: Store + LedgerStore>(
+    s: &S,
+    district: Option<&str>,
+    year: i32,
+    month: Option<ServiceMonth>,
+    format: ReportFormat,
+    out: Option<&Path>,
+) -> anyhow::Result<ExitStatus> {
+    let book = policy_book(s).await?;
+    let reports = crate::report::build(s, &book, &districts(s, district).await?, year, month).await?;
+    let text = match format {
+        ReportFormat::Text => crate::report::text(&reports),
+        ReportFormat::Csv => crate::report::csv(&reports),
+        ReportFormat::Json => serde_json::to_string(&json!({ "year": year, "districts": reports }))? + "\n",
+    };
+    match out {
+        Some(path) => {
+            platform::write_atomically(
+                path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")),
+                &path.file_name().context("--out needs a file name")?.to_string_lossy(),
+                text.as_bytes(),
+            )?;
+            eprintln!("report written to {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(0)
+}

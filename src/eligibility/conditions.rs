@@ -47,12 +47,7 @@ pub fn birthday_month(birth: NaiveDate, age: u32) -> ServiceMonth {
 }
 
 /// Read the tier of `allowance` on `day` (T2), using `policy`'s tiers.
-pub fn read_tier(
-    policy: &Policy,
-    allowance: Allowance,
-    rec: &PersonRecords,
-    day: NaiveDate,
-) -> TierReading {
+pub fn read_tier(policy: &Policy, allowance: Allowance, rec: &PersonRecords, day: NaiveDate) -> TierReading {
     let Some(birth) = rec.birth_date else {
         return reading(None, Why::NoBirthDate);
     };
@@ -60,27 +55,13 @@ pub fn read_tier(
     match allowance {
         Allowance::Longevity => longevity(policy, birth, month),
         Allowance::Care => {
-            if let Some(r) = gate(
-                birth,
-                policy.care.min_age,
-                month,
-                rec,
-                &policy.care.excluded_by,
-                day,
-            ) {
+            if let Some(r) = gate(birth, policy.care.min_age, month, rec, &policy.care.excluded_by, day) {
                 return r;
             }
             care(policy, rec, day)
         }
         Allowance::Hardship => {
-            if let Some(r) = gate(
-                birth,
-                policy.hardship.min_age,
-                month,
-                rec,
-                &policy.hardship.excluded_by,
-                day,
-            ) {
+            if let Some(r) = gate(birth, policy.hardship.min_age, month, rec, &policy.hardship.excluded_by, day) {
                 return r;
             }
             hardship(policy, rec, day)
@@ -96,12 +77,7 @@ fn longevity(policy: &Policy, birth: NaiveDate, month: ServiceMonth) -> TierRead
             return reading(Some(i), Why::AgeBand(opens));
         }
     }
-    let youngest = policy
-        .longevity
-        .tiers
-        .last()
-        .map(|t| t.min_age)
-        .unwrap_or(0);
+    let youngest = policy.longevity.tiers.last().map(|t| t.min_age).unwrap_or(0);
     reading(None, Why::TooYoung(birthday_month(birth, youngest)))
 }
 
@@ -128,24 +104,16 @@ fn gate(
 /// qualifies.
 fn care(policy: &Policy, rec: &PersonRecords, day: NaiveDate) -> TierReading {
     // R5: the latest assessment on or before the day replaces earlier ones.
-    let assessment = rec
-        .assessments
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| a.assessed_on <= day)
-        .max_by_key(|(_, a)| a.assessed_on);
+    let assessment =
+        rec.assessments.iter().enumerate().filter(|(_, a)| a.assessed_on <= day).max_by_key(|(_, a)| a.assessed_on);
     // R5: one certificate at a time: the latest issued on or before the day, all its lines,
     // each counting until revoked.
-    let cert_date = rec
+    let cert_date = rec.certificates.iter().map(|c| c.issued_on).filter(|d| *d <= day).max();
+    let cert_lines = rec
         .certificates
         .iter()
-        .map(|c| c.issued_on)
-        .filter(|d| *d <= day)
-        .max();
-    let cert_lines =
-        rec.certificates.iter().enumerate().filter(|(_, c)| {
-            Some(c.issued_on) == cert_date && c.revoked_on.is_none_or(|r| day < r)
-        });
+        .enumerate()
+        .filter(|(_, c)| Some(c.issued_on) == cert_date && c.revoked_on.is_none_or(|r| day < r));
     let cert_lines: Vec<_> = cert_lines.collect();
     for (i, tier) in policy.care.tiers.iter().enumerate() {
         if let Some((ai, a)) = assessment {
@@ -153,11 +121,10 @@ fn care(policy: &Policy, rec: &PersonRecords, day: NaiveDate) -> TierReading {
                 return reading(Some(i), Why::Assessment(ai));
             }
         }
-        if let Some((ci, _)) = cert_lines.iter().find(|(_, c)| {
-            tier.certificates
-                .iter()
-                .any(|r| r.matches(c.category, c.grade, c.multiple))
-        }) {
+        if let Some((ci, _)) = cert_lines
+            .iter()
+            .find(|(_, c)| tier.certificates.iter().any(|r| r.matches(c.category, c.grade, c.multiple)))
+        {
             return reading(Some(i), Why::Certificate(*ci));
         }
     }
@@ -167,11 +134,7 @@ fn care(policy: &Policy, rec: &PersonRecords, day: NaiveDate) -> TierReading {
 /// R6: the best tier among the household statuses holding on the day.
 fn hardship(policy: &Policy, rec: &PersonRecords, day: NaiveDate) -> TierReading {
     for (i, tier) in policy.hardship.tiers.iter().enumerate() {
-        if let Some(si) = rec
-            .statuses
-            .iter()
-            .position(|s| s.holds_on(day) && tier.statuses.contains(&s.kind))
-        {
+        if let Some(si) = rec.statuses.iter().position(|s| s.holds_on(day) && tier.statuses.contains(&s.kind)) {
             return reading(Some(i), Why::Status(si));
         }
     }

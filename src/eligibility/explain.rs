@@ -1,9 +1,7 @@
 //! Reasons: for one person and month, each allowance owed or not, with the rule numbers of
 //! POLICY.md and the registry records that decided it. `explain` prints these.
 
-use super::{
-    death_date, Entitlement, MonthState, StartRule, StartSource, TierReading, Timeline, Why,
-};
+use super::{death_date, Entitlement, MonthState, StartRule, StartSource, TierReading, Timeline, Why};
 use crate::codes::Allowance;
 use crate::money::format_yuan;
 use crate::month::ServiceMonth;
@@ -69,7 +67,12 @@ pub fn explain_month(
             }
             if let (Some(start), true) = (engine_start, owed.is_some()) {
                 if month < start {
-                    reasons.push(reason("T7", format!("{month} is before the engine's start month {start}: settled by the system it replaces")));
+                    reasons.push(reason(
+                        "T7",
+                        format!(
+                            "{month} is before the engine's start month {start}: settled by the system it replaces"
+                        ),
+                    ));
                     owed = None;
                 }
             }
@@ -82,13 +85,7 @@ fn reason(rule: &'static str, detail: String) -> Reason {
     Reason { rule, detail }
 }
 
-fn explain_state(
-    policy: &Policy,
-    rec: &PersonRecords,
-    allowance: Allowance,
-    s: &MonthState,
-    out: &mut Vec<Reason>,
-) {
+fn explain_state(policy: &Policy, rec: &PersonRecords, allowance: Allowance, s: &MonthState, out: &mut Vec<Reason>) {
     let month = s.month;
     match s.registration {
         Some(i) => {
@@ -101,17 +98,11 @@ fn explain_state(
     }
     if !s.alive {
         let d = death_date(rec).map(|d| d.to_string()).unwrap_or_default();
-        out.push(reason(
-            "T3",
-            format!("died {d}: paid through the month of death only"),
-        ));
+        out.push(reason("T3", format!("died {d}: paid through the month of death only")));
     }
     if let Some(i) = s.suspension {
         let p = &rec.suspensions[i];
-        let to = p
-            .valid_to
-            .map(|d| d.to_string())
-            .unwrap_or_else(|| "open".into());
+        let to = p.valid_to.map(|d| d.to_string()).unwrap_or_else(|| "open".into());
         out.push(reason(
             "T4",
             format!(
@@ -123,18 +114,10 @@ fn explain_state(
         ));
     }
     let tiers = policy.tiers(allowance);
-    let name = |r: &TierReading| {
-        r.tier
-            .map(|t| tiers[t].tier.to_string())
-            .unwrap_or_else(|| "none".into())
-    };
+    let name = |r: &TierReading| r.tier.map(|t| tiers[t].tier.to_string()).unwrap_or_else(|| "none".into());
     out.push(reason(
         rule_of(allowance),
-        format!(
-            "end of {month}: tier {} ({})",
-            name(&s.at_end),
-            why_text(rec, allowance, &s.at_end.why)
-        ),
+        format!("end of {month}: tier {} ({})", name(&s.at_end), why_text(rec, allowance, &s.at_end.why)),
     ));
     out.push(reason(
         rule_of(allowance),
@@ -145,11 +128,13 @@ fn explain_state(
             why_text(rec, allowance, &s.at_prev_end.why)
         ),
     ));
-    let paid = s
-        .paid_tier()
-        .map(|t| tiers[t].tier.to_string())
-        .unwrap_or_else(|| "none".into());
-    out.push(reason("T2", format!("tier for {month} is the better of the two: {paid} (a raise counts in its own month, a cut from the next)")));
+    let paid = s.paid_tier().map(|t| tiers[t].tier.to_string()).unwrap_or_else(|| "none".into());
+    out.push(reason(
+        "T2",
+        format!(
+            "tier for {month} is the better of the two: {paid} (a raise counts in its own month, a cut from the next)"
+        ),
+    ));
 }
 
 fn rule_of(allowance: Allowance) -> &'static str {
@@ -167,14 +152,8 @@ fn why_text(rec: &PersonRecords, allowance: Allowance, why: &Why) -> String {
         Why::NoBirthDate => "no birth date on record".into(),
         Why::Excluded(i) => {
             let e = &rec.exclusions[i];
-            let to = e
-                .valid_to
-                .map(|d| d.to_string())
-                .unwrap_or_else(|| "open".into());
-            format!(
-                "R8: exclusions.csv {} from {} to {to} excludes {allowance}",
-                e.kind, e.valid_from
-            )
+            let to = e.valid_to.map(|d| d.to_string()).unwrap_or_else(|| "open".into());
+            format!("R8: exclusions.csv {} from {} to {to} excludes {allowance}", e.kind, e.valid_from)
         }
         Why::Assessment(i) => {
             let a = &rec.assessments[i];
@@ -183,19 +162,14 @@ fn why_text(rec: &PersonRecords, allowance: Allowance, why: &Why) -> String {
         Why::Certificate(i) => {
             let c = &rec.certificates[i];
             let multiple = if c.multiple { ", multiple" } else { "" };
-            format!(
-                "R5: certificate issued {}: {} grade {}{multiple}",
-                c.issued_on, c.category, c.grade
-            )
+            format!("R5: certificate issued {}: {} grade {}{multiple}", c.issued_on, c.category, c.grade)
         }
         Why::Status(i) => {
             let s = &rec.statuses[i];
             format!("household_status.csv {} from {}", s.kind, s.valid_from)
         }
         Why::NothingQualifies => match allowance {
-            Allowance::Care => {
-                "R5: no severe assessment and no qualifying certificate in force".into()
-            }
+            Allowance::Care => "R5: no severe assessment and no qualifying certificate in force".into(),
             _ => "R6: no qualifying household status".into(),
         },
     }
@@ -203,16 +177,10 @@ fn why_text(rec: &PersonRecords, allowance: Allowance, why: &Why) -> String {
 
 fn explain_start(tl: &Timeline, rec: &PersonRecords, month: ServiceMonth, out: &mut Vec<Reason>) {
     let Some(start) = tl.start.filter(|s| s.month <= month) else {
-        let later = tl
-            .start
-            .map(|s| format!("; payment starts {}", s.month))
-            .unwrap_or_default();
+        let later = tl.start.map(|s| format!("; payment starts {}", s.month)).unwrap_or_default();
         out.push(reason(
             "T5",
-            format!(
-                "eligible, but no approved application of {} starts payment by {month}{later}",
-                tl.allowance
-            ),
+            format!("eligible, but no approved application of {} starts payment by {month}{later}", tl.allowance),
         ));
         return;
     };
@@ -221,10 +189,9 @@ fn explain_start(tl: &Timeline, rec: &PersonRecords, month: ServiceMonth, out: &
             let a = &rec.applications[i];
             format!("application of {} approved", a.applied_on)
         }
-        StartSource::Assessment(i) => format!(
-            "severe assessment of {} (counts as an approved care application)",
-            rec.assessments[i].assessed_on
-        ),
+        StartSource::Assessment(i) => {
+            format!("severe assessment of {} (counts as an approved care application)", rec.assessments[i].assessed_on)
+        }
     };
     let how = match start.rule {
         StartRule::BackPay { spell_start } => format!(
@@ -236,16 +203,12 @@ fn explain_start(tl: &Timeline, rec: &PersonRecords, month: ServiceMonth, out: &
             "eligible since {spell_start}, more than the back-pay limit before {}: paid from {}",
             start.applied, start.applied
         ),
-        StartRule::FirstEligibleAfter => format!(
-            "applied before being eligible: paid from the first eligible month, {}",
-            start.month
-        ),
+        StartRule::FirstEligibleAfter => {
+            format!("applied before being eligible: paid from the first eligible month, {}", start.month)
+        }
     };
     out.push(reason("T5", format!("{source}; {how}")));
     if month > start.month {
-        out.push(reason(
-            "T6",
-            format!("paid since {} without a new application", start.month),
-        ));
+        out.push(reason("T6", format!("paid since {} without a new application", start.month)));
     }
 }

@@ -90,10 +90,7 @@ impl MonthState {
 
     /// Eligible: a tier, registered, alive, not suspended.
     pub fn eligible(&self) -> bool {
-        self.paid_tier().is_some()
-            && self.registration.is_some()
-            && self.alive
-            && self.suspension.is_none()
+        self.paid_tier().is_some() && self.registration.is_some() && self.alive && self.suspension.is_none()
     }
 }
 
@@ -150,28 +147,22 @@ pub struct Timeline {
 }
 
 impl Timeline {
-    /// Compute the timeline of `allowance` through `through`.
-    pub fn compute(
-        book: &PolicyBook,
-        rec: &PersonRecords,
-        allowance: Allowance,
-        through: ServiceMonth,
-    ) -> Timeline {
+    /// Compute the timeline of `allowance` through `through`. The states run on past `through`
+    /// to any application submitted up to the back-pay limit later, whose back pay may reach
+    /// into `through` (T5): what is owed for a month does not depend on how far one looks.
+    pub fn compute(book: &PolicyBook, rec: &PersonRecords, allowance: Allowance, through: ServiceMonth) -> Timeline {
         let first = book.versions()[0].timing.policy_start;
-        let states: Vec<MonthState> = if through < first {
+        let reach = book.versions().iter().map(|p| p.timing.backpay_months as i32).max().unwrap_or(0);
+        let last = applications(book, rec, allowance)
+            .map(|(applied, _)| applied)
+            .filter(|&applied| applied <= through.plus(reach))
+            .fold(through, ServiceMonth::max);
+        let states: Vec<MonthState> = if last < first {
             Vec::new()
         } else {
-            first
-                .through(through)
-                .map(|m| month_state(book, rec, allowance, m))
-                .collect()
+            first.through(last).map(|m| month_state(book, rec, allowance, m)).collect()
         };
-        let mut tl = Timeline {
-            allowance,
-            first,
-            states,
-            start: None,
-        };
+        let mut tl = Timeline { allowance, first, states, start: None };
         tl.start = tl.earliest_start(book, rec);
         tl
     }
@@ -192,12 +183,7 @@ impl Timeline {
     }
 
     /// The entitlement for `month`, priced by the policy in force then, if owed.
-    pub fn entitlement(
-        &self,
-        book: &PolicyBook,
-        rec: &PersonRecords,
-        month: ServiceMonth,
-    ) -> Option<Entitlement> {
+    pub fn entitlement(&self, book: &PolicyBook, rec: &PersonRecords, month: ServiceMonth) -> Option<Entitlement> {
         if !self.owed(month) {
             return None;
         }
@@ -218,38 +204,12 @@ impl Timeline {
 
     /// T5: of all approved applications (and, for care, `severe` assessments), the earliest start.
     fn earliest_start(&self, book: &PolicyBook, rec: &PersonRecords) -> Option<Start> {
-        let applications = rec
-            .applications
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| a.allowance == self.allowance && a.decision == Decision::Approved)
-            .map(|(i, a)| (ServiceMonth::of(a.applied_on), StartSource::Application(i)));
-        let assessments = rec
-            .assessments
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| {
-                self.allowance == Allowance::Care
-                    && book
-                        .latest()
-                        .care
-                        .tiers
-                        .iter()
-                        .any(|t| t.assessments.contains(&a.result))
-            })
-            .map(|(i, a)| (ServiceMonth::of(a.assessed_on), StartSource::Assessment(i)));
-        applications
-            .chain(assessments)
+        applications(book, rec, self.allowance)
             .filter_map(|(applied, source)| self.start_for(book, applied, source))
             .min_by_key(|s| (s.month, s.applied))
     }
 
-    fn start_for(
-        &self,
-        book: &PolicyBook,
-        applied: ServiceMonth,
-        source: StartSource,
-    ) -> Option<Start> {
+    fn start_for(&self, book: &PolicyBook, applied: ServiceMonth, source: StartSource) -> Option<Start> {
         if self.eligible(applied) {
             let mut spell_start = applied;
             while self.eligible(spell_start.prev()) {
@@ -261,32 +221,44 @@ impl Timeline {
             } else {
                 (applied, StartRule::DelayTooLong { spell_start })
             };
-            return Some(Start {
-                month,
-                applied,
-                source,
-                rule,
-            });
+            return Some(Start { month, applied, source, rule });
         }
         let from = applied.max(self.first);
         let last = self.first.plus(self.states.len() as i32 - 1);
-        from.through(last)
-            .find(|m| self.eligible(*m))
-            .map(|month| Start {
-                month,
-                applied,
-                source,
-                rule: StartRule::FirstEligibleAfter,
-            })
+        from.through(last).find(|m| self.eligible(*m)).map(|month| Start {
+            month,
+            applied,
+            source,
+            rule: StartRule::FirstEligibleAfter,
+        })
     }
 }
 
-fn month_state(
-    book: &PolicyBook,
-    rec: &PersonRecords,
+/// T5: the month of each approved application of `allowance` and, for care, of each `severe`
+/// assessment (which counts as an approved care application).
+fn applications<'a>(
+    book: &'a PolicyBook,
+    rec: &'a PersonRecords,
     allowance: Allowance,
-    month: ServiceMonth,
-) -> MonthState {
+) -> impl Iterator<Item = (ServiceMonth, StartSource)> + 'a {
+    let applications = rec
+        .applications
+        .iter()
+        .enumerate()
+        .filter(move |(_, a)| a.allowance == allowance && a.decision == Decision::Approved)
+        .map(|(i, a)| (ServiceMonth::of(a.applied_on), StartSource::Application(i)));
+    let assessments = rec
+        .assessments
+        .iter()
+        .enumerate()
+        .filter(move |(_, a)| {
+            allowance == Allowance::Care && book.latest().care.tiers.iter().any(|t| t.assessments.contains(&a.result))
+        })
+        .map(|(i, a)| (ServiceMonth::of(a.assessed_on), StartSource::Assessment(i)));
+    applications.chain(assessments)
+}
+
+fn month_state(book: &PolicyBook, rec: &PersonRecords, allowance: Allowance, month: ServiceMonth) -> MonthState {
     let policy = book.in_force(month);
     MonthState {
         month,
@@ -306,10 +278,7 @@ pub fn registration_in_force(rec: &PersonRecords, month: ServiceMonth) -> Option
         .iter()
         .enumerate()
         .filter(|(_, r)| r.hukou_in_date.is_none_or(|d| ServiceMonth::of(d) < month))
-        .filter(|(_, r)| {
-            r.hukou_out_date
-                .is_none_or(|d| ServiceMonth::of(d) >= month)
-        })
+        .filter(|(_, r)| r.hukou_out_date.is_none_or(|d| ServiceMonth::of(d) >= month))
         .max_by_key(|(_, r)| (r.hukou_in_date, r.district_code.clone()))
         .map(|(i, _)| i)
 }
@@ -326,8 +295,7 @@ pub fn alive_on_first_day(rec: &PersonRecords, month: ServiceMonth) -> bool {
 
 /// T4: a suspension from f to t blocks the months after f's month through t's month.
 pub fn suspension_blocking(rec: &PersonRecords, month: ServiceMonth) -> Option<usize> {
-    rec.suspensions.iter().position(|s| {
-        ServiceMonth::of(s.valid_from) < month
-            && s.valid_to.is_none_or(|t| month <= ServiceMonth::of(t))
-    })
+    rec.suspensions
+        .iter()
+        .position(|s| ServiceMonth::of(s.valid_from) < month && s.valid_to.is_none_or(|t| month <= ServiceMonth::of(t)))
 }

@@ -7,10 +7,11 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The kind of a batch: the month's regular batch, or a correction batch (`rerun`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BatchKind {
     /// The month's regular batch (`run`).
+    #[default]
     Regular,
     /// A correction batch (`rerun`).
     Correction,
@@ -79,7 +80,8 @@ mod tests {
         assert_eq!(b, "110102-2020-07-R1");
         assert_eq!(transfer_id(&b, 42), "110102-2020-07-R1-000042");
         assert!(transfer_id(&batch_id("110102", m, BatchKind::Correction, 99), 999_999).len() <= 35);
-        let k = PaymentKey { id_number: "11010519491231002X".into(), allowance: Allowance::Care, month: m, adjustment: 2 };
+        let k =
+            PaymentKey { id_number: "11010519491231002X".into(), allowance: Allowance::Care, month: m, adjustment: 2 };
         assert_eq!(k.to_string(), "11010519491231002X-care-2020-07-2");
     }
 }

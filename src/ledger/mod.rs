@@ -20,7 +20,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// The type of a posting (lines.csv `line_type`, plus recovery items).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LineType {
     /// The batch's own service month, first payment.
@@ -155,7 +155,12 @@ pub fn settle(input: &SettleInput) -> Vec<Posting> {
         }
         let delta = FundSplit { lottery: target.lottery - h.paid.lottery, district: target.district - h.paid.district };
         let tier = owed.map(|e| e.tier.clone()).or_else(|| h.last_tier.clone()).unwrap_or_default();
-        let key = PaymentKey { id_number: input.id_number.to_string(), allowance, month, adjustment: h.last_adjustment.map_or(0, |a| a + 1) };
+        let key = PaymentKey {
+            id_number: input.id_number.to_string(),
+            allowance,
+            month,
+            adjustment: h.last_adjustment.map_or(0, |a| a + 1),
+        };
         if diff > Decimal::ZERO {
             let line_type = match (h.counted, month == input.month) {
                 (0, true) => LineType::Regular,
@@ -204,12 +209,29 @@ fn absorb_negatives(postings: &mut Vec<Posting>, negatives: Vec<(PaymentKey, Str
         };
         let mut next_key = key.clone();
         if !offset.is_zero() {
-            postings.push(Posting { key: key.clone(), line_type: LineType::Offset, tier: tier.clone(), amount: -offset, split: offset_split, held: None });
+            postings.push(Posting {
+                key: key.clone(),
+                line_type: LineType::Offset,
+                tier: tier.clone(),
+                amount: -offset,
+                split: offset_split,
+                held: None,
+            });
             next_key.adjustment += 1;
         }
         if !rest.is_zero() {
-            let split = FundSplit { lottery: delta.lottery - offset_split.lottery, district: delta.district - offset_split.district };
-            postings.push(Posting { key: next_key, line_type: LineType::Recovery, tier, amount: -rest, split, held: None });
+            let split = FundSplit {
+                lottery: delta.lottery - offset_split.lottery,
+                district: delta.district - offset_split.district,
+            };
+            postings.push(Posting {
+                key: next_key,
+                line_type: LineType::Recovery,
+                tier,
+                amount: -rest,
+                split,
+                held: None,
+            });
         }
     }
 }

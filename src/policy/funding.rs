@@ -28,16 +28,11 @@ impl FundSplit {
 /// The district share is always the remainder, so nothing is lost or invented.
 pub fn split(rule: &Funding, amount: Decimal, quota: Decimal) -> FundSplit {
     let lottery = match (rule.rule, rule.lottery_percent) {
-        (SplitRule::Percentage, Some(percent)) => {
-            round_half_up(amount * percent / Decimal::ONE_HUNDRED)
-        }
+        (SplitRule::Percentage, Some(percent)) => round_half_up(amount * percent / Decimal::ONE_HUNDRED),
         // Policy::check guarantees a percentage rule has its percent; quota otherwise.
         _ => quota.min(amount).max(Decimal::ZERO),
     };
-    FundSplit {
-        lottery,
-        district: amount - lottery,
-    }
+    FundSplit { lottery, district: amount - lottery }
 }
 
 #[cfg(test)]
@@ -45,16 +40,10 @@ mod tests {
     use super::*;
     use rust_decimal_macros::dec;
 
-    const QUOTA: Funding = Funding {
-        rule: SplitRule::Quota,
-        lottery_percent: None,
-    };
+    const QUOTA: Funding = Funding { rule: SplitRule::Quota, lottery_percent: None };
 
     fn pct(p: Decimal) -> Funding {
-        Funding {
-            rule: SplitRule::Percentage,
-            lottery_percent: Some(p),
-        }
+        Funding { rule: SplitRule::Percentage, lottery_percent: Some(p) }
     }
 
     #[test]

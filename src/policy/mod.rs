@@ -263,24 +263,13 @@ impl Policy {
     /// The tiers of an allowance, best first.
     pub fn tiers(&self, allowance: Allowance) -> Vec<TierRate<'_>> {
         match allowance {
-            Allowance::Longevity => self
-                .longevity
-                .tiers
-                .iter()
-                .map(|t| rate(&t.tier, t.monthly, t.lottery_quota))
-                .collect(),
-            Allowance::Care => self
-                .care
-                .tiers
-                .iter()
-                .map(|t| rate(&t.tier, t.monthly, t.lottery_quota))
-                .collect(),
-            Allowance::Hardship => self
-                .hardship
-                .tiers
-                .iter()
-                .map(|t| rate(&t.tier, t.monthly, t.lottery_quota))
-                .collect(),
+            Allowance::Longevity => {
+                self.longevity.tiers.iter().map(|t| rate(&t.tier, t.monthly, t.lottery_quota)).collect()
+            }
+            Allowance::Care => self.care.tiers.iter().map(|t| rate(&t.tier, t.monthly, t.lottery_quota)).collect(),
+            Allowance::Hardship => {
+                self.hardship.tiers.iter().map(|t| rate(&t.tier, t.monthly, t.lottery_quota)).collect()
+            }
         }
     }
 
@@ -291,19 +280,12 @@ impl Policy {
 
     /// L4: the highest monthly rate of an allowance, the ceiling of its net paid.
     pub fn top_rate(&self, allowance: Allowance) -> Decimal {
-        self.tiers(allowance)
-            .iter()
-            .map(|t| t.monthly)
-            .max()
-            .unwrap_or_default()
+        self.tiers(allowance).iter().map(|t| t.monthly).max().unwrap_or_default()
     }
 
     /// F3: the lottery allocation of a district for a year, if loaded.
     pub fn allocation(&self, district: &str, year: i32) -> Option<Decimal> {
-        self.allocations
-            .iter()
-            .find(|a| a.district == district && a.year == year)
-            .map(|a| a.amount)
+        self.allocations.iter().find(|a| a.district == district && a.year == year).map(|a| a.amount)
     }
 
     /// The district with this code, if known.
@@ -312,17 +294,12 @@ impl Policy {
     }
 
     fn check(&self) -> Result<(), PolicyError> {
-        let bad = |problem: String| PolicyError::Invalid {
-            version: self.version.clone(),
-            problem,
-        };
+        let bad = |problem: String| PolicyError::Invalid { version: self.version.clone(), problem };
         if self.version.trim().is_empty() {
             return Err(bad("`version` is empty".into()));
         }
         if self.effective_from < self.timing.policy_start {
-            return Err(bad(
-                "`effective_from` is before `timing.policy_start`".into()
-            ));
+            return Err(bad("`effective_from` is before `timing.policy_start`".into()));
         }
         for allowance in Allowance::ALL {
             let tiers = self.tiers(*allowance);
@@ -346,52 +323,30 @@ impl Policy {
                 return Err(bad(format!("{allowance} repeats a tier name")));
             }
         }
-        if self
-            .longevity
-            .tiers
-            .windows(2)
-            .any(|w| w[0].min_age <= w[1].min_age)
-        {
-            return Err(bad(
-                "longevity tiers must be listed oldest band first".into()
-            ));
+        if self.longevity.tiers.windows(2).any(|w| w[0].min_age <= w[1].min_age) {
+            return Err(bad("longevity tiers must be listed oldest band first".into()));
         }
         match (self.funding.rule, self.funding.lottery_percent) {
             (SplitRule::Quota, None) => {}
-            (SplitRule::Percentage, Some(p)) if p >= Decimal::ZERO && p <= Decimal::ONE_HUNDRED => {
-            }
+            (SplitRule::Percentage, Some(p)) if p >= Decimal::ZERO && p <= Decimal::ONE_HUNDRED => {}
             (SplitRule::Quota, Some(_)) => {
-                return Err(bad(
-                    "funding: lottery_percent only goes with rule = \"percentage\"".into(),
-                ))
+                return Err(bad("funding: lottery_percent only goes with rule = \"percentage\"".into()))
             }
             (SplitRule::Percentage, _) => {
-                return Err(bad(
-                    "funding: rule = \"percentage\" needs lottery_percent between 0 and 100".into(),
-                ))
+                return Err(bad("funding: rule = \"percentage\" needs lottery_percent between 0 and 100".into()))
             }
         }
         for a in &self.allocations {
             if a.amount < Decimal::ZERO || crate::money::to_fen(a.amount).is_err() {
-                return Err(bad(format!(
-                    "allocation {} {}: amount must be whole fen",
-                    a.district, a.year
-                )));
+                return Err(bad(format!("allocation {} {}: amount must be whole fen", a.district, a.year)));
             }
         }
         for d in &self.districts {
             if d.code.len() != 6 || !d.code.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(bad(format!("district code `{}` must be 6 digits", d.code)));
             }
-            if let Some(s) = d
-                .streets
-                .iter()
-                .find(|s| !(s.code.len() == 9 && s.code.starts_with(&d.code)))
-            {
-                return Err(bad(format!(
-                    "street `{}` is not district {} plus three digits",
-                    s.code, d.code
-                )));
+            if let Some(s) = d.streets.iter().find(|s| !(s.code.len() == 9 && s.code.starts_with(&d.code))) {
+                return Err(bad(format!("street `{}` is not district {} plus three digits", s.code, d.code)));
             }
         }
         Ok(())
@@ -399,11 +354,7 @@ impl Policy {
 }
 
 fn rate(tier: &str, monthly: Decimal, lottery_quota: Decimal) -> TierRate<'_> {
-    TierRate {
-        tier,
-        monthly,
-        lottery_quota,
-    }
+    TierRate { tier, monthly, lottery_quota }
 }
 
 /// Every loaded policy version, ordered by effective month: the one in force for a month is the
@@ -418,14 +369,9 @@ impl PolicyBook {
     pub fn new(mut versions: Vec<Policy>) -> Result<Self, PolicyError> {
         versions.sort_by_key(|p| p.effective_from);
         if versions.is_empty() {
-            return Err(PolicyError::Format(
-                "no policy is loaded: run `subsidy init`".into(),
-            ));
+            return Err(PolicyError::Format("no policy is loaded: run `subsidy init`".into()));
         }
-        if let Some(w) = versions
-            .windows(2)
-            .find(|w| w[0].effective_from == w[1].effective_from)
-        {
+        if let Some(w) = versions.windows(2).find(|w| w[0].effective_from == w[1].effective_from) {
             return Err(PolicyError::Invalid {
                 version: w[1].version.clone(),
                 problem: format!("starts in {} like {}", w[1].effective_from, w[0].version),
@@ -436,11 +382,7 @@ impl PolicyBook {
 
     /// The version in force for `month` (the earliest version for months before all of them).
     pub fn in_force(&self, month: ServiceMonth) -> &Policy {
-        self.versions
-            .iter()
-            .rev()
-            .find(|p| p.effective_from <= month)
-            .unwrap_or(&self.versions[0])
+        self.versions.iter().rev().find(|p| p.effective_from <= month).unwrap_or(&self.versions[0])
     }
 
     /// All versions, oldest first.
@@ -461,10 +403,7 @@ mod tests {
     #[test]
     fn default_policy_parses_with_the_seed_allocation() {
         let p = Policy::parse(DEFAULT_POLICY).unwrap();
-        assert_eq!(
-            p.allocation("110102", 2020),
-            Some(Decimal::new(10_124_760_000, 2))
-        );
+        assert_eq!(p.allocation("110102", 2020), Some(Decimal::new(10_124_760_000, 2)));
         assert_eq!(p.top_rate(Allowance::Care), Decimal::new(600, 0));
         assert_eq!(p.top_rate(Allowance::Longevity), Decimal::new(800, 0));
         assert_eq!(p.district("110102").unwrap().streets.len(), 15);
@@ -474,10 +413,7 @@ mod tests {
     #[test]
     fn rejects_sub_fen_amounts_and_unknown_fields() {
         let bad = DEFAULT_POLICY.replace("monthly = \"600.00\"", "monthly = \"600.005\"");
-        assert!(matches!(
-            Policy::parse(&bad),
-            Err(PolicyError::Invalid { .. })
-        ));
+        assert!(matches!(Policy::parse(&bad), Err(PolicyError::Invalid { .. })));
         let unknown = DEFAULT_POLICY.replace("[funding]", "[funding]\nfoo = 1");
         assert!(Policy::parse(&unknown).is_err());
     }
@@ -489,10 +425,7 @@ mod tests {
         v2.version = "v2".into();
         v2.effective_from = "2021-01".parse().unwrap();
         let book = PolicyBook::new(vec![v2, v1]).unwrap();
-        assert_eq!(
-            book.in_force("2020-12".parse().unwrap()).version,
-            "beijing-2019-v1"
-        );
+        assert_eq!(book.in_force("2020-12".parse().unwrap()).version, "beijing-2019-v1");
         assert_eq!(book.in_force("2021-01".parse().unwrap()).version, "v2");
     }
 }

@@ -55,9 +55,17 @@ impl ImportReport {
 }
 
 /// Import every registry file present in `dir`, persons first.
-pub async fn import_dir<S: Store>(store: &S, dir: &Path, ctx: &Context<'_>, now: DateTime<Utc>) -> anyhow::Result<ImportReport> {
+pub async fn import_dir<S: Store>(
+    store: &S,
+    dir: &Path,
+    ctx: &Context<'_>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ImportReport> {
     if !dir.is_dir() {
-        anyhow::bail!("{} is not a directory; give the folder that holds elders.csv and the other registry files", dir.display());
+        anyhow::bail!(
+            "{} is not a directory; give the folder that holds elders.csv and the other registry files",
+            dir.display()
+        );
     }
     let present: Vec<FileKind> = FileKind::ALL.into_iter().filter(|k| dir.join(k.file_name()).is_file()).collect();
     if present.is_empty() {
@@ -75,7 +83,12 @@ pub async fn import_dir<S: Store>(store: &S, dir: &Path, ctx: &Context<'_>, now:
     let stored: Vec<StoredReject> = report
         .rejects
         .iter()
-        .map(|r| StoredReject { file: r.file.clone(), line: r.line, reason: r.reason.as_str().to_string(), detail: r.detail.clone() })
+        .map(|r| StoredReject {
+            file: r.file.clone(),
+            line: r.line,
+            reason: r.reason.as_str().to_string(),
+            detail: r.detail.clone(),
+        })
         .collect();
     store.finish_import(import_id, accepted, &stored, now).await?;
     Ok(report)
@@ -91,11 +104,18 @@ async fn import_file<S: Store>(
 ) -> anyhow::Result<FileCounts> {
     let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(std::io::BufReader::new(file));
-    let reject = |line: u64, reason: RejectCode, detail: String| Reject { file: kind.file_name().to_string(), line, reason, detail };
+    let reject = |line: u64, reason: RejectCode, detail: String| Reject {
+        file: kind.file_name().to_string(),
+        line,
+        reason,
+        detail,
+    };
     let mut counts = FileCounts::default();
     let header = match reader.headers() {
         Ok(h) => check_header(kind, h),
-        Err(e) => Err(super::validate::RowError { code: RejectCode::BadRow, detail: format!("header cannot be read: {e}") }),
+        Err(e) => {
+            Err(super::validate::RowError { code: RejectCode::BadRow, detail: format!("header cannot be read: {e}") })
+        }
     };
     let header = match header {
         Ok(h) => h,
@@ -144,13 +164,24 @@ async fn import_file<S: Store>(
 }
 
 /// Apply a chunk; the store's own rejects (unknown person, duplicate key) join the list.
-async fn flush<S: Store>(store: &S, import_id: i64, kind: FileKind, chunk: &mut Vec<(u64, RowOp)>, rejects: &mut Vec<Reject>) -> anyhow::Result<u64> {
+async fn flush<S: Store>(
+    store: &S,
+    import_id: i64,
+    kind: FileKind,
+    chunk: &mut Vec<(u64, RowOp)>,
+    rejects: &mut Vec<Reject>,
+) -> anyhow::Result<u64> {
     if chunk.is_empty() {
         return Ok(0);
     }
     let refused = store.apply_rows(import_id, kind, chunk).await?;
     let accepted = (chunk.len() - refused.len()) as u64;
-    rejects.extend(refused.into_iter().map(|r| Reject { file: kind.file_name().to_string(), line: r.line, reason: r.code, detail: r.detail }));
+    rejects.extend(refused.into_iter().map(|r| Reject {
+        file: kind.file_name().to_string(),
+        line: r.line,
+        reason: r.code,
+        detail: r.detail,
+    }));
     chunk.clear();
     Ok(accepted)
 }

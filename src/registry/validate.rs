@@ -280,7 +280,10 @@ pub fn check_header(kind: FileKind, header: &StringRecord) -> Result<Header, Row
         }
     }
     if let Some(missing) = kind.columns().iter().find(|c| !index.contains_key(*c)) {
-        return Err(err(RejectCode::MissingColumn, format!("missing column `{missing}`; {kind} needs {}", kind.columns().join(","))));
+        return Err(err(
+            RejectCode::MissingColumn,
+            format!("missing column `{missing}`; {kind} needs {}", kind.columns().join(",")),
+        ));
     }
     Ok(Header { kind, index, deleted })
 }
@@ -298,7 +301,14 @@ pub struct Context<'a> {
 pub fn validate_row(header: &Header, ctx: &Context, record: &StringRecord) -> Result<RowOp, RowError> {
     let cells = Cells { header, record };
     if record.len() != header.index.len() + usize::from(header.deleted.is_some()) {
-        return Err(err(RejectCode::BadRow, format!("{} fields where the header has {}", record.len(), header.index.len() + usize::from(header.deleted.is_some()))));
+        return Err(err(
+            RejectCode::BadRow,
+            format!(
+                "{} fields where the header has {}",
+                record.len(),
+                header.index.len() + usize::from(header.deleted.is_some())
+            ),
+        ));
     }
     let deleted = match header.deleted.map(|i| record.get(i).unwrap_or("").trim()) {
         None | Some("") | Some("false") => false,
@@ -321,7 +331,10 @@ pub fn validate_row(header: &Header, ctx: &Context, record: &StringRecord) -> Re
             not_before(applied_on, decided_on, "decided_on", "applied_on")?;
             Row::Application(id, Application { allowance: cells.code("allowance")?, applied_on, decision, decided_on })
         }
-        FileKind::Assessments => Row::Assessment(id, Assessment { assessed_on: cells.date(ctx, "assessed_on")?, result: cells.code("result")? }),
+        FileKind::Assessments => Row::Assessment(
+            id,
+            Assessment { assessed_on: cells.date(ctx, "assessed_on")?, result: cells.code("result")? },
+        ),
         FileKind::DisabilityCerts => {
             let issued_on = cells.date(ctx, "issued_on")?;
             let revoked_on = cells.opt_date(ctx, "revoked_on")?;
@@ -332,7 +345,16 @@ pub fn validate_row(header: &Header, ctx: &Context, record: &StringRecord) -> Re
                 g @ ("1" | "2" | "3" | "4") => g.parse().expect("digit"),
                 g => return Err(err(RejectCode::BadValue, format!("grade `{g}` must be 1, 2, 3 or 4"))),
             };
-            Row::Certificate(id, CertificateLine { category: cells.code("category")?, grade, multiple: cells.flag("multiple")?, issued_on, revoked_on })
+            Row::Certificate(
+                id,
+                CertificateLine {
+                    category: cells.code("category")?,
+                    grade,
+                    multiple: cells.flag("multiple")?,
+                    issued_on,
+                    revoked_on,
+                },
+            )
         }
         FileKind::HouseholdStatus => Row::Status(id, cells.period(ctx, "status")?),
         FileKind::Exclusions => Row::Exclusion(id, cells.period(ctx, "kind")?),
@@ -345,7 +367,10 @@ fn elder(cells: &Cells, ctx: &Context, id: String) -> Result<Row, RowError> {
     let embedded = idcard::validate(&id).expect("checked by id_number()");
     let birth_date = cells.date(ctx, "birth_date")?;
     if birth_date != embedded {
-        return Err(err(RejectCode::BirthDateMismatch, format!("birth_date {birth_date} differs from {embedded} in the ID number")));
+        return Err(err(
+            RejectCode::BirthDateMismatch,
+            format!("birth_date {birth_date} differs from {embedded} in the ID number"),
+        ));
     }
     let name = cells.required("name")?.to_string();
     let district_code = cells.required("district_code")?.to_string();
@@ -368,14 +393,26 @@ fn elder(cells: &Cells, ctx: &Context, id: String) -> Result<Row, RowError> {
     if account_no.as_deref().is_some_and(|a| !a.bytes().all(|b| b.is_ascii_alphanumeric())) {
         return Err(err(RejectCode::BadValue, "account_no must be letters and digits only"));
     }
-    let registration = Registration { district_code, street_code, name, hukou_in_date, hukou_out_date, death_date, account_type, account_no };
+    let registration = Registration {
+        district_code,
+        street_code,
+        name,
+        hukou_in_date,
+        hukou_out_date,
+        death_date,
+        account_type,
+        account_no,
+    };
     Ok(Row::Elder(ElderRow { id_number: id, birth_date, registration }))
 }
 
 /// A known district, and a street inside it (listed streets, or the district code plus 3 digits).
 fn check_street(policy: &Policy, district: &str, street: &str) -> Result<(), RowError> {
     let Some(d) = policy.district(district) else {
-        return Err(err(RejectCode::UnknownCode, format!("district_code `{district}` is not a Beijing district of the policy")));
+        return Err(err(
+            RejectCode::UnknownCode,
+            format!("district_code `{district}` is not a Beijing district of the policy"),
+        ));
     };
     let inside = if d.streets.is_empty() {
         street.len() == 9 && street.starts_with(district) && street.bytes().all(|b| b.is_ascii_digit())
@@ -385,13 +422,18 @@ fn check_street(policy: &Policy, district: &str, street: &str) -> Result<(), Row
     if inside {
         Ok(())
     } else {
-        Err(err(RejectCode::StreetOutsideDistrict, format!("street_code `{street}` is not a street of district {district} ({})", d.name)))
+        Err(err(
+            RejectCode::StreetOutsideDistrict,
+            format!("street_code `{street}` is not a street of district {district} ({})", d.name),
+        ))
     }
 }
 
 fn not_before(start: NaiveDate, end: Option<NaiveDate>, end_col: &str, start_col: &str) -> Result<(), RowError> {
     match end {
-        Some(e) if e < start => Err(err(RejectCode::EndBeforeStart, format!("{end_col} {e} is before {start_col} {start}"))),
+        Some(e) if e < start => {
+            Err(err(RejectCode::EndBeforeStart, format!("{end_col} {e} is before {start_col} {start}")))
+        }
         _ => Ok(()),
     }
 }
@@ -433,9 +475,15 @@ impl Cells<'_> {
         let id = self.required("id_number")?;
         match idcard::validate(id) {
             Ok(_) => Ok(id.to_string()),
-            Err(IdError::Format) => Err(err(RejectCode::BadIdFormat, format!("id_number {}: {}", idcard::mask(id), IdError::Format))),
-            Err(IdError::Checksum) => Err(err(RejectCode::BadIdChecksum, format!("id_number {}: {}", idcard::mask(id), IdError::Checksum))),
-            Err(IdError::BirthDate) => Err(err(RejectCode::BadIdBirthDate, format!("id_number {}: {}", idcard::mask(id), IdError::BirthDate))),
+            Err(IdError::Format) => {
+                Err(err(RejectCode::BadIdFormat, format!("id_number {}: {}", idcard::mask(id), IdError::Format)))
+            }
+            Err(IdError::Checksum) => {
+                Err(err(RejectCode::BadIdChecksum, format!("id_number {}: {}", idcard::mask(id), IdError::Checksum)))
+            }
+            Err(IdError::BirthDate) => {
+                Err(err(RejectCode::BadIdBirthDate, format!("id_number {}: {}", idcard::mask(id), IdError::BirthDate)))
+            }
         }
     }
 
@@ -477,7 +525,11 @@ impl Cells<'_> {
 
     /// A dated period. `valid_to` may lie in the future: a status granted until a set date is
     /// known in advance, unlike events such as births, moves or decisions.
-    fn period<K: std::str::FromStr<Err = UnknownCode>>(&self, ctx: &Context, kind_col: &'static str) -> Result<Period<K>, RowError> {
+    fn period<K: std::str::FromStr<Err = UnknownCode>>(
+        &self,
+        ctx: &Context,
+        kind_col: &'static str,
+    ) -> Result<Period<K>, RowError> {
         let valid_from = self.date(ctx, "valid_from")?;
         let valid_to = self.opt("valid_to").map(|v| self.parse_date("valid_to", v)).transpose()?;
         not_before(valid_from, valid_to, "valid_to", "valid_from")?;

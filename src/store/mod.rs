@@ -3,9 +3,13 @@
 //! (written once, in [`registry_sql`]) against their own migrations in `migrations/{sqlite,postgres}`;
 //! money is integer fen in both. The contract test suite (`tests/storage`) runs on both.
 
+mod ledger;
+mod ledger_sql;
 mod postgres;
 mod registry_sql;
 mod sqlite;
+
+pub use ledger::*;
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -91,7 +95,13 @@ pub trait Store {
     /// unknown person, or repeating a key already written by this import, are refused and returned.
     async fn apply_rows(&self, import_id: i64, kind: FileKind, rows: &[(u64, RowOp)]) -> StoreResult<Vec<StoreReject>>;
     /// Close an import with its totals and rejected rows.
-    async fn finish_import(&self, import_id: i64, accepted: u64, rejects: &[StoredReject], now: DateTime<Utc>) -> StoreResult<()>;
+    async fn finish_import(
+        &self,
+        import_id: i64,
+        accepted: u64,
+        rejects: &[StoredReject],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Everything recorded of one person, or none when no registration exists.
     async fn person(&self, id_number: &str) -> StoreResult<Option<PersonRecords>>;
     /// Rows per registry table.

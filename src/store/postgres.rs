@@ -1,5 +1,6 @@
 //! PostgreSQL: the production database (`postgres://…`).
 
+use super::ledger_sql::impl_ledger;
 use super::registry_sql::impl_store;
 use super::StoreResult;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -33,6 +34,30 @@ impl PgStore {
         sqlx::migrate!("migrations/postgres").run(&self.pool).await?;
         Ok(())
     }
+
+    /// Begin a batch's transaction holding the district's run lock: a transaction-scoped advisory
+    /// lock, released by commit, rollback or a dropped connection (a crash leaves no stale lock).
+    pub(crate) async fn begin_batch_tx(
+        &self,
+        district: &str,
+    ) -> Result<Option<Transaction<'static, Postgres>>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let locked: bool = sqlx::query_scalar("select pg_try_advisory_xact_lock($1, $2)")
+            .bind(RUN_LOCK_CLASS)
+            .bind(district.parse::<i32>().unwrap_or(0))
+            .fetch_one(&mut *tx)
+            .await?;
+        if locked {
+            Ok(Some(tx))
+        } else {
+            tx.rollback().await?;
+            Ok(None)
+        }
+    }
 }
 
+/// First key of the run lock (`pg_try_advisory_xact_lock(class, district)`): "SUBS" in ASCII.
+const RUN_LOCK_CLASS: i32 = 0x5355_4253;
+
 impl_store!(PgStore, Postgres);
+impl_ledger!(PgStore, PgBatch, Postgres);

@@ -317,7 +317,8 @@ macro_rules! impl_store {
             }
 
             async fn person(&self, id_number: &str) -> $crate::store::StoreResult<Option<$crate::registry::PersonRecords>> {
-                $crate::store::registry_sql::load_person!(self, id_number)
+                let mut people = $crate::store::registry_sql::load_persons!(&self.pool, id_number, id_number);
+                Ok(people.remove(id_number))
             }
 
             async fn registry_counts(&self) -> $crate::store::StoreResult<std::collections::BTreeMap<String, i64>> {
@@ -341,28 +342,31 @@ pub(super) use impl_store;
 pub(super) const REGISTRY_TABLES: [&str; 7] =
     ["elders", "applications", "assessments", "disability_certs", "household_status", "exclusions", "suspensions"];
 
-/// Read one person's records from the seven tables (ordered by key, so results are stable).
-macro_rules! load_person {
-    ($self:ident, $id:ident) => {{
+/// Read the records of every person whose ID lies in `lo..=hi` from the seven tables, into a map
+/// by ID (ordered by key, so results are stable). `$exec` is an executor expression (a pool, or
+/// `&mut *tx`), evaluated once per query.
+macro_rules! load_persons {
+    ($exec:expr, $lo:expr, $hi:expr) => {{
         use sqlx::Row as _;
         use $crate::registry::*;
         use $crate::store::StoreError;
         fn code<T: std::str::FromStr<Err = $crate::codes::UnknownCode>>(s: String) -> Result<T, StoreError> {
             s.parse().map_err(|e: $crate::codes::UnknownCode| StoreError::Corrupt(e.to_string()))
         }
+        let (lo, hi): (&str, &str) = ($lo, $hi);
+        let mut people: std::collections::BTreeMap<String, PersonRecords> = std::collections::BTreeMap::new();
         let regs = sqlx::query(
-            "select district_code, street_code, name, birth_date, hukou_in_date, hukou_out_date, death_date,
+            "select id_number, district_code, street_code, name, birth_date, hukou_in_date, hukou_out_date, death_date,
                     account_type, account_no
-             from elders where id_number = $1 order by district_code",
+             from elders where id_number >= $1 and id_number <= $2 order by id_number, district_code",
         )
-        .bind($id)
-        .fetch_all(&$self.pool)
+        .bind(lo)
+        .bind(hi)
+        .fetch_all($exec)
         .await?;
-        if regs.is_empty() {
-            return Ok(None);
-        }
-        let mut rec = PersonRecords { id_number: $id.to_string(), ..Default::default() };
         for r in &regs {
+            let id: String = r.try_get("id_number")?;
+            let rec = people.entry(id.clone()).or_insert_with(|| PersonRecords { id_number: id, ..Default::default() });
             rec.birth_date = Some(r.try_get("birth_date")?);
             rec.registrations.push(Registration {
                 district_code: r.try_get("district_code")?,
@@ -375,44 +379,65 @@ macro_rules! load_person {
                 account_no: r.try_get("account_no")?,
             });
         }
-        for r in sqlx::query("select allowance, applied_on, decision, decided_on from applications where id_number = $1 order by allowance, applied_on")
-            .bind($id)
-            .fetch_all(&$self.pool)
-            .await?
-        {
-            rec.applications.push(Application {
-                allowance: code(r.try_get("allowance")?)?,
-                applied_on: r.try_get("applied_on")?,
-                decision: code(r.try_get("decision")?)?,
-                decided_on: r.try_get("decided_on")?,
-            });
-        }
-        for r in sqlx::query("select assessed_on, result from assessments where id_number = $1 order by assessed_on")
-            .bind($id)
-            .fetch_all(&$self.pool)
-            .await?
-        {
-            rec.assessments.push(Assessment { assessed_on: r.try_get("assessed_on")?, result: code(r.try_get("result")?)? });
-        }
         for r in sqlx::query(
-            "select category, grade, multiple, issued_on, revoked_on from disability_certs where id_number = $1 order by issued_on, category",
+            "select id_number, allowance, applied_on, decision, decided_on from applications
+             where id_number >= $1 and id_number <= $2 order by id_number, allowance, applied_on",
         )
-        .bind($id)
-        .fetch_all(&$self.pool)
+        .bind(lo)
+        .bind(hi)
+        .fetch_all($exec)
         .await?
         {
-            let grade: i32 = r.try_get("grade")?;
-            rec.certificates.push(CertificateLine {
-                category: code(r.try_get("category")?)?,
-                grade: u8::try_from(grade).map_err(|_| StoreError::Corrupt(format!("grade {grade}")))?,
-                multiple: r.try_get("multiple")?,
-                issued_on: r.try_get("issued_on")?,
-                revoked_on: r.try_get("revoked_on")?,
-            });
+            if let Some(rec) = people.get_mut(&r.try_get::<String, _>("id_number")?) {
+                rec.applications.push(Application {
+                    allowance: code(r.try_get("allowance")?)?,
+                    applied_on: r.try_get("applied_on")?,
+                    decision: code(r.try_get("decision")?)?,
+                    decided_on: r.try_get("decided_on")?,
+                });
+            }
+        }
+        for r in sqlx::query(
+            "select id_number, assessed_on, result from assessments
+             where id_number >= $1 and id_number <= $2 order by id_number, assessed_on",
+        )
+        .bind(lo)
+        .bind(hi)
+        .fetch_all($exec)
+        .await?
+        {
+            if let Some(rec) = people.get_mut(&r.try_get::<String, _>("id_number")?) {
+                rec.assessments
+                    .push(Assessment { assessed_on: r.try_get("assessed_on")?, result: code(r.try_get("result")?)? });
+            }
+        }
+        for r in sqlx::query(
+            "select id_number, category, grade, multiple, issued_on, revoked_on from disability_certs
+             where id_number >= $1 and id_number <= $2 order by id_number, issued_on, category",
+        )
+        .bind(lo)
+        .bind(hi)
+        .fetch_all($exec)
+        .await?
+        {
+            if let Some(rec) = people.get_mut(&r.try_get::<String, _>("id_number")?) {
+                let grade: i32 = r.try_get("grade")?;
+                rec.certificates.push(CertificateLine {
+                    category: code(r.try_get("category")?)?,
+                    grade: u8::try_from(grade).map_err(|_| StoreError::Corrupt(format!("grade {grade}")))?,
+                    multiple: r.try_get("multiple")?,
+                    issued_on: r.try_get("issued_on")?,
+                    revoked_on: r.try_get("revoked_on")?,
+                });
+            }
         }
         for (table, col) in [("household_status", "status"), ("exclusions", "kind"), ("suspensions", "reason")] {
-            let sql = format!("select {col} as code, valid_from, valid_to from {table} where id_number = $1 order by valid_from, {col}");
-            for r in sqlx::query(&sql).bind($id).fetch_all(&$self.pool).await? {
+            let sql = format!(
+                "select id_number, {col} as code, valid_from, valid_to from {table}
+                 where id_number >= $1 and id_number <= $2 order by id_number, valid_from, {col}"
+            );
+            for r in sqlx::query(&sql).bind(lo).bind(hi).fetch_all($exec).await? {
+                let Some(rec) = people.get_mut(&r.try_get::<String, _>("id_number")?) else { continue };
                 let (code_text, valid_from, valid_to): (String, chrono::NaiveDate, Option<chrono::NaiveDate>) =
                     (r.try_get("code")?, r.try_get("valid_from")?, r.try_get("valid_to")?);
                 match table {
@@ -422,7 +447,7 @@ macro_rules! load_person {
                 }
             }
         }
-        Ok(Some(rec))
+        people
     }};
 }
-pub(super) use load_person;
+pub(crate) use load_persons;

@@ -2,6 +2,7 @@
 //! `synchronous=FULL` so a committed batch survives a power cut; write transactions begin
 //! `IMMEDIATE` so two writers queue instead of failing half-way.
 
+use super::ledger_sql::impl_ledger;
 use super::registry_sql::impl_store;
 use super::StoreResult;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -41,6 +42,20 @@ impl SqliteStore {
         sqlx::migrate!("migrations/sqlite").run(&self.pool).await?;
         Ok(())
     }
+
+    /// Begin a batch's write transaction. SQLite has one writer at a time: `begin immediate` waits
+    /// up to the busy timeout for it, then reports the district as held by another run.
+    pub(crate) async fn begin_batch_tx(
+        &self,
+        _district: &str,
+    ) -> Result<Option<Transaction<'static, Sqlite>>, sqlx::Error> {
+        match self.begin_write().await {
+            Ok(tx) => Ok(Some(tx)),
+            Err(sqlx::Error::Database(e)) if e.message().contains("locked") || e.message().contains("busy") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 impl_store!(SqliteStore, Sqlite);
+impl_ledger!(SqliteStore, SqliteBatch, Sqlite);

@@ -71,20 +71,20 @@ async fn import_rejects_every_reason_with_file_line_and_code<S: Store>(s: &S) ->
     let elders = [
         ELDERS.to_string() + "\n",
         elder(&a, "甲", "1935-03-10", "110102", "110102003", ",,,shebao,6217000000000000011"), // 2 accepted
-        elder(&bad_checksum, "乙", "1935-03-10", "110102", "110102003", ",,,,"),              // 3 BAD_ID_CHECKSUM
-        elder("12345", "丙", "1935-03-10", "110102", "110102003", ",,,,"),                    // 4 BAD_ID_FORMAT
-        elder(&b, "丁", "1935-03-12", "110102", "110102003", ",,,,"),                         // 5 BIRTH_DATE_MISMATCH
-        elder(&c, "戊", "1936-01-01", "110102", "110102003", ",,2020-02-30,,"),               // 6 BAD_DATE
-        elder(&d, "己", "1936-01-02", "110102", "110102003", ",,2099-01-01,,"),               // 7 FUTURE_DATE
-        elder(&e, "庚", "1936-01-03", "110102", "110102003", "2020-05-01,2020-04-01,,,"),     // 8 END_BEFORE_START
-        elder(&f, "辛", "1936-01-04", "110102", "110102003", ",,,alipay,123"),                // 9 UNKNOWN_CODE
-        elder(&g, "壬", "1936-01-05", "110102", "110105001", ",,,,"),                         // 10 STREET_OUTSIDE_DISTRICT
-        elder(&h, "", "1936-01-06", "110102", "110102003", ",,,,"),                           // 11 MISSING_VALUE
-        elder(&a, "甲二", "1935-03-10", "110102", "110102007", ",,,,"),                       // 12 DUPLICATE_KEY
-        elder(&i, "癸", "1936-01-07", "999999", "999999001", ",,,,"),                         // 13 UNKNOWN_CODE
-        elder(&bad_birth, "子", "1935-03-01", "110102", "110102003", ",,,,"),                 // 14 BAD_ID_BIRTH_DATE
-        format!("{i},丑,1936-01-07,110102\n"),                                                // 15 BAD_ROW
-        elder(&i, "寅", "1936-01-07", "110102", "110102999", ",,,,"),                         // 16 STREET_OUTSIDE_DISTRICT (not a Xicheng street)
+        elder(&bad_checksum, "乙", "1935-03-10", "110102", "110102003", ",,,,"),               // 3 BAD_ID_CHECKSUM
+        elder("12345", "丙", "1935-03-10", "110102", "110102003", ",,,,"),                     // 4 BAD_ID_FORMAT
+        elder(&b, "丁", "1935-03-12", "110102", "110102003", ",,,,"),                          // 5 BIRTH_DATE_MISMATCH
+        elder(&c, "戊", "1936-01-01", "110102", "110102003", ",,2020-02-30,,"),                // 6 BAD_DATE
+        elder(&d, "己", "1936-01-02", "110102", "110102003", ",,2099-01-01,,"),                // 7 FUTURE_DATE
+        elder(&e, "庚", "1936-01-03", "110102", "110102003", "2020-05-01,2020-04-01,,,"),      // 8 END_BEFORE_START
+        elder(&f, "辛", "1936-01-04", "110102", "110102003", ",,,alipay,123"),                 // 9 UNKNOWN_CODE
+        elder(&g, "壬", "1936-01-05", "110102", "110105001", ",,,,"), // 10 STREET_OUTSIDE_DISTRICT
+        elder(&h, "", "1936-01-06", "110102", "110102003", ",,,,"),   // 11 MISSING_VALUE
+        elder(&a, "甲二", "1935-03-10", "110102", "110102007", ",,,,"), // 12 DUPLICATE_KEY
+        elder(&i, "癸", "1936-01-07", "999999", "999999001", ",,,,"), // 13 UNKNOWN_CODE
+        elder(&bad_birth, "子", "1935-03-01", "110102", "110102003", ",,,,"), // 14 BAD_ID_BIRTH_DATE
+        format!("{i},丑,1936-01-07,110102\n"),                        // 15 BAD_ROW
+        elder(&i, "寅", "1936-01-07", "110102", "110102999", ",,,,"), // 16 STREET_OUTSIDE_DISTRICT (not a Xicheng street)
     ]
     .concat();
     let applications = format!(
@@ -105,7 +105,8 @@ async fn import_rejects_every_reason_with_file_line_and_code<S: Store>(s: &S) ->
          {a},limb,1,false,2019-01-01,2018-12-31\n\
          {a},limb,1,false,2019-01-01,\n"
     );
-    let statuses = format!("id_number,status,valid_from,valid_to\n{a},dibao,2019-01-01,2022-12-31\n{a},rich,2019-01-01,\n");
+    let statuses =
+        format!("id_number,status,valid_from,valid_to\n{a},dibao,2019-01-01,2022-12-31\n{a},rich,2019-01-01,\n");
     let dir = write_dir(&[
         ("elders.csv", &elders),
         ("applications.csv", &applications),
@@ -142,7 +143,8 @@ async fn import_rejects_every_reason_with_file_line_and_code<S: Store>(s: &S) ->
     ];
     let mut got = summary(&r);
     got.sort();
-    let want: Vec<(String, u64, String)> = want.into_iter().map(|(f, l, c)| (f.to_string(), l, c.to_string())).collect();
+    let want: Vec<(String, u64, String)> =
+        want.into_iter().map(|(f, l, c)| (f.to_string(), l, c.to_string())).collect();
     eq(got, want, "rejects (file, line, reason)")?;
     let counts = |f: &str| r.files.get(f).map(|c| (c.accepted, c.rejected));
     eq(counts("elders.csv"), Some((1, 14)), "elders: 1 accepted of 15 rows")?;
@@ -191,12 +193,25 @@ async fn import_reimport_updates_by_key_and_deleted_removes<S: Store>(s: &S) -> 
 async fn import_unknown_or_missing_column_rejects_whole_file<S: Store>(s: &S) -> Result<(), Failed> {
     let a = id("1930-06-15", 31);
     let dir = write_dir(&[
-        ("elders.csv", &[ELDERS.to_string() + "\n", elder(&a, "甲", "1930-06-15", "110102", "110102003", ",,,,")].concat()),
-        ("exclusions.csv", &format!("id_number,kind,valid_from,valid_to,note\n{a},tekun,2020-01-01,,x\n{a},tekun,2020-03-01,,y\n")),
+        (
+            "elders.csv",
+            &[ELDERS.to_string() + "\n", elder(&a, "甲", "1930-06-15", "110102", "110102003", ",,,,")].concat(),
+        ),
+        (
+            "exclusions.csv",
+            &format!("id_number,kind,valid_from,valid_to,note\n{a},tekun,2020-01-01,,x\n{a},tekun,2020-03-01,,y\n"),
+        ),
         ("suspensions.csv", &format!("id_number,reason,valid_from\n{a},missing,2020-01-01\n")),
     ]);
     let r = import(s, dir.path()).await?;
-    eq(summary(&r), vec![("exclusions.csv".into(), 1, "UNKNOWN_COLUMN".into()), ("suspensions.csv".into(), 1, "MISSING_COLUMN".into())], "file-level rejects")?;
+    eq(
+        summary(&r),
+        vec![
+            ("exclusions.csv".into(), 1, "UNKNOWN_COLUMN".into()),
+            ("suspensions.csv".into(), 1, "MISSING_COLUMN".into()),
+        ],
+        "file-level rejects",
+    )?;
     eq(r.files["exclusions.csv"].rejected, 2, "every row of the file counted as rejected")?;
     eq(r.files["exclusions.csv"].accepted, 0, "nothing accepted")?;
     let t = s.registry_counts().await?;

@@ -32,7 +32,10 @@ async fn policy_versions_load_once_and_conflicts_are_refused<S: Store>(s: &S) ->
     eq(s.add_policy(&p, "default", now()).await?, PolicyLoad::AlreadyLoaded, "same again")?;
     let mut changed = p.clone();
     changed.longevity.tiers[0].monthly = rust_decimal::Decimal::new(900, 0);
-    check(matches!(s.add_policy(&changed, "x", now()).await?, PolicyLoad::Conflict(_)), "same version, other content must conflict")?;
+    check(
+        matches!(s.add_policy(&changed, "x", now()).await?, PolicyLoad::Conflict(_)),
+        "same version, other content must conflict",
+    )?;
     let mut v2 = p.clone();
     v2.version = "v2".into();
     v2.effective_from = "2021-01".parse()?;
@@ -71,7 +74,11 @@ async fn person_reads_back_every_record_kind<S: Store>(s: &S) -> Result<(), Fail
     eq(p.registrations[1].account_no.clone(), Some("62170001".into()), "account")?;
     eq(p.applications.len(), 1, "applications")?;
     eq(p.assessments[0].assessed_on, d("2019-10-08"), "assessment")?;
-    eq((p.certificates[0].grade, p.certificates[0].multiple, p.certificates[0].revoked_on), (2, true, Some(d("2020-06-01"))), "certificate")?;
+    eq(
+        (p.certificates[0].grade, p.certificates[0].multiple, p.certificates[0].revoked_on),
+        (2, true, Some(d("2020-06-01"))),
+        "certificate",
+    )?;
     eq(p.statuses[0].valid_to, Some(d("2020-12-31")), "status")?;
     eq(p.exclusions[0].valid_to, None, "open exclusion")?;
     eq(p.suspensions[0].valid_from, d("2020-02-10"), "suspension")?;

@@ -1,0 +1,385 @@
+//! The monthly batch (shell): for one district and service month, stream the persons the
+//! district pays or paid, ask the eligibility core what is owed and the ledger core what to post,
+//! draw the lottery allocation (F3), and write postings, transfers and totals in the one
+//! transaction that also holds the district's run lock. A crash leaves no partial batch; a second
+//! run of the same month prints the batch that is there.
+
+mod summary;
+
+pub use summary::{AllowanceTotals, BatchSummary};
+
+use crate::codes::Allowance;
+use crate::eligibility::{death_date, owed_between, Entitlement};
+use crate::ledger::{self, BatchKind, HoldReason, KeyHistory, LineType, LotteryPurse, Posting, SettleInput};
+use crate::money::{to_fen, yuan};
+use crate::month::ServiceMonth;
+use crate::policy::{FundSplit, PolicyBook};
+use crate::registry::PersonRecords;
+use crate::store::{BatchRow, BatchTx, HistoryRow, LedgerStore, NewBatch, PostingRow, TransferRow};
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// Persons read and settled per round trip.
+const PAGE: i64 = 500;
+
+/// What a run is asked to do.
+#[derive(Clone, Debug)]
+pub struct RunRequest {
+    /// Service month.
+    pub month: ServiceMonth,
+    /// Who runs it.
+    pub by: String,
+    /// Compute and print, write nothing.
+    pub dry_run: bool,
+    /// Regular (`run`) or correction (`rerun`).
+    pub kind: BatchKind,
+    /// Why (reruns).
+    pub reason: Option<String>,
+}
+
+/// What happened in one district.
+#[derive(Clone, Debug)]
+pub enum RunOutcome {
+    /// A batch was computed (and written, unless a dry run).
+    Computed(Box<BatchSummary>),
+    /// The month already has this batch: nothing changed.
+    Existing(Box<BatchRow>),
+    /// Nothing owed differs from what was paid: no batch is written (and none is needed).
+    NothingToSettle,
+    /// Another run holds the district (exit status 4).
+    Locked,
+    /// Refused, with what to do instead.
+    Refused(String),
+}
+
+/// Run one district's batch.
+pub async fn run_district<S: LedgerStore>(
+    store: &S,
+    book: &PolicyBook,
+    start: ServiceMonth,
+    district: &str,
+    req: &RunRequest,
+    now: DateTime<Utc>,
+) -> anyhow::Result<RunOutcome> {
+    let Some(mut tx) = store.begin_batch(district).await? else {
+        return Ok(RunOutcome::Locked);
+    };
+    let batches = tx.district_batches(district).await?;
+    if let Some(existing) = batches
+        .iter()
+        .rev()
+        .find(|b| b.service_month == req.month && b.state.counts() && req.kind == BatchKind::Regular)
+    {
+        tx.rollback().await?;
+        return Ok(RunOutcome::Existing(Box::new(existing.clone())));
+    }
+    if let Some(open) = batches.iter().find(|b| b.state.is_open()) {
+        tx.rollback().await?;
+        return Ok(RunOutcome::Refused(format!(
+            "batch {} ({}) is {}: approve and export it (`subsidy approve --batch {0} --by NAME`, then `subsidy export`), \
+             or discard it, before running {}",
+            open.batch_id,
+            open.service_month,
+            open.state.as_str(),
+            req.month
+        )));
+    }
+    let seq = batches.iter().filter(|b| b.service_month == req.month && b.kind == req.kind).count() as u32 + 1;
+    let batch_id = ledger::batch_id(district, req.month, req.kind, seq);
+    let policy = book.in_force(req.month);
+    tx.insert_batch(&NewBatch {
+        batch_id: batch_id.clone(),
+        district_code: district.to_string(),
+        service_month: req.month,
+        kind: req.kind,
+        seq,
+        run_by: req.by.clone(),
+        computed_at: now,
+        policy_version: policy.version.clone(),
+        reason: req.reason.clone(),
+    })
+    .await?;
+    let mut ctx = BatchContext::new(&mut tx, book, start, district, &batch_id, req.month).await?;
+    let mut after = String::new();
+    loop {
+        let people = tx.persons_page(district, &after, PAGE).await?;
+        let (Some(first), Some(last)) = (people.first(), people.last()) else { break };
+        let history = tx.history(&first.id_number, &last.id_number).await?;
+        let (postings, transfers) = ctx.settle_page(&people, &history)?;
+        tx.insert_postings(&postings, &ctx.ceilings_fen).await.map_err(explain_l4)?;
+        tx.insert_transfers(&transfers).await?;
+        after = last.id_number.clone();
+    }
+    let summary = ctx.finish(req, policy.version.clone());
+    if summary.by_line_type.is_empty() {
+        // An empty batch would only wait for an approval that approves nothing.
+        tx.rollback().await?;
+        return Ok(RunOutcome::NothingToSettle);
+    }
+    tx.finish_batch(&batch_id, &summary.totals()).await?;
+    if req.dry_run {
+        tx.rollback().await?;
+    } else {
+        tx.commit().await.with_context(|| format!("could not commit batch {batch_id}; nothing of it was written"))?;
+    }
+    Ok(RunOutcome::Computed(Box::new(summary)))
+}
+
+/// The database refuses a posting that would take a net paid outside [0, top rate] (L4): say so.
+fn explain_l4(e: crate::store::StoreError) -> anyhow::Error {
+    let text = e.to_string();
+    if text.contains("l4_net_paid_within_bounds") || text.contains("CHECK constraint failed") {
+        anyhow::anyhow!("L4 refused this batch: a posting would take a net paid below zero or above the top rate ({text}); nothing was written. This is a defect: keep the database and report it")
+    } else {
+        e.into()
+    }
+}
+
+/// The running state of one batch: settles persons page by page, keeps only running totals.
+struct BatchContext<'a> {
+    book: &'a PolicyBook,
+    start: ServiceMonth,
+    district: String,
+    batch_id: String,
+    month: ServiceMonth,
+    ceilings: BTreeMap<Allowance, Decimal>,
+    ceilings_fen: Vec<(String, i64)>,
+    purse: LotteryPurse,
+    allocations: BTreeMap<i32, Decimal>,
+    fingerprint: Sha256,
+    transfer_seq: u32,
+    summary: BatchSummary,
+}
+
+impl<'a> BatchContext<'a> {
+    async fn new<T: BatchTx>(
+        tx: &mut T,
+        book: &'a PolicyBook,
+        start: ServiceMonth,
+        district: &str,
+        batch_id: &str,
+        month: ServiceMonth,
+    ) -> anyhow::Result<Self> {
+        let policy = book.in_force(month);
+        let ceilings: BTreeMap<Allowance, Decimal> = Allowance::ALL.iter().map(|a| (*a, policy.top_rate(*a))).collect();
+        let ceilings_fen =
+            ceilings.iter().map(|(a, c)| Ok((a.as_str().to_string(), to_fen(*c)?))).collect::<anyhow::Result<_>>()?;
+        let mut allocations = BTreeMap::new();
+        let mut remaining = BTreeMap::new();
+        for year in start.year()..=month.year() {
+            let found = book.versions().iter().rev().find_map(|p| p.allocation(district, year));
+            if let Some(amount) = found {
+                let used = yuan(tx.lottery_used(district, year).await?);
+                allocations.insert(year, amount);
+                remaining.insert(year, amount - used);
+            }
+        }
+        let summary = BatchSummary {
+            batch_id: batch_id.to_string(),
+            district: district.to_string(),
+            service_month: month,
+            ..Default::default()
+        };
+        Ok(BatchContext {
+            book,
+            start,
+            district: district.to_string(),
+            batch_id: batch_id.to_string(),
+            month,
+            ceilings,
+            ceilings_fen,
+            purse: LotteryPurse::new(remaining),
+            allocations,
+            fingerprint: Sha256::new(),
+            transfer_seq: 0,
+            summary,
+        })
+    }
+
+    /// Settle a page of persons: their postings and transfers, rows ready to store.
+    fn settle_page(
+        &mut self,
+        people: &[PersonRecords],
+        history: &[HistoryRow],
+    ) -> anyhow::Result<(Vec<PostingRow>, Vec<TransferRow>)> {
+        let mut by_person: BTreeMap<&str, Vec<&HistoryRow>> = BTreeMap::new();
+        for h in history {
+            by_person.entry(h.id_number.as_str()).or_default().push(h);
+        }
+        let mut posting_rows = Vec::new();
+        let mut transfer_rows = Vec::new();
+        for rec in people {
+            self.fingerprint.update(serde_json::to_vec(rec)?);
+            let history =
+                key_history(by_person.get(rec.id_number.as_str()).map(Vec::as_slice).unwrap_or(&[]), &self.district)?;
+            let owed: Vec<Entitlement> = owed_between(self.book, rec, self.start, self.month)
+                .into_iter()
+                .filter(|e| e.district == self.district)
+                .collect();
+            let snapshot = Snapshot::of(rec, &self.district);
+            let hold = snapshot.account_no.is_none().then_some(HoldReason::NoAccount);
+            let input = SettleInput {
+                id_number: &rec.id_number,
+                month: self.month,
+                from: self.start,
+                owed: &owed,
+                history: &history,
+                hold,
+                ceiling: &self.ceilings,
+            };
+            let mut postings = ledger::settle(&input);
+            for p in &mut postings {
+                self.purse.draw(p);
+            }
+            let transfer_ids = self.transfers(rec, &postings, &snapshot, &mut transfer_rows)?;
+            for p in &postings {
+                let transfer_id = transfer_ids
+                    .get(&p.key.allowance)
+                    .filter(|_| p.held.is_none() && p.line_type != LineType::Recovery)
+                    .cloned();
+                let reason = (p.line_type == LineType::Recovery).then(|| recovery_reason(rec, p, &owed));
+                posting_rows.push(self.posting_row(p, transfer_id, &snapshot, reason)?);
+                self.summary.add_posting(p);
+            }
+        }
+        Ok((posting_rows, transfer_rows))
+    }
+
+    /// One transfer per allowance with a positive net (分户清单), ids in payment-key order.
+    fn transfers(
+        &mut self,
+        rec: &PersonRecords,
+        postings: &[Posting],
+        snap: &Snapshot,
+        out: &mut Vec<TransferRow>,
+    ) -> anyhow::Result<BTreeMap<Allowance, String>> {
+        let mut ids = BTreeMap::new();
+        for (allowance, amount) in ledger::transfers(postings) {
+            let Some(account_no) = snap.account_no.clone() else { continue };
+            self.transfer_seq += 1;
+            let transfer_id = ledger::transfer_id(&self.batch_id, self.transfer_seq);
+            out.push(TransferRow {
+                transfer_id: transfer_id.clone(),
+                batch_id: self.batch_id.clone(),
+                id_number: rec.id_number.clone(),
+                allowance: allowance.as_str().to_string(),
+                name: snap.name.clone(),
+                account_type: snap.account_type.clone(),
+                account_no,
+                amount_fen: to_fen(amount)?,
+            });
+            self.summary.add_transfer(allowance, amount);
+            ids.insert(allowance, transfer_id);
+        }
+        Ok(ids)
+    }
+
+    fn posting_row(
+        &self,
+        p: &Posting,
+        transfer_id: Option<String>,
+        snap: &Snapshot,
+        recovery_reason: Option<String>,
+    ) -> anyhow::Result<PostingRow> {
+        Ok(PostingRow {
+            payment_key: p.key.to_string(),
+            batch_id: self.batch_id.clone(),
+            district_code: self.district.clone(),
+            id_number: p.key.id_number.clone(),
+            allowance: p.key.allowance.as_str().to_string(),
+            service_month: p.key.month.to_string(),
+            adjustment: p.key.adjustment as i32,
+            line_type: p.line_type.as_str().to_string(),
+            tier: p.tier.clone(),
+            amount_fen: to_fen(p.amount)?,
+            lottery_fen: to_fen(p.split.lottery)?,
+            district_fen: to_fen(p.split.district)?,
+            held_reason: p.held.map(|h| h.as_str().to_string()),
+            transfer_id,
+            name: snap.name.clone(),
+            account_type: snap.account_type.clone(),
+            account_no: snap.account_no.clone(),
+            street_code: snap.street_code.clone(),
+            recovery_reason,
+        })
+    }
+
+    fn finish(mut self, req: &RunRequest, policy_version: String) -> BatchSummary {
+        self.summary.kind = req.kind;
+        self.summary.run_by = req.by.clone();
+        self.summary.dry_run = req.dry_run;
+        self.summary.policy_version = policy_version;
+        self.summary.registry_fingerprint = hex::encode(self.fingerprint.finalize());
+        self.summary.lottery_years = summary::lottery_lines(&self.allocations, &self.purse);
+        self.summary
+    }
+}
+
+/// Name, account and street of the person as recorded in the paying district now.
+struct Snapshot {
+    name: String,
+    account_type: Option<String>,
+    account_no: Option<String>,
+    street_code: String,
+}
+
+impl Snapshot {
+    fn of(rec: &PersonRecords, district: &str) -> Snapshot {
+        let reg = rec.registrations.iter().find(|r| r.district_code == district).or(rec.registrations.first());
+        Snapshot {
+            name: reg.map(|r| r.name.clone()).unwrap_or_default(),
+            account_type: reg.and_then(|r| r.account_type).map(|a| a.as_str().to_string()),
+            account_no: reg.and_then(|r| r.account_no.clone()),
+            street_code: reg.map(|r| r.street_code.clone()).unwrap_or_default(),
+        }
+    }
+}
+
+/// Fold a person's stored postings into the ledger state per (allowance, month) (L1, L4).
+fn key_history(
+    rows: &[&HistoryRow],
+    district: &str,
+) -> anyhow::Result<BTreeMap<(Allowance, ServiceMonth), KeyHistory>> {
+    let mut out: BTreeMap<(Allowance, ServiceMonth), KeyHistory> = BTreeMap::new();
+    for h in rows {
+        let allowance: Allowance = h.allowance.parse()?;
+        let month: ServiceMonth = h.service_month.parse()?;
+        let k = out.entry((allowance, month)).or_default();
+        k.last_adjustment = Some(k.last_adjustment.map_or(h.adjustment as u32, |a| a.max(h.adjustment as u32)));
+        if !h.counted {
+            continue;
+        }
+        k.paid_all_districts += yuan(h.amount_fen);
+        if h.district_code == district {
+            k.paid = FundSplit {
+                lottery: k.paid.lottery + yuan(h.lottery_fen),
+                district: k.paid.district + yuan(h.district_fen),
+            };
+            k.counted += 1;
+            k.last_tier = Some(h.tier.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Why a recovery item was raised, for the operator and the person.
+fn recovery_reason(rec: &PersonRecords, p: &Posting, owed: &[Entitlement]) -> String {
+    let now_owed = owed.iter().find(|e| e.allowance == p.key.allowance && e.month == p.key.month);
+    match (now_owed, death_date(rec)) {
+        (None, Some(d)) if ServiceMonth::of(d) < p.key.month => {
+            format!("DECEASED: died {d}, paid through {} only (T3)", ServiceMonth::of(d))
+        }
+        (None, _) => {
+            format!("NOT_OWED: {} for {} is no longer owed (see `subsidy explain`)", p.key.allowance, p.key.month)
+        }
+        (Some(e), _) => format!(
+            "LOWER_TIER: {} now owed at tier {} ({} yuan)",
+            p.key.month,
+            e.tier,
+            crate::money::format_yuan(e.amount)
+        ),
+    }
+}

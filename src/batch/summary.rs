@@ -1,0 +1,205 @@
+//! A batch's running totals: all a run keeps in memory besides one page of persons. Stored as
+//! JSON with the batch, printed by `run`, `status` and the payment order.
+
+use crate::codes::Allowance;
+use crate::ledger::{BatchKind, LineType, LotteryPurse, Posting};
+use crate::money::{format_yuan, to_fen};
+use crate::month::ServiceMonth;
+use crate::store::BatchTotals;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Totals of one allowance in a batch.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllowanceTotals {
+    /// Transfers.
+    pub transfers: u64,
+    /// Sum of transfers, yuan.
+    pub amount: Decimal,
+    /// Lottery share of paid lines, yuan.
+    pub lottery: Decimal,
+    /// District share of paid lines, yuan.
+    pub district: Decimal,
+}
+
+/// Count and sum of one kind of line.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountAmount {
+    /// Number of postings.
+    pub count: u64,
+    /// Their sum, yuan.
+    pub amount: Decimal,
+}
+
+/// F3: one year's lottery allocation as this batch leaves it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LotteryYear {
+    /// Year of the service months.
+    pub year: i32,
+    /// Allocation, yuan.
+    pub allocation: Decimal,
+    /// Remaining after this batch, yuan.
+    pub remaining: Decimal,
+    /// Lines whose lottery share was cut because the allocation ran out.
+    pub exhausted_lines: u64,
+    /// Lottery share moved to the district by exhaustion, yuan.
+    pub shifted_to_district: Decimal,
+}
+
+/// Everything a run reports about one batch.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchSummary {
+    /// Batch id.
+    pub batch_id: String,
+    /// District.
+    pub district: String,
+    /// Service month.
+    pub service_month: ServiceMonth,
+    /// Regular or correction.
+    pub kind: BatchKind,
+    /// Who ran it.
+    pub run_by: String,
+    /// Nothing was written.
+    pub dry_run: bool,
+    /// Policy version of the service month.
+    pub policy_version: String,
+    /// SHA-256 of the registry records read.
+    pub registry_fingerprint: String,
+    /// Number of transfers.
+    pub transfer_count: u64,
+    /// Sum of transfers, yuan.
+    pub control_sum: Decimal,
+    /// Per allowance.
+    pub by_allowance: BTreeMap<Allowance, AllowanceTotals>,
+    /// Per line type (regular, arrears, topup, offset, recovery), including held lines.
+    pub by_line_type: BTreeMap<LineType, CountAmount>,
+    /// Held lines (L3).
+    pub held: CountAmount,
+    /// Recovery items raised (amount positive: owed back).
+    pub recoveries: CountAmount,
+    /// Lottery share of paid lines, yuan.
+    pub lottery: Decimal,
+    /// District share of paid lines, yuan.
+    pub district_share: Decimal,
+    /// F3 per year.
+    pub lottery_years: Vec<LotteryYear>,
+}
+
+impl BatchSummary {
+    /// Count a posting.
+    pub fn add_posting(&mut self, p: &Posting) {
+        let t = self.by_line_type.entry(p.line_type).or_default();
+        t.count += 1;
+        t.amount += p.amount;
+        if p.held.is_some() {
+            self.held.count += 1;
+            self.held.amount += p.amount;
+        } else if p.line_type == LineType::Recovery {
+            self.recoveries.count += 1;
+            self.recoveries.amount -= p.amount;
+        } else {
+            let a = self.by_allowance.entry(p.key.allowance).or_default();
+            a.lottery += p.split.lottery;
+            a.district += p.split.district;
+            self.lottery += p.split.lottery;
+            self.district_share += p.split.district;
+        }
+    }
+
+    /// Count a transfer.
+    pub fn add_transfer(&mut self, allowance: Allowance, amount: Decimal) {
+        let a = self.by_allowance.entry(allowance).or_default();
+        a.transfers += 1;
+        a.amount += amount;
+        self.transfer_count += 1;
+        self.control_sum += amount;
+    }
+
+    /// The totals stored with the batch.
+    pub fn totals(&self) -> BatchTotals {
+        let fen = |d: Decimal| to_fen(d).expect("whole fen");
+        BatchTotals {
+            transfer_count: self.transfer_count as i64,
+            control_sum_fen: fen(self.control_sum),
+            lottery_fen: fen(self.lottery),
+            district_fen: fen(self.district_share),
+            held_fen: fen(self.held.amount),
+            recovery_fen: fen(self.recoveries.amount),
+            registry_fingerprint: self.registry_fingerprint.clone(),
+            summary: serde_json::to_string(self).expect("summary serializes"),
+        }
+    }
+
+    /// Text lines for the terminal.
+    pub fn describe(&self) -> Vec<String> {
+        let mut out = vec![format!(
+            "  transfers {:>7}  control sum {:>14} yuan  (lottery {}, district {})",
+            self.transfer_count,
+            format_yuan(self.control_sum),
+            format_yuan(self.lottery),
+            format_yuan(self.district_share)
+        )];
+        for (a, t) in &self.by_allowance {
+            out.push(format!(
+                "  {:<10} transfers {:>7}  amount {:>14}  lottery {:>13}  district {:>13}",
+                a.as_str(),
+                t.transfers,
+                format_yuan(t.amount),
+                format_yuan(t.lottery),
+                format_yuan(t.district)
+            ));
+        }
+        let types: Vec<String> = self
+            .by_line_type
+            .iter()
+            .map(|(t, c)| format!("{} {} ({})", t.as_str(), c.count, format_yuan(c.amount)))
+            .collect();
+        out.push(format!("  lines: {}", if types.is_empty() { "none".into() } else { types.join(", ") }));
+        if self.held.count > 0 {
+            out.push(format!(
+                "  held (L3): {} lines, {} yuan, listed in the held file, paid once an account is recorded",
+                self.held.count,
+                format_yuan(self.held.amount)
+            ));
+        }
+        if self.recoveries.count > 0 {
+            out.push(format!(
+                "  recoveries (L2): {} items, {} yuan to collect",
+                self.recoveries.count,
+                format_yuan(self.recoveries.amount)
+            ));
+        }
+        for y in &self.lottery_years {
+            out.push(format!(
+                "  lottery allocation {} (F3): {} yuan, {} left after this batch",
+                y.year,
+                format_yuan(y.allocation),
+                format_yuan(y.remaining)
+            ));
+            if y.exhausted_lines > 0 {
+                out.push(format!(
+                    "  LOTTERY ALLOCATION {} USED UP: {} lines paid wholly by the district ({} yuan moved to the district)",
+                    y.year,
+                    y.exhausted_lines,
+                    format_yuan(y.shifted_to_district)
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// F3 figures per year after the batch.
+pub fn lottery_lines(allocations: &BTreeMap<i32, Decimal>, purse: &LotteryPurse) -> Vec<LotteryYear> {
+    allocations
+        .iter()
+        .map(|(year, allocation)| LotteryYear {
+            year: *year,
+            allocation: *allocation,
+            remaining: purse.remaining.get(year).copied().unwrap_or_default(),
+            exhausted_lines: purse.exhausted_lines.get(year).copied().unwrap_or(0),
+            shifted_to_district: purse.shifted_to_district.get(year).copied().unwrap_or_default(),
+        })
+        .collect()
+}

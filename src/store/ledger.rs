@@ -1,0 +1,306 @@
+//! The ledger's side of storage: batches, postings, transfers and balances (L1–L4). A batch is
+//! computed inside one [`BatchTx`], a database transaction that also holds the district's run
+//! lock, so a crash or a kill leaves no partial batch.
+
+use crate::ledger::BatchKind;
+use crate::month::ServiceMonth;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::StoreResult;
+use crate::registry::PersonRecords;
+
+/// The life of a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BatchState {
+    /// Computed, waiting for approval.
+    Computed,
+    /// Approved for export.
+    Approved,
+    /// Files written for the platform.
+    Exported,
+    /// Replaced by a rerun before export (never counted).
+    Superseded,
+    /// Dropped before export (never counted).
+    Discarded,
+}
+
+impl BatchState {
+    /// Stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BatchState::Computed => "computed",
+            BatchState::Approved => "approved",
+            BatchState::Exported => "exported",
+            BatchState::Superseded => "superseded",
+            BatchState::Discarded => "discarded",
+        }
+    }
+
+    /// Parse stored text.
+    pub fn parse(s: &str) -> Option<BatchState> {
+        use BatchState::*;
+        [Computed, Approved, Exported, Superseded, Discarded].into_iter().find(|b| b.as_str() == s)
+    }
+
+    /// L1: whether the batch's postings count as paid.
+    pub fn counts(self) -> bool {
+        !matches!(self, BatchState::Superseded | BatchState::Discarded)
+    }
+
+    /// Neither exported nor superseded/discarded: blocks the district's next run.
+    pub fn is_open(self) -> bool {
+        matches!(self, BatchState::Computed | BatchState::Approved)
+    }
+}
+
+/// SQL condition (over `p` postings, `b` batches, `t` transfers) for a posting that counts in the
+/// net paid (L1): not held, in a batch neither superseded nor discarded, not on a transfer the
+/// platform reported failed or returned.
+pub const COUNTED: &str = "p.held_reason is null and b.state in ('computed', 'approved', 'exported') \
+     and (t.status is null or t.status not in ('failed', 'returned'))";
+
+/// A stored batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BatchRow {
+    /// Batch id.
+    pub batch_id: String,
+    /// District code.
+    pub district_code: String,
+    /// Service month.
+    pub service_month: ServiceMonth,
+    /// Regular or correction.
+    pub kind: BatchKind,
+    /// Sequence within district, month and kind.
+    pub seq: u32,
+    /// State.
+    pub state: BatchState,
+    /// Who ran it.
+    pub run_by: String,
+    /// Who approved it.
+    pub approved_by: Option<String>,
+    /// Policy version in force for the service month.
+    pub policy_version: String,
+    /// SHA-256 over the registry records it was computed from.
+    pub registry_fingerprint: String,
+    /// Number of transfers.
+    pub transfer_count: i64,
+    /// Sum of transfers, fen.
+    pub control_sum_fen: i64,
+    /// Lottery share of paid lines, fen.
+    pub lottery_fen: i64,
+    /// District share of paid lines, fen.
+    pub district_fen: i64,
+    /// Held lines, fen.
+    pub held_fen: i64,
+    /// Recovery items raised, fen (positive).
+    pub recovery_fen: i64,
+    /// JSON summary (totals by allowance, lottery purse).
+    pub summary: String,
+    /// Why it was discarded or rerun.
+    pub state_reason: Option<String>,
+}
+
+/// One stored posting as the next batch needs it (L1 history).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryRow {
+    /// Person.
+    pub id_number: String,
+    /// Allowance code.
+    pub allowance: String,
+    /// Service month.
+    pub service_month: String,
+    /// District whose batch posted it.
+    pub district_code: String,
+    /// Amount, fen.
+    pub amount_fen: i64,
+    /// Lottery share, fen.
+    pub lottery_fen: i64,
+    /// District share, fen.
+    pub district_fen: i64,
+    /// Adjustment number.
+    pub adjustment: i32,
+    /// Tier.
+    pub tier: String,
+    /// Whether it counts in the net paid (L1).
+    pub counted: bool,
+}
+
+/// A posting to store (a line or a recovery item), with the person's name and account as
+/// recorded when the batch was computed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PostingRow {
+    /// Payment key (L4).
+    pub payment_key: String,
+    /// Batch.
+    pub batch_id: String,
+    /// Paying district.
+    pub district_code: String,
+    /// Person.
+    pub id_number: String,
+    /// Allowance code.
+    pub allowance: String,
+    /// Service month `YYYY-MM`.
+    pub service_month: String,
+    /// Adjustment number.
+    pub adjustment: i32,
+    /// Line type.
+    pub line_type: String,
+    /// Tier.
+    pub tier: String,
+    /// Amount, fen.
+    pub amount_fen: i64,
+    /// Lottery share, fen.
+    pub lottery_fen: i64,
+    /// District share, fen.
+    pub district_fen: i64,
+    /// Hold reason code, when held (L3).
+    pub held_reason: Option<String>,
+    /// Transfer paying it, if any.
+    pub transfer_id: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Account type.
+    pub account_type: Option<String>,
+    /// Account number.
+    pub account_no: Option<String>,
+    /// Street.
+    pub street_code: String,
+    /// Why a recovery was raised.
+    pub recovery_reason: Option<String>,
+}
+
+/// A transfer to store (one person and allowance with a positive net).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TransferRow {
+    /// Transfer id (≤ 35 characters).
+    pub transfer_id: String,
+    /// Batch.
+    pub batch_id: String,
+    /// Person.
+    pub id_number: String,
+    /// Allowance code.
+    pub allowance: String,
+    /// Name.
+    pub name: String,
+    /// Account type.
+    pub account_type: Option<String>,
+    /// Account number.
+    pub account_no: String,
+    /// Amount, fen.
+    pub amount_fen: i64,
+}
+
+/// A batch about to be computed.
+#[derive(Clone, Debug)]
+pub struct NewBatch {
+    /// Batch id.
+    pub batch_id: String,
+    /// District.
+    pub district_code: String,
+    /// Service month.
+    pub service_month: ServiceMonth,
+    /// Kind.
+    pub kind: BatchKind,
+    /// Sequence.
+    pub seq: u32,
+    /// Who runs it.
+    pub run_by: String,
+    /// When.
+    pub computed_at: DateTime<Utc>,
+    /// Policy version of the service month.
+    pub policy_version: String,
+    /// Why (correction batches).
+    pub reason: Option<String>,
+}
+
+/// A batch's totals, written when its postings are in.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BatchTotals {
+    /// Number of transfers.
+    pub transfer_count: i64,
+    /// Sum of transfers, fen.
+    pub control_sum_fen: i64,
+    /// Lottery share of paid lines, fen.
+    pub lottery_fen: i64,
+    /// District share of paid lines, fen.
+    pub district_fen: i64,
+    /// Held lines, fen.
+    pub held_fen: i64,
+    /// Recovery items, fen (positive).
+    pub recovery_fen: i64,
+    /// Registry fingerprint.
+    pub registry_fingerprint: String,
+    /// JSON summary.
+    pub summary: String,
+}
+
+/// Per (allowance, person, month) net paid by a district, for reports (F5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetRow {
+    /// Allowance code.
+    pub allowance: String,
+    /// Service month.
+    pub service_month: String,
+    /// Number of distinct persons with a positive net in that allowance and month.
+    pub person_times: i64,
+    /// Net paid, fen.
+    pub amount_fen: i64,
+    /// Lottery share, fen.
+    pub lottery_fen: i64,
+    /// District share, fen.
+    pub district_fen: i64,
+}
+
+/// A transaction in which one district's batch is computed and written.
+#[allow(async_fn_in_trait)]
+pub trait BatchTx: Sized {
+    /// Every batch of the district, oldest first.
+    async fn district_batches(&mut self, district: &str) -> StoreResult<Vec<BatchRow>>;
+    /// The next page of persons the district's batch must consider (registered there, or paid by
+    /// it before), after `after` in byte order, with their records.
+    async fn persons_page(&mut self, district: &str, after: &str, limit: i64) -> StoreResult<Vec<PersonRecords>>;
+    /// Every posting of persons `lo..=hi`, ordered by person, allowance, month, adjustment.
+    async fn history(&mut self, lo: &str, hi: &str) -> StoreResult<Vec<HistoryRow>>;
+    /// Lottery share already counted for the district's service months of `year` (F3).
+    async fn lottery_used(&mut self, district: &str, year: i32) -> StoreResult<i64>;
+    /// Create the batch row (state computed, zero totals).
+    async fn insert_batch(&mut self, batch: &NewBatch) -> StoreResult<()>;
+    /// Store postings and add the counted ones to the balances (L4, enforced by the database).
+    async fn insert_postings(&mut self, rows: &[PostingRow], ceilings: &[(String, i64)]) -> StoreResult<()>;
+    /// Store transfers.
+    async fn insert_transfers(&mut self, rows: &[TransferRow]) -> StoreResult<()>;
+    /// Write the batch's totals.
+    async fn finish_batch(&mut self, batch_id: &str, totals: &BatchTotals) -> StoreResult<()>;
+    /// Make it all durable.
+    async fn commit(self) -> StoreResult<()>;
+    /// Drop it all (dry run, or an error).
+    async fn rollback(self) -> StoreResult<()>;
+}
+
+/// Ledger storage: batches and what they paid.
+#[allow(async_fn_in_trait)]
+pub trait LedgerStore {
+    /// The transaction type of a batch.
+    type Tx: BatchTx;
+    /// Begin the district's batch transaction holding its run lock; `None` when another run
+    /// holds it (exit status 4).
+    async fn begin_batch(&self, district: &str) -> StoreResult<Option<Self::Tx>>;
+    /// Batches, optionally of one district and month, ordered by district, month, kind, seq.
+    async fn batches(&self, district: Option<&str>, month: Option<ServiceMonth>) -> StoreResult<Vec<BatchRow>>;
+    /// One batch.
+    async fn batch(&self, batch_id: &str) -> StoreResult<Option<BatchRow>>;
+    /// Approve a computed batch (refused by the database when `by` ran it). Returns whether it changed.
+    async fn approve_batch(&self, batch_id: &str, by: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// Mark an approved batch exported (idempotent for an exported one).
+    async fn mark_exported(&self, batch_id: &str, now: DateTime<Utc>) -> StoreResult<()>;
+    /// The batch's transfers, by transfer id.
+    async fn batch_transfers(&self, batch_id: &str) -> StoreResult<Vec<TransferRow>>;
+    /// The batch's postings, by payment key.
+    async fn batch_postings(&self, batch_id: &str) -> StoreResult<Vec<PostingRow>>;
+    /// Net paid per allowance and month by a district in a year (F5), counting only positive nets.
+    async fn net_by_month(&self, district: &str, year: i32) -> StoreResult<Vec<NetRow>>;
+    /// Sum of the balances table and of counted postings, fen (a self-check: they must agree).
+    async fn ledger_check(&self) -> StoreResult<(i64, i64)>;
+}

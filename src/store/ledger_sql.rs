@@ -1,0 +1,424 @@
+//! The ledger's SQL, written once for both databases (see `registry_sql.rs` for why a macro).
+
+/// Columns of `batches` in the order `batch_row!` reads them.
+pub(super) const BATCH_COLUMNS: &str =
+    "batch_id, district_code, service_month, kind, seq, state, run_by, approved_by, \
+     policy_version, registry_fingerprint, transfer_count, control_sum_fen, lottery_fen, district_fen, held_fen, \
+     recovery_fen, summary, state_reason";
+
+/// Columns of `postings` in the order `posting_row!` reads and the insert writes them.
+pub(super) const POSTING_COLUMNS: &str = "payment_key, batch_id, district_code, id_number, allowance, service_month, \
+     adjustment, line_type, tier, amount_fen, lottery_fen, district_fen, held_reason, transfer_id, name, account_type, \
+     account_no, street_code, recovery_reason";
+
+/// Stamp `impl LedgerStore` for a store type and `impl BatchTx` for its transaction wrapper.
+/// The store needs a `begin_batch_tx(district)` inherent method returning the locked transaction.
+macro_rules! impl_ledger {
+    ($store:ty, $tx:ident, $db:ty) => {
+        /// A batch transaction (holds the district's run lock until commit or rollback).
+        pub struct $tx {
+            tx: sqlx::Transaction<'static, $db>,
+        }
+
+        fn batch_row(r: &<$db as sqlx::Database>::Row) -> $crate::store::StoreResult<$crate::store::BatchRow> {
+            use sqlx::Row as _;
+            use $crate::store::StoreError;
+            let corrupt = |what: &str, v: &str| StoreError::Corrupt(format!("batch {what} `{v}`"));
+            let month: String = r.try_get("service_month")?;
+            let kind: String = r.try_get("kind")?;
+            let state: String = r.try_get("state")?;
+            let seq: i64 = r.try_get::<i64, _>("seq")?;
+            Ok($crate::store::BatchRow {
+                batch_id: r.try_get("batch_id")?,
+                district_code: r.try_get("district_code")?,
+                service_month: month.parse().map_err(|_| corrupt("month", &month))?,
+                kind: match kind.as_str() {
+                    "regular" => $crate::ledger::BatchKind::Regular,
+                    "correction" => $crate::ledger::BatchKind::Correction,
+                    _ => return Err(corrupt("kind", &kind)),
+                },
+                seq: u32::try_from(seq).map_err(|_| corrupt("seq", &seq.to_string()))?,
+                state: $crate::store::BatchState::parse(&state).ok_or_else(|| corrupt("state", &state))?,
+                run_by: r.try_get("run_by")?,
+                approved_by: r.try_get("approved_by")?,
+                policy_version: r.try_get("policy_version")?,
+                registry_fingerprint: r.try_get("registry_fingerprint")?,
+                transfer_count: r.try_get("transfer_count")?,
+                control_sum_fen: r.try_get("control_sum_fen")?,
+                lottery_fen: r.try_get("lottery_fen")?,
+                district_fen: r.try_get("district_fen")?,
+                held_fen: r.try_get("held_fen")?,
+                recovery_fen: r.try_get("recovery_fen")?,
+                summary: r.try_get("summary")?,
+                state_reason: r.try_get("state_reason")?,
+            })
+        }
+
+        fn posting_row(r: &<$db as sqlx::Database>::Row) -> $crate::store::StoreResult<$crate::store::PostingRow> {
+            use sqlx::Row as _;
+            Ok($crate::store::PostingRow {
+                payment_key: r.try_get("payment_key")?,
+                batch_id: r.try_get("batch_id")?,
+                district_code: r.try_get("district_code")?,
+                id_number: r.try_get("id_number")?,
+                allowance: r.try_get("allowance")?,
+                service_month: r.try_get("service_month")?,
+                adjustment: r.try_get("adjustment")?,
+                line_type: r.try_get("line_type")?,
+                tier: r.try_get("tier")?,
+                amount_fen: r.try_get("amount_fen")?,
+                lottery_fen: r.try_get("lottery_fen")?,
+                district_fen: r.try_get("district_fen")?,
+                held_reason: r.try_get("held_reason")?,
+                transfer_id: r.try_get("transfer_id")?,
+                name: r.try_get("name")?,
+                account_type: r.try_get("account_type")?,
+                account_no: r.try_get("account_no")?,
+                street_code: r.try_get("street_code")?,
+                recovery_reason: r.try_get("recovery_reason")?,
+            })
+        }
+
+        impl $crate::store::BatchTx for $tx {
+            async fn district_batches(&mut self, district: &str) -> $crate::store::StoreResult<Vec<$crate::store::BatchRow>> {
+                let sql = format!(
+                    "select {} from batches where district_code = $1 order by service_month, kind, seq",
+                    $crate::store::ledger_sql::BATCH_COLUMNS
+                );
+                sqlx::query(&sql).bind(district).fetch_all(&mut *self.tx).await?.iter().map(batch_row).collect()
+            }
+
+            async fn persons_page(
+                &mut self,
+                district: &str,
+                after: &str,
+                limit: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::registry::PersonRecords>> {
+                let ids: Vec<String> = sqlx::query_scalar(
+                    "select id_number from elders where district_code = $1 and id_number > $2
+                     union
+                     select id_number from postings where district_code = $1 and id_number > $2
+                     order by 1 limit $3",
+                )
+                .bind(district)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&mut *self.tx)
+                .await?;
+                let (Some(lo), Some(hi)) = (ids.first(), ids.last()) else { return Ok(Vec::new()) };
+                let mut people = $crate::store::registry_sql::load_persons!(&mut *self.tx, lo, hi);
+                // A person paid before whose registration was since deleted still needs settling
+                // (their months are no longer owed): give them an empty record.
+                Ok(ids
+                    .into_iter()
+                    .map(|id| people.remove(&id).unwrap_or_else(|| $crate::registry::PersonRecords { id_number: id, ..Default::default() }))
+                    .collect())
+            }
+
+            async fn history(&mut self, lo: &str, hi: &str) -> $crate::store::StoreResult<Vec<$crate::store::HistoryRow>> {
+                use sqlx::Row as _;
+                let sql = format!(
+                    "select p.id_number, p.allowance, p.service_month, p.district_code, p.amount_fen, p.lottery_fen,
+                            p.district_fen, p.adjustment, p.tier,
+                            case when {} then 1 else 0 end as counted
+                     from postings p join batches b on b.batch_id = p.batch_id
+                     left join transfers t on t.transfer_id = p.transfer_id
+                     where p.id_number >= $1 and p.id_number <= $2
+                     order by p.id_number, p.allowance, p.service_month, p.adjustment",
+                    $crate::store::COUNTED
+                );
+                let rows = sqlx::query(&sql).bind(lo).bind(hi).fetch_all(&mut *self.tx).await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok($crate::store::HistoryRow {
+                            id_number: r.try_get("id_number")?,
+                            allowance: r.try_get("allowance")?,
+                            service_month: r.try_get("service_month")?,
+                            district_code: r.try_get("district_code")?,
+                            amount_fen: r.try_get("amount_fen")?,
+                            lottery_fen: r.try_get("lottery_fen")?,
+                            district_fen: r.try_get("district_fen")?,
+                            adjustment: r.try_get("adjustment")?,
+                            tier: r.try_get("tier")?,
+                            counted: r.try_get::<i32, _>("counted")? == 1,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn lottery_used(&mut self, district: &str, year: i32) -> $crate::store::StoreResult<i64> {
+                let sql = format!(
+                    "select coalesce(sum(p.lottery_fen), 0) from postings p join batches b on b.batch_id = p.batch_id
+                     left join transfers t on t.transfer_id = p.transfer_id
+                     where p.district_code = $1 and p.service_month >= $2 and p.service_month <= $3 and {}",
+                    $crate::store::COUNTED
+                );
+                let used: Option<i64> = sqlx::query_scalar(&sql)
+                    .bind(district)
+                    .bind(format!("{year:04}-01"))
+                    .bind(format!("{year:04}-12"))
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+                Ok(used.unwrap_or(0))
+            }
+
+            async fn insert_batch(&mut self, b: &$crate::store::NewBatch) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "insert into batches (batch_id, district_code, service_month, kind, seq, state, run_by, computed_at,
+                                          policy_version, registry_fingerprint, state_reason)
+                     values ($1, $2, $3, $4, $5, 'computed', $6, $7, $8, '', $9)",
+                )
+                .bind(&b.batch_id)
+                .bind(&b.district_code)
+                .bind(b.service_month.to_string())
+                .bind(b.kind.as_str())
+                .bind(b.seq as i64)
+                .bind(&b.run_by)
+                .bind(b.computed_at)
+                .bind(&b.policy_version)
+                .bind(&b.reason)
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn insert_postings(
+                &mut self,
+                rows: &[$crate::store::PostingRow],
+                ceilings: &[(String, i64)],
+            ) -> $crate::store::StoreResult<()> {
+                let sql = format!(
+                    "insert into postings ({}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+                    $crate::store::ledger_sql::POSTING_COLUMNS
+                );
+                for p in rows {
+                    sqlx::query(&sql)
+                        .bind(&p.payment_key)
+                        .bind(&p.batch_id)
+                        .bind(&p.district_code)
+                        .bind(&p.id_number)
+                        .bind(&p.allowance)
+                        .bind(&p.service_month)
+                        .bind(p.adjustment)
+                        .bind(&p.line_type)
+                        .bind(&p.tier)
+                        .bind(p.amount_fen)
+                        .bind(p.lottery_fen)
+                        .bind(p.district_fen)
+                        .bind(&p.held_reason)
+                        .bind(&p.transfer_id)
+                        .bind(&p.name)
+                        .bind(&p.account_type)
+                        .bind(&p.account_no)
+                        .bind(&p.street_code)
+                        .bind(&p.recovery_reason)
+                        .execute(&mut *self.tx)
+                        .await?;
+                    if p.held_reason.is_some() {
+                        continue;
+                    }
+                    let ceiling = ceilings.iter().find(|(a, _)| *a == p.allowance).map(|(_, c)| *c).unwrap_or(0);
+                    sqlx::query(
+                        "insert into balances (id_number, allowance, service_month, net_fen, ceiling_fen)
+                         values ($1, $2, $3, $4, $5)
+                         on conflict (id_number, allowance, service_month) do update set net_fen = balances.net_fen + excluded.net_fen",
+                    )
+                    .bind(&p.id_number)
+                    .bind(&p.allowance)
+                    .bind(&p.service_month)
+                    .bind(p.amount_fen)
+                    .bind(ceiling)
+                    .execute(&mut *self.tx)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            async fn insert_transfers(&mut self, rows: &[$crate::store::TransferRow]) -> $crate::store::StoreResult<()> {
+                for t in rows {
+                    sqlx::query(
+                        "insert into transfers (transfer_id, batch_id, id_number, allowance, name, account_type, account_no, amount_fen)
+                         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(&t.transfer_id)
+                    .bind(&t.batch_id)
+                    .bind(&t.id_number)
+                    .bind(&t.allowance)
+                    .bind(&t.name)
+                    .bind(&t.account_type)
+                    .bind(&t.account_no)
+                    .bind(t.amount_fen)
+                    .execute(&mut *self.tx)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            async fn finish_batch(&mut self, batch_id: &str, t: &$crate::store::BatchTotals) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "update batches set transfer_count = $1, control_sum_fen = $2, lottery_fen = $3, district_fen = $4,
+                            held_fen = $5, recovery_fen = $6, registry_fingerprint = $7, summary = $8
+                     where batch_id = $9",
+                )
+                .bind(t.transfer_count)
+                .bind(t.control_sum_fen)
+                .bind(t.lottery_fen)
+                .bind(t.district_fen)
+                .bind(t.held_fen)
+                .bind(t.recovery_fen)
+                .bind(&t.registry_fingerprint)
+                .bind(&t.summary)
+                .bind(batch_id)
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn commit(self) -> $crate::store::StoreResult<()> {
+                self.tx.commit().await?;
+                Ok(())
+            }
+
+            async fn rollback(self) -> $crate::store::StoreResult<()> {
+                self.tx.rollback().await?;
+                Ok(())
+            }
+        }
+
+        impl $crate::store::LedgerStore for $store {
+            type Tx = $tx;
+
+            async fn begin_batch(&self, district: &str) -> $crate::store::StoreResult<Option<$tx>> {
+                Ok(self.begin_batch_tx(district).await?.map(|tx| $tx { tx }))
+            }
+
+            async fn batches(
+                &self,
+                district: Option<&str>,
+                month: Option<$crate::month::ServiceMonth>,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::BatchRow>> {
+                let sql = format!(
+                    "select {} from batches where ($1 = '' or district_code = $1) and ($2 = '' or service_month = $2)
+                     order by district_code, service_month, kind, seq",
+                    $crate::store::ledger_sql::BATCH_COLUMNS
+                );
+                sqlx::query(&sql)
+                    .bind(district.unwrap_or(""))
+                    .bind(month.map(|m| m.to_string()).unwrap_or_default())
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(batch_row)
+                    .collect()
+            }
+
+            async fn batch(&self, batch_id: &str) -> $crate::store::StoreResult<Option<$crate::store::BatchRow>> {
+                let sql = format!("select {} from batches where batch_id = $1", $crate::store::ledger_sql::BATCH_COLUMNS);
+                sqlx::query(&sql).bind(batch_id).fetch_optional(&self.pool).await?.as_ref().map(batch_row).transpose()
+            }
+
+            async fn approve_batch(&self, batch_id: &str, by: &str, now: chrono::DateTime<chrono::Utc>) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query(
+                    "update batches set state = 'approved', approved_by = $1, approved_at = $2
+                     where batch_id = $3 and state = 'computed'",
+                )
+                .bind(by)
+                .bind(now)
+                .bind(batch_id)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn mark_exported(&self, batch_id: &str, now: chrono::DateTime<chrono::Utc>) -> $crate::store::StoreResult<()> {
+                sqlx::query("update batches set state = 'exported', exported_at = $1 where batch_id = $2 and state = 'approved'")
+                    .bind(now)
+                    .bind(batch_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn batch_transfers(&self, batch_id: &str) -> $crate::store::StoreResult<Vec<$crate::store::TransferRow>> {
+                use sqlx::Row as _;
+                let rows = sqlx::query(
+                    "select transfer_id, batch_id, id_number, allowance, name, account_type, account_no, amount_fen
+                     from transfers where batch_id = $1 order by transfer_id",
+                )
+                .bind(batch_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok($crate::store::TransferRow {
+                            transfer_id: r.try_get("transfer_id")?,
+                            batch_id: r.try_get("batch_id")?,
+                            id_number: r.try_get("id_number")?,
+                            allowance: r.try_get("allowance")?,
+                            name: r.try_get("name")?,
+                            account_type: r.try_get("account_type")?,
+                            account_no: r.try_get("account_no")?,
+                            amount_fen: r.try_get("amount_fen")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn batch_postings(&self, batch_id: &str) -> $crate::store::StoreResult<Vec<$crate::store::PostingRow>> {
+                let sql = format!(
+                    "select {} from postings where batch_id = $1 order by payment_key",
+                    $crate::store::ledger_sql::POSTING_COLUMNS
+                );
+                sqlx::query(&sql).bind(batch_id).fetch_all(&self.pool).await?.iter().map(posting_row).collect()
+            }
+
+            async fn net_by_month(&self, district: &str, year: i32) -> $crate::store::StoreResult<Vec<$crate::store::NetRow>> {
+                use sqlx::Row as _;
+                let sql = format!(
+                    "select allowance, service_month, count(*) as person_times, sum(amount) as amount_fen,
+                            sum(lottery) as lottery_fen, sum(district) as district_fen
+                     from (select p.id_number, p.allowance, p.service_month, sum(p.amount_fen) as amount,
+                                  sum(p.lottery_fen) as lottery, sum(p.district_fen) as district
+                           from postings p join batches b on b.batch_id = p.batch_id
+                           left join transfers t on t.transfer_id = p.transfer_id
+                           where p.district_code = $1 and p.service_month >= $2 and p.service_month <= $3 and {}
+                           group by p.id_number, p.allowance, p.service_month
+                           having sum(p.amount_fen) > 0) n
+                     group by allowance, service_month
+                     order by allowance, service_month",
+                    $crate::store::COUNTED
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(district)
+                    .bind(format!("{year:04}-01"))
+                    .bind(format!("{year:04}-12"))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok($crate::store::NetRow {
+                            allowance: r.try_get("allowance")?,
+                            service_month: r.try_get("service_month")?,
+                            person_times: r.try_get("person_times")?,
+                            amount_fen: r.try_get("amount_fen")?,
+                            lottery_fen: r.try_get("lottery_fen")?,
+                            district_fen: r.try_get("district_fen")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn ledger_check(&self) -> $crate::store::StoreResult<(i64, i64)> {
+                let balances: Option<i64> = sqlx::query_scalar("select sum(net_fen) from balances").fetch_one(&self.pool).await?;
+                let sql = format!(
+                    "select sum(p.amount_fen) from postings p join batches b on b.batch_id = p.batch_id
+                     left join transfers t on t.transfer_id = p.transfer_id where {}",
+                    $crate::store::COUNTED
+                );
+                let postings: Option<i64> = sqlx::query_scalar(&sql).fetch_one(&self.pool).await?;
+                Ok((balances.unwrap_or(0), postings.unwrap_or(0)))
+            }
+        }
+    };
+}
+pub(super) use impl_ledger;
