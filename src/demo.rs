@@ -1,9 +1,132 @@
-//! `subsidy demo`: a year of Xicheng's allowances on a database of its own.
+//! `subsidy demo`: a year of Xicheng's allowances, end to end, on a database of its own
+//! (`subsidy-demo.db`, rebuilt each time; never `subsidy.db`). It imports the committed registry
+//! in `fixtures/demo/registry`, then for each month of 2020 imports the corrections dated for it
+//! (`fixtures/demo/corrections/YYYY-MM-what/`: a death reported late, a certificate re-graded),
+//! runs the month, approves it as a second person, exports and verifies the platform files, and
+//! finally prints the year's report. The same functions serve the ordinary commands.
 
+use crate::batch::{run_district, RunOutcome, RunRequest};
+use crate::cli::commands::write_export;
 use crate::clock::Clock;
-use std::path::Path;
+use crate::ledger::BatchKind;
+use crate::money::format_yuan;
+use crate::month::ServiceMonth;
+use crate::policy::{Policy, PolicyBook, DEFAULT_POLICY};
+use crate::registry::import::{import_dir, ImportReport};
+use crate::registry::validate::Context;
+use crate::store::{LedgerStore, SqliteStore, Store};
+use anyhow::Context as _;
+use std::path::{Path, PathBuf};
 
-/// Run the demo.
-pub async fn run(_out: &Path, _json: bool, _clock: Clock) -> anyhow::Result<i32> {
-    anyhow::bail!("not yet")
+/// The demo's own database file.
+pub const DEMO_DB: &str = "subsidy-demo.db";
+const OPERATOR: &str = "demo-operator";
+const REVIEWER: &str = "demo-reviewer";
+
+/// The fixtures folder: `./fixtures` when run from the repository, else the one it was built from.
+fn fixtures() -> PathBuf {
+    let here = PathBuf::from("fixtures/demo");
+    if here.is_dir() {
+        here
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo")
+    }
+}
+
+/// Run the demo; prints as it goes and ends with the report of 2020.
+pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{DEMO_DB}{suffix}"));
+    }
+    let s = SqliteStore::open(&format!("sqlite://{DEMO_DB}")).await?;
+    s.migrate().await?;
+    let start: ServiceMonth = "2020-01".parse().expect("month");
+    s.set_start_month(start).await?;
+    let policy = Policy::parse(DEFAULT_POLICY)?;
+    s.add_policy(&policy, "fixtures/policy/beijing-2019.toml", clock.now()).await?;
+    let book = PolicyBook::new(s.policy_versions().await?)?;
+    let fixtures = fixtures();
+    let say = |line: String| {
+        if !json {
+            println!("{line}");
+        }
+    };
+    say(format!("subsidy demo: Xicheng's allowances for 2020 on {DEMO_DB} (rebuilt), platform files in {}", out.display()));
+    let registry = import(&s, &book, &fixtures.join("registry"), clock).await?;
+    say(format!("imported the demo registry: {}", counts(&registry)));
+    let corrections = corrections(&fixtures.join("corrections"))?;
+    say(format!(
+        "{:<8} {:<20} {:>9} {:>13} {:>12} {:>12} {:>9} {:>11}",
+        "month", "batch", "transfers", "control sum", "lottery", "district", "held", "recoveries"
+    ));
+    let mut batches = Vec::new();
+    for month in start.through("2020-12".parse().expect("month")) {
+        for (when, name, dir) in corrections.iter().filter(|(m, _, _)| *m == month) {
+            let r = import(&s, &book, dir, clock).await?;
+            say(format!("before running {when}: imported correction `{name}` ({})", counts(&r)));
+        }
+        let req = RunRequest { month, by: OPERATOR.into(), dry_run: false, kind: BatchKind::Regular, reason: None };
+        for district in s.districts().await? {
+            let sum = match run_district(&s, &book, start, &district, &req, clock.now()).await? {
+                RunOutcome::Computed(sum) => sum,
+                RunOutcome::NothingToSettle => continue,
+                other => anyhow::bail!("demo: district {district} {month}: unexpected outcome {other:?}"),
+            };
+            anyhow::ensure!(s.approve_batch(&sum.batch_id, REVIEWER, clock.now()).await?, "demo: approval refused");
+            write_export(&s, &sum.batch_id, out, clock).await?;
+            let b = s.batch(&sum.batch_id).await?.context("batch just written")?;
+            let files = crate::platform::render(&b, &s.batch_transfers(&b.batch_id).await?, &s.batch_postings(&b.batch_id).await?);
+            let problems = crate::platform::compare(&files, out, &b, &s.batch_transfers(&b.batch_id).await?, &s.batch_postings(&b.batch_id).await?);
+            anyhow::ensure!(problems.is_empty(), "demo: verify found {problems:?}");
+            say(format!(
+                "{:<8} {:<20} {:>9} {:>13} {:>12} {:>12} {:>9} {:>11}",
+                month.to_string(),
+                sum.batch_id,
+                sum.transfer_count,
+                format_yuan(sum.control_sum),
+                format_yuan(sum.lottery),
+                format_yuan(sum.district_share),
+                format_yuan(sum.held.amount),
+                format_yuan(sum.recoveries.amount)
+            ));
+            batches.push(sum.batch_id.clone());
+        }
+    }
+    say(format!("{} batches computed by {OPERATOR}, approved by {REVIEWER}, exported and verified in {}\n", batches.len(), out.display()));
+    let reports = crate::report::build(&s, &book, &s.districts().await?, 2020, None).await?;
+    if json {
+        crate::cli::print_json(&serde_json::json!({ "database": DEMO_DB, "out": out.display().to_string(), "batches": batches, "report": reports }));
+    } else {
+        print!("{}", crate::report::text(&reports));
+        println!("try: subsidy --database-url sqlite://{DEMO_DB} status | explain --id ID --month 2020-05 | report --year 2020 --json");
+    }
+    s.close().await;
+    Ok(0)
+}
+
+async fn import(s: &SqliteStore, book: &PolicyBook, dir: &Path, clock: Clock) -> anyhow::Result<ImportReport> {
+    let ctx = Context { today: clock.today(), policy: book.latest() };
+    let report = import_dir(s, dir, &ctx, clock.now()).await?;
+    anyhow::ensure!(!report.has_rejects(), "demo fixtures in {} have rejected rows: {:?}", dir.display(), report.rejects);
+    Ok(report)
+}
+
+fn counts(r: &ImportReport) -> String {
+    r.files.iter().map(|(f, c)| format!("{f} {}", c.accepted)).collect::<Vec<_>>().join(", ")
+}
+
+/// Correction folders `YYYY-MM-what`, imported before running month YYYY-MM.
+fn corrections(dir: &Path) -> anyhow::Result<Vec<(ServiceMonth, String, PathBuf)>> {
+    let mut out = Vec::new();
+    if !dir.is_dir() {
+        return Ok(out);
+    }
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let Some(month) = name.get(..7).and_then(|m| m.parse().ok()) else { continue };
+        out.push((month, name[7..].trim_start_matches('-').to_string(), path));
+    }
+    out.sort();
+    Ok(out)
 }

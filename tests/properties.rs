@@ -659,7 +659,7 @@ proptest! {
     /// (e) explain_month decides each month as owed_between does, engine start included (T7);
     /// an owed month's reasons cite R1, T2, T5 and F2, and a not-owed month gives a reason.
     #[test]
-    fn explain_agrees_with_owed_between(rec in records(), from in engine_start()) {
+    fn t7_explain_month_agrees_with_owed_between(rec in records(), from in engine_start()) {
         let book = book();
         let owed = owed_between(&book, &rec, from, horizon());
         for m in support::m("2019-08").through(horizon()) {

@@ -130,11 +130,9 @@ pub async fn run_district<S: LedgerStore>(
 
 /// The database refuses a posting that would take a net paid outside [0, top rate] (L4): say so.
 fn explain_l4(e: crate::store::StoreError) -> anyhow::Error {
-    let text = e.to_string();
-    if text.contains("l4_net_paid_within_bounds") || text.contains("CHECK constraint failed") {
-        anyhow::anyhow!("L4 refused this batch: a posting would take a net paid below zero or above the top rate ({text}); nothing was written. This is a defect: keep the database and report it")
-    } else {
-        e.into()
+    match e {
+        crate::store::StoreError::LedgerBound { .. } => anyhow::anyhow!("{e}; nothing was written. This is a defect: keep the database and report it"),
+        other => other.into(),
     }
 }
 

@@ -217,19 +217,36 @@ macro_rules! impl_ledger {
                     if p.held_reason.is_some() {
                         continue;
                     }
-                    let ceiling = ceilings.iter().find(|(a, _)| *a == p.allowance).map(|(_, c)| *c).unwrap_or(0);
-                    sqlx::query(
-                        "insert into balances (id_number, allowance, service_month, net_fen, ceiling_fen)
-                         values ($1, $2, $3, $4, $5)
-                         on conflict (id_number, allowance, service_month) do update set net_fen = balances.net_fen + excluded.net_fen",
+                    // Update first, insert when absent: SQLite checks a CHECK constraint on the row
+                    // an upsert proposes before it sees the conflict, so a negative posting could
+                    // never reach `do update`.
+                    let bound = |e| $crate::store::StoreError::LedgerBound { payment_key: p.payment_key.clone(), source: e };
+                    let updated = sqlx::query(
+                        "update balances set net_fen = net_fen + $1
+                         where id_number = $2 and allowance = $3 and service_month = $4",
                     )
+                    .bind(p.amount_fen)
                     .bind(&p.id_number)
                     .bind(&p.allowance)
                     .bind(&p.service_month)
-                    .bind(p.amount_fen)
-                    .bind(ceiling)
                     .execute(&mut *self.tx)
-                    .await?;
+                    .await
+                    .map_err(bound)?;
+                    if updated.rows_affected() == 0 {
+                        let ceiling = ceilings.iter().find(|(a, _)| *a == p.allowance).map(|(_, c)| *c).unwrap_or(0);
+                        sqlx::query(
+                            "insert into balances (id_number, allowance, service_month, net_fen, ceiling_fen)
+                             values ($1, $2, $3, $4, $5)",
+                        )
+                        .bind(&p.id_number)
+                        .bind(&p.allowance)
+                        .bind(&p.service_month)
+                        .bind(p.amount_fen)
+                        .bind(ceiling)
+                        .execute(&mut *self.tx)
+                        .await
+                        .map_err(bound)?;
+                    }
                 }
                 Ok(())
             }

@@ -33,6 +33,14 @@ pub enum StoreError {
     /// Stored data that the engine cannot read back (a bug or a hand edit).
     #[error("stored data is not readable: {0}")]
     Corrupt(String),
+    /// L4: the database refused a posting that would take a net paid outside [0, top rate].
+    #[error("L4: the database refused posting {payment_key}: the net paid would leave [0, top rate] ({source})")]
+    LedgerBound {
+        /// The posting refused.
+        payment_key: String,
+        /// The database's error.
+        source: sqlx::Error,
+    },
     /// The URL names no supported database.
     #[error("unsupported database URL `{0}`: use sqlite://FILE or postgres://…")]
     UnsupportedUrl(String),
