@@ -51,7 +51,10 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
             println!("{line}");
         }
     };
-    say(format!("subsidy demo: Xicheng's allowances for 2020 on {DEMO_DB} (rebuilt), platform files in {}", out.display()));
+    say(format!(
+        "subsidy demo: Xicheng's allowances for 2020 on {DEMO_DB} (rebuilt), platform files in {}",
+        out.display()
+    ));
     let registry = import(&s, &book, &fixtures.join("registry"), clock).await?;
     say(format!("imported the demo registry: {}", counts(&registry)));
     let corrections = corrections(&fixtures.join("corrections"))?;
@@ -75,8 +78,18 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
             anyhow::ensure!(s.approve_batch(&sum.batch_id, REVIEWER, clock.now()).await?, "demo: approval refused");
             write_export(&s, &sum.batch_id, out, clock).await?;
             let b = s.batch(&sum.batch_id).await?.context("batch just written")?;
-            let files = crate::platform::render(&b, &s.batch_transfers(&b.batch_id).await?, &s.batch_postings(&b.batch_id).await?);
-            let problems = crate::platform::compare(&files, out, &b, &s.batch_transfers(&b.batch_id).await?, &s.batch_postings(&b.batch_id).await?);
+            let files = crate::platform::render(
+                &b,
+                &s.batch_transfers(&b.batch_id).await?,
+                &s.batch_postings(&b.batch_id).await?,
+            );
+            let problems = crate::platform::compare(
+                &files,
+                out,
+                &b,
+                &s.batch_transfers(&b.batch_id).await?,
+                &s.batch_postings(&b.batch_id).await?,
+            );
             anyhow::ensure!(problems.is_empty(), "demo: verify found {problems:?}");
             say(format!(
                 "{:<8} {:<20} {:>9} {:>13} {:>12} {:>12} {:>9} {:>11}",
@@ -92,10 +105,16 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
             batches.push(sum.batch_id.clone());
         }
     }
-    say(format!("{} batches computed by {OPERATOR}, approved by {REVIEWER}, exported and verified in {}\n", batches.len(), out.display()));
+    say(format!(
+        "{} batches computed by {OPERATOR}, approved by {REVIEWER}, exported and verified in {}\n",
+        batches.len(),
+        out.display()
+    ));
     let reports = crate::report::build(&s, &book, &s.districts().await?, 2020, None).await?;
     if json {
-        crate::cli::print_json(&serde_json::json!({ "database": DEMO_DB, "out": out.display().to_string(), "batches": batches, "report": reports }));
+        crate::cli::print_json(
+            &serde_json::json!({ "database": DEMO_DB, "out": out.display().to_string(), "batches": batches, "report": reports }),
+        );
     } else {
         print!("{}", crate::report::text(&reports));
         println!("try: subsidy --database-url sqlite://{DEMO_DB} status | explain --id ID --month 2020-05 | report --year 2020 --json");
@@ -107,7 +126,12 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
 async fn import(s: &SqliteStore, book: &PolicyBook, dir: &Path, clock: Clock) -> anyhow::Result<ImportReport> {
     let ctx = Context { today: clock.today(), policy: book.latest() };
     let report = import_dir(s, dir, &ctx, clock.now()).await?;
-    anyhow::ensure!(!report.has_rejects(), "demo fixtures in {} have rejected rows: {:?}", dir.display(), report.rejects);
+    anyhow::ensure!(
+        !report.has_rejects(),
+        "demo fixtures in {} have rejected rows: {:?}",
+        dir.display(),
+        report.rejects
+    );
     Ok(report)
 }
 

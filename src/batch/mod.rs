@@ -131,7 +131,9 @@ pub async fn run_district<S: LedgerStore>(
 /// The database refuses a posting that would take a net paid outside [0, top rate] (L4): say so.
 fn explain_l4(e: crate::store::StoreError) -> anyhow::Error {
     match e {
-        crate::store::StoreError::LedgerBound { .. } => anyhow::anyhow!("{e}; nothing was written. This is a defect: keep the database and report it"),
+        crate::store::StoreError::LedgerBound { .. } => {
+            anyhow::anyhow!("{e}; nothing was written. This is a defect: keep the database and report it")
+        }
         other => other.into(),
     }
 }

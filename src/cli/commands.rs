@@ -619,12 +619,18 @@ pub async fn report<S: Store + LedgerStore>(
 
 /// Render an approved (or exported) batch's files, write each atomically into `out`, and mark the
 /// batch exported.
-pub async fn write_export<S: LedgerStore>(s: &S, batch_id: &str, out: &Path, clock: Clock) -> anyhow::Result<Vec<platform::PlatformFile>> {
+pub async fn write_export<S: LedgerStore>(
+    s: &S,
+    batch_id: &str,
+    out: &Path,
+    clock: Clock,
+) -> anyhow::Result<Vec<platform::PlatformFile>> {
     let b = find_batch(s, batch_id).await?;
     let files = platform::render(&b, &s.batch_transfers(batch_id).await?, &s.batch_postings(batch_id).await?);
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     for f in &files {
-        platform::write_atomically(out, &f.name, &f.bytes).with_context(|| format!("cannot write {} in {}", f.name, out.display()))?;
+        platform::write_atomically(out, &f.name, &f.bytes)
+            .with_context(|| format!("cannot write {} in {}", f.name, out.display()))?;
     }
     s.mark_exported(batch_id, clock.now()).await?;
     Ok(files)
