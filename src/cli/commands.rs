@@ -24,7 +24,7 @@ use std::path::Path;
 /// Run the parsed command.
 pub async fn dispatch(cli: Cli, clock: Clock) -> anyhow::Result<ExitStatus> {
     if let Command::Generate { elders, seed, out, malformed } = &cli.command {
-        return generate(*elders, *seed, out, *malformed, cli.json);
+        return generate(*elders, *seed, out, *malformed, cli.district.as_deref(), cli.json);
     }
     if let Command::Demo { out } = &cli.command {
         return crate::demo::run(out, cli.json, clock).await;
@@ -296,8 +296,18 @@ async fn explain<S: Store>(s: &S, id: &str, month: ServiceMonth, json: bool) -> 
     Ok(0)
 }
 
-fn generate(elders: u64, seed: u64, out: &Path, malformed: u64, json: bool) -> anyhow::Result<ExitStatus> {
-    let opts = crate::generate::GenerateOptions { elders, seed, malformed, ..Default::default() };
+fn generate(
+    elders: u64,
+    seed: u64,
+    out: &Path,
+    malformed: u64,
+    district: Option<&str>,
+    json: bool,
+) -> anyhow::Result<ExitStatus> {
+    let mut opts = crate::generate::GenerateOptions { elders, seed, malformed, ..Default::default() };
+    if let Some(d) = district {
+        opts.district = d.to_string();
+    }
     let summary = crate::generate::generate(&opts, out)?;
     if json {
         print_json(&summary);
