@@ -27,7 +27,7 @@ macro_rules! impl_ledger {
             let month: String = r.try_get("service_month")?;
             let kind: String = r.try_get("kind")?;
             let state: String = r.try_get("state")?;
-            let seq: i64 = r.try_get::<i64, _>("seq")?;
+            let seq: i32 = r.try_get::<i32, _>("seq")?;
             Ok($crate::store::BatchRow {
                 batch_id: r.try_get("batch_id")?,
                 district_code: r.try_get("district_code")?,
@@ -148,7 +148,7 @@ macro_rules! impl_ledger {
 
             async fn lottery_used(&mut self, district: &str, year: i32) -> $crate::store::StoreResult<i64> {
                 let sql = format!(
-                    "select coalesce(sum(p.lottery_fen), 0) from postings p join batches b on b.batch_id = p.batch_id
+                    "select cast(coalesce(sum(p.lottery_fen), 0) as bigint) from postings p join batches b on b.batch_id = p.batch_id
                      left join transfers t on t.transfer_id = p.transfer_id
                      where p.district_code = $1 and p.service_month >= $2 and p.service_month <= $3 and {}",
                     $crate::store::COUNTED
@@ -392,8 +392,8 @@ macro_rules! impl_ledger {
             async fn net_by_month(&self, district: &str, year: i32) -> $crate::store::StoreResult<Vec<$crate::store::NetRow>> {
                 use sqlx::Row as _;
                 let sql = format!(
-                    "select allowance, service_month, count(*) as person_times, sum(amount) as amount_fen,
-                            sum(lottery) as lottery_fen, sum(district) as district_fen
+                    "select allowance, service_month, count(*) as person_times, cast(sum(amount) as bigint) as amount_fen,
+                            cast(sum(lottery) as bigint) as lottery_fen, cast(sum(district) as bigint) as district_fen
                      from (select p.id_number, p.allowance, p.service_month, sum(p.amount_fen) as amount,
                                   sum(p.lottery_fen) as lottery, sum(p.district_fen) as district
                            from postings p join batches b on b.batch_id = p.batch_id
@@ -426,9 +426,9 @@ macro_rules! impl_ledger {
             }
 
             async fn ledger_check(&self) -> $crate::store::StoreResult<(i64, i64)> {
-                let balances: Option<i64> = sqlx::query_scalar("select sum(net_fen) from balances").fetch_one(&self.pool).await?;
+                let balances: Option<i64> = sqlx::query_scalar("select cast(sum(net_fen) as bigint) from balances").fetch_one(&self.pool).await?;
                 let sql = format!(
-                    "select sum(p.amount_fen) from postings p join batches b on b.batch_id = p.batch_id
+                    "select cast(sum(p.amount_fen) as bigint) from postings p join batches b on b.batch_id = p.batch_id
                      left join transfers t on t.transfer_id = p.transfer_id where {}",
                     $crate::store::COUNTED
                 );

@@ -1,0 +1,219 @@
+//! The binary as an operator (or cron) runs it: crashes, concurrent runs, exit statuses. Heavy
+//! tests take their size from `SUBSIDY_TEST_SCALE` (`small`, the default, for CI; `large` for a
+//! registry of 100,000 elders). PostgreSQL variants run when `SUBSIDY_TEST_PG_URL` is set.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Instant;
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_subsidy")
+}
+
+fn elders() -> u64 {
+    match std::env::var("SUBSIDY_TEST_SCALE").as_deref() {
+        Ok("large") => 100_000,
+        Ok("medium") => 20_000,
+        _ => 4_000,
+    }
+}
+
+/// Run `subsidy` with a database URL; returns the output.
+fn subsidy(db: &str, args: &[&str]) -> Output {
+    Command::new(bin()).env("DATABASE_URL", db).env_remove("SUBSIDY_DISTRICT").args(args).output().expect("run subsidy")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// A registry generated once per test, imported into a new SQLite database.
+fn prepared(dir: &Path, name: &str, registry: &Path) -> String {
+    let db = format!("sqlite://{}", dir.join(name).display());
+    ok(&subsidy(&db, &["init", "--start-month", "2020-01"]));
+    ok(&subsidy(&db, &["import", &registry.display().to_string()]));
+    db
+}
+
+fn registry(dir: &Path) -> PathBuf {
+    let reg = dir.join("registry");
+    ok(&subsidy(
+        "sqlite://unused.db",
+        &["generate", "--elders", &elders().to_string(), "--seed", "11", "--out", &reg.display().to_string()],
+    ));
+    reg
+}
+
+fn batch_count(db: &str) -> usize {
+    let out = subsidy(db, &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status json");
+    v["batches"].as_array().expect("batches").len()
+}
+
+fn export_bytes(db: &str, batch: &str, out: &Path) -> Vec<(String, Vec<u8>)> {
+    ok(&subsidy(db, &["approve", "--batch", batch, "--by", "reviewer"]));
+    ok(&subsidy(db, &["export", "--batch", batch, "--out", &out.display().to_string()]));
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(out)
+        .expect("out")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .map(|p| (p.file_name().unwrap().to_string_lossy().to_string(), std::fs::read(&p).expect("read")))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A run killed part-way leaves no batch and no posting; running again gives the same batch, byte
+/// for byte, as a run that was never interrupted.
+#[test]
+fn l4_run_killed_mid_batch_leaves_nothing_and_running_again_gives_the_same_batch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reg = registry(tmp.path());
+    let clean = prepared(tmp.path(), "clean.db", &reg);
+    let started = Instant::now();
+    ok(&subsidy(&clean, &["run", "--month", "2020-03", "--by", "operator"]));
+    let full = started.elapsed();
+    let expected = export_bytes(&clean, "110102-2020-03-R1", &tmp.path().join("clean-out"));
+
+    let crashed = prepared(tmp.path(), "crashed.db", &reg);
+    let mut killed_mid_run = 0;
+    for attempt in 1..=3u32 {
+        let mut child = Command::new(bin())
+            .env("DATABASE_URL", &crashed)
+            .args(["run", "--month", "2020-03", "--by", "operator"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(full * attempt / 4);
+        let finished = child.try_wait().expect("wait").is_some();
+        child.kill().ok();
+        child.wait().ok();
+        if finished {
+            break;
+        }
+        killed_mid_run += 1;
+        assert_eq!(batch_count(&crashed), 0, "a killed run left a batch behind");
+    }
+    assert!(killed_mid_run > 0, "the run finished before it could be killed; raise SUBSIDY_TEST_SCALE");
+    let out = ok(&subsidy(&crashed, &["run", "--month", "2020-03", "--by", "operator"]));
+    assert!(out.contains("110102-2020-03-R1"), "{out}");
+    let got = export_bytes(&crashed, "110102-2020-03-R1", &tmp.path().join("crashed-out"));
+    assert_eq!(got.len(), 4);
+    assert_eq!(got, expected, "the batch after a crash differs from an uninterrupted one");
+}
+
+/// Two runs of the same month at once: exactly one batch; the other run waits and prints it, or
+/// reports the district busy (exit 4). Never two batches, never a posting twice.
+fn concurrent_runs_write_one_batch(db: &str) {
+    let children: Vec<_> = (0..2)
+        .map(|i| {
+            Command::new(bin())
+                .env("DATABASE_URL", db)
+                .args(["run", "--month", "2020-02", "--by", &format!("operator{i}")])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    let outputs: Vec<Output> = children.into_iter().map(|c| c.wait_with_output().expect("wait")).collect();
+    let codes: Vec<i32> = outputs.iter().map(|o| o.status.code().unwrap_or(-1)).collect();
+    assert!(codes.iter().all(|c| *c == 0 || *c == 4), "exit statuses {codes:?}: {:?}", outputs);
+    let texts: Vec<String> = outputs.iter().map(|o| String::from_utf8_lossy(&o.stdout).to_string()).collect();
+    let computed = texts.iter().filter(|t| t.contains("batch 110102-2020-02-R1 (regular")).count();
+    assert_eq!(computed, 1, "exactly one run computes the batch: {texts:?}");
+    assert_eq!(batch_count(db), 1);
+    let status: serde_json::Value = serde_json::from_slice(&subsidy(db, &["status", "--json"]).stdout).unwrap();
+    assert_eq!(status["ledger"]["consistent"], true, "balances agree with postings");
+}
+
+#[test]
+fn l4_concurrent_runs_on_sqlite_write_one_batch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reg = registry(tmp.path());
+    let db = prepared(tmp.path(), "c.db", &reg);
+    concurrent_runs_write_one_batch(&db);
+}
+
+#[test]
+fn l4_concurrent_runs_on_postgres_write_one_batch() {
+    let Some(admin) = std::env::var("SUBSIDY_TEST_PG_URL").ok().filter(|s| !s.is_empty()) else {
+        eprintln!("PostgreSQL SKIPPED: set SUBSIDY_TEST_PG_URL to run this test on PostgreSQL");
+        return;
+    };
+    let name = format!("subsidy_cli_{}", std::process::id());
+    let psql = |sql: &str| {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let pool = sqlx::PgPool::connect(&admin).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        });
+    };
+    psql(&format!("drop database if exists {name}"));
+    psql(&format!("create database {name}"));
+    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
+    let db = format!("{base}/{name}");
+    let tmp = tempfile::tempdir().unwrap();
+    let reg = registry(tmp.path());
+    ok(&subsidy(&db, &["init", "--start-month", "2020-01"]));
+    ok(&subsidy(&db, &["import", &reg.display().to_string()]));
+    concurrent_runs_write_one_batch(&db);
+    psql(&format!("drop database if exists {name} with (force)"));
+}
+
+/// Exit statuses of INTERFACE.md, as cron sees them.
+#[test]
+fn exit_statuses_follow_the_interface() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", tmp.path().join("x.db").display());
+    assert_eq!(subsidy(&db, &["init"]).status.code(), Some(2), "first init without --start-month is wrong usage");
+    ok(&subsidy(&db, &["init", "--start-month", "2020-01"]));
+    assert_eq!(subsidy(&db, &["init", "--start-month", "2020-02"]).status.code(), Some(1), "start month cannot change");
+    let reg = tmp.path().join("bad");
+    ok(&subsidy(
+        &db,
+        &["generate", "--elders", "300", "--seed", "3", "--malformed", "10", "--out", &reg.display().to_string()],
+    ));
+    let imported = subsidy(&db, &["import", &reg.display().to_string()]);
+    assert_eq!(imported.status.code(), Some(3), "rejected rows give exit 3");
+    let text = String::from_utf8_lossy(&imported.stdout);
+    assert!(text.contains("BAD_ID_CHECKSUM") && text.contains("DUPLICATE_KEY"), "{text}");
+    ok(&subsidy(&db, &["run", "--month", "2020-01", "--by", "alice"]));
+    assert_eq!(
+        subsidy(&db, &["approve", "--batch", "110102-2020-01-R1", "--by", "alice"]).status.code(),
+        Some(1),
+        "runner cannot approve"
+    );
+    assert_eq!(
+        subsidy(&db, &["export", "--batch", "110102-2020-01-R1", "--out", "x"]).status.code(),
+        Some(1),
+        "unapproved export refused"
+    );
+    assert_eq!(
+        subsidy(&db, &["run", "--month", "2020-02", "--by", "alice"]).status.code(),
+        Some(1),
+        "refused while 2020-01 is open"
+    );
+    ok(&subsidy(&db, &["approve", "--batch", "110102-2020-01-R1", "--by", "bob"]));
+    let out = tmp.path().join("out");
+    ok(&subsidy(&db, &["export", "--batch", "110102-2020-01-R1", "--out", &out.display().to_string()]));
+    ok(&subsidy(&db, &["verify", "--batch", "110102-2020-01-R1", "--dir", &out.display().to_string()]));
+    let lines = out.join("110102-2020-01-R1-lines.csv");
+    let mut bytes = std::fs::read(&lines).unwrap();
+    let last = bytes.len() - 2;
+    bytes[last] = if bytes[last] == b'0' { b'1' } else { b'0' };
+    std::fs::write(&lines, bytes).unwrap();
+    let verified = subsidy(&db, &["verify", "--batch", "110102-2020-01-R1", "--dir", &out.display().to_string()]);
+    assert_eq!(verified.status.code(), Some(5), "a changed file gives exit 5");
+    assert!(String::from_utf8_lossy(&verified.stdout).contains("lines.csv differs"));
+    let again = subsidy(&db, &["run", "--month", "2020-01", "--by", "carol"]);
+    assert_eq!(again.status.code(), Some(0), "a month that has its batch is printed, exit 0");
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already has batch 110102-2020-01-R1"));
+}
