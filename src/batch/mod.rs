@@ -106,8 +106,9 @@ pub async fn run_district<S: LedgerStore>(
     let mut after = String::new();
     loop {
         let people = tx.persons_page(district, &after, PAGE).await?;
-        let (Some(first), Some(last)) = (people.first(), people.last()) else { break };
-        let history = tx.history(&first.id_number, &last.id_number).await?;
+        let Some(last) = people.last() else { break };
+        let ids: Vec<String> = people.iter().map(|p| p.id_number.clone()).collect();
+        let history = tx.history(&ids).await?;
         let (postings, transfers) = ctx.settle_page(&people, &history)?;
         tx.insert_postings(&postings, &ctx.ceilings_fen).await.map_err(explain_l4)?;
         tx.insert_transfers(&transfers).await?;

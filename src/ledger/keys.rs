@@ -49,8 +49,9 @@ pub fn transfer_id(batch_id: &str, seq: u32) -> String {
 }
 
 /// L4: the key of one posting of a (person, allowance, month): the adjustment number is 0 for
-/// the first posting and counts up. Written `ID-allowance-YYYY-MM-N`, so byte order of keys is
-/// person, then allowance, then month, then adjustment.
+/// the first posting and counts up. Written `ID-allowance-YYYY-MM-N`; everything that orders
+/// keys (files, the lottery draw) uses the byte order of that text, in which adjustment 10 sorts
+/// before 9.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PaymentKey {
     /// The person.

@@ -176,13 +176,10 @@ pub fn settle(input: &SettleInput) -> Vec<Posting> {
         }
     }
     absorb_negatives(&mut postings, negatives);
-    postings.sort_by(|a, b| key_order(&a.key).cmp(&key_order(&b.key)));
+    // Byte order of the written keys (what the files and the database sort by): adjustment 10
+    // sorts before 9 there, so sort the text, not the numbers.
+    postings.sort_by_cached_key(|p| p.key.to_string());
     postings
-}
-
-/// Byte order of payment keys: person, allowance text, month, adjustment.
-pub fn key_order(k: &PaymentKey) -> (&str, &'static str, ServiceMonth, u32) {
-    (&k.id_number, k.allowance.as_str(), k.month, k.adjustment)
 }
 
 /// L2: negative differences become offsets against the batch's paid positive lines of the same

@@ -261,8 +261,8 @@ pub trait BatchTx: Sized {
     /// The next page of persons the district's batch must consider (registered there, or paid by
     /// it before), after `after` in byte order, with their records.
     async fn persons_page(&mut self, district: &str, after: &str, limit: i64) -> StoreResult<Vec<PersonRecords>>;
-    /// Every posting of persons `lo..=hi`, ordered by person, allowance, month, adjustment.
-    async fn history(&mut self, lo: &str, hi: &str) -> StoreResult<Vec<HistoryRow>>;
+    /// Every posting of these persons, ordered by person, allowance, month, adjustment.
+    async fn history(&mut self, ids: &[String]) -> StoreResult<Vec<HistoryRow>>;
     /// Lottery share already counted for the district's service months of `year` (F3).
     async fn lottery_used(&mut self, district: &str, year: i32) -> StoreResult<i64>;
     /// Create the batch row (state computed, zero totals).
@@ -291,7 +291,8 @@ pub trait LedgerStore {
     async fn batches(&self, district: Option<&str>, month: Option<ServiceMonth>) -> StoreResult<Vec<BatchRow>>;
     /// One batch.
     async fn batch(&self, batch_id: &str) -> StoreResult<Option<BatchRow>>;
-    /// Approve a computed batch (refused by the database when `by` ran it). Returns whether it changed.
+    /// Approve a computed batch. Returns whether it changed (false: not in state computed). When `by`
+    /// ran the batch the database's four-eyes check refuses it with an error; callers check first.
     async fn approve_batch(&self, batch_id: &str, by: &str, now: DateTime<Utc>) -> StoreResult<bool>;
     /// Mark an approved batch exported (idempotent for an exported one).
     async fn mark_exported(&self, batch_id: &str, now: DateTime<Utc>) -> StoreResult<()>;

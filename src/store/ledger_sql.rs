@@ -95,18 +95,27 @@ macro_rules! impl_ledger {
                 limit: i64,
             ) -> $crate::store::StoreResult<Vec<$crate::registry::PersonRecords>> {
                 let ids: Vec<String> = sqlx::query_scalar(
-                    "select id_number from elders where district_code = $1 and id_number > $2
-                     union
-                     select id_number from postings where district_code = $1 and id_number > $2
-                     order by 1 limit $3",
+                    // Each side is an index range scan cut at the page size, so a page costs the
+                    // same at the end of the registry as at its start.
+                    "select id_number from (
+                         select id_number from (select id_number from elders
+                                                where district_code = $1 and id_number > $2
+                                                order by id_number limit $3) e
+                         union
+                         select id_number from (select distinct id_number from postings
+                                                where district_code = $1 and id_number > $2
+                                                order by id_number limit $3) p
+                     ) page order by id_number limit $3",
                 )
                 .bind(district)
                 .bind(after)
                 .bind(limit)
                 .fetch_all(&mut *self.tx)
                 .await?;
-                let (Some(lo), Some(hi)) = (ids.first(), ids.last()) else { return Ok(Vec::new()) };
-                let mut people = $crate::store::registry_sql::load_persons!(&mut *self.tx, lo, hi);
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut people = $crate::store::registry_sql::load_persons!(&mut *self.tx, &ids);
                 // A person paid before whose registration was since deleted still needs settling
                 // (their months are no longer owed): give them an empty record.
                 Ok(ids
@@ -115,7 +124,7 @@ macro_rules! impl_ledger {
                     .collect())
             }
 
-            async fn history(&mut self, lo: &str, hi: &str) -> $crate::store::StoreResult<Vec<$crate::store::HistoryRow>> {
+            async fn history(&mut self, ids: &[String]) -> $crate::store::StoreResult<Vec<$crate::store::HistoryRow>> {
                 use sqlx::Row as _;
                 let sql = format!(
                     "select p.id_number, p.allowance, p.service_month, p.district_code, p.amount_fen, p.lottery_fen,
@@ -123,11 +132,16 @@ macro_rules! impl_ledger {
                             case when {} then 1 else 0 end as counted
                      from postings p join batches b on b.batch_id = p.batch_id
                      left join transfers t on t.transfer_id = p.transfer_id
-                     where p.id_number >= $1 and p.id_number <= $2
+                     where p.id_number in ({})
                      order by p.id_number, p.allowance, p.service_month, p.adjustment",
-                    $crate::store::COUNTED
+                    $crate::store::COUNTED,
+                    $crate::store::registry_sql::placeholders(ids.len())
                 );
-                let rows = sqlx::query(&sql).bind(lo).bind(hi).fetch_all(&mut *self.tx).await?;
+                let mut q = sqlx::query(&sql);
+                for id in ids {
+                    q = q.bind(id);
+                }
+                let rows = q.fetch_all(&mut *self.tx).await?;
                 rows.iter()
                     .map(|r| {
                         Ok($crate::store::HistoryRow {

@@ -68,6 +68,11 @@ pub(super) fn period_table(kind: crate::registry::validate::FileKind) -> (&'stat
     }
 }
 
+/// `$1, $2, …, $n`: placeholders for a list of `n` values.
+pub(crate) fn placeholders(n: usize) -> String {
+    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 pub(super) const PERSON_EXISTS: &str = "select count(*) from elders where id_number = $1";
 
 /// Stamp `impl Store` for a store type with fields `pool` and inherent methods
@@ -317,7 +322,8 @@ macro_rules! impl_store {
             }
 
             async fn person(&self, id_number: &str) -> $crate::store::StoreResult<Option<$crate::registry::PersonRecords>> {
-                let mut people = $crate::store::registry_sql::load_persons!(&self.pool, id_number, id_number);
+                let ids = [id_number.to_string()];
+                let mut people = $crate::store::registry_sql::load_persons!(&self.pool, &ids);
                 Ok(people.remove(id_number))
             }
 
@@ -342,28 +348,36 @@ pub(super) use impl_store;
 pub(super) const REGISTRY_TABLES: [&str; 7] =
     ["elders", "applications", "assessments", "disability_certs", "household_status", "exclusions", "suspensions"];
 
-/// Read the records of every person whose ID lies in `lo..=hi` from the seven tables, into a map
-/// by ID (ordered by key, so results are stable). `$exec` is an executor expression (a pool, or
-/// `&mut *tx`), evaluated once per query.
+/// Read the records of the persons `$ids` (a slice of ID strings) from the seven tables, into a
+/// map by ID (ordered by key, so results are stable). `$exec` is an executor expression (a pool,
+/// or `&mut *tx`), evaluated once per query. Persons are named one by one (`in (…)`), never by a
+/// range of IDs, so a district with few persons never reads its neighbours' records.
 macro_rules! load_persons {
-    ($exec:expr, $lo:expr, $hi:expr) => {{
+    ($exec:expr, $ids:expr) => {{
         use sqlx::Row as _;
         use $crate::registry::*;
         use $crate::store::StoreError;
         fn code<T: std::str::FromStr<Err = $crate::codes::UnknownCode>>(s: String) -> Result<T, StoreError> {
             s.parse().map_err(|e: $crate::codes::UnknownCode| StoreError::Corrupt(e.to_string()))
         }
-        let (lo, hi): (&str, &str) = ($lo, $hi);
+        let ids: &[String] = $ids;
+        let list = $crate::store::registry_sql::placeholders(ids.len());
+        macro_rules! fetch {
+            ($sql:expr) => {{
+                let sql = $sql;
+                let mut q = sqlx::query(&sql);
+                for id in ids {
+                    q = q.bind(id);
+                }
+                q.fetch_all($exec).await?
+            }};
+        }
         let mut people: std::collections::BTreeMap<String, PersonRecords> = std::collections::BTreeMap::new();
-        let regs = sqlx::query(
+        let regs = fetch!(format!(
             "select id_number, district_code, street_code, name, birth_date, hukou_in_date, hukou_out_date, death_date,
                     account_type, account_no
-             from elders where id_number >= $1 and id_number <= $2 order by id_number, district_code",
-        )
-        .bind(lo)
-        .bind(hi)
-        .fetch_all($exec)
-        .await?;
+             from elders where id_number in ({list}) order by id_number, district_code"
+        ));
         for r in &regs {
             let id: String = r.try_get("id_number")?;
             let rec = people.entry(id.clone()).or_insert_with(|| PersonRecords { id_number: id, ..Default::default() });
@@ -379,15 +393,10 @@ macro_rules! load_persons {
                 account_no: r.try_get("account_no")?,
             });
         }
-        for r in sqlx::query(
+        for r in fetch!(format!(
             "select id_number, allowance, applied_on, decision, decided_on from applications
-             where id_number >= $1 and id_number <= $2 order by id_number, allowance, applied_on",
-        )
-        .bind(lo)
-        .bind(hi)
-        .fetch_all($exec)
-        .await?
-        {
+             where id_number in ({list}) order by id_number, allowance, applied_on"
+        )) {
             if let Some(rec) = people.get_mut(&r.try_get::<String, _>("id_number")?) {
                 rec.applications.push(Application {
                     allowance: code(r.try_get("allowance")?)?,
@@ -397,29 +406,19 @@ macro_rules! load_persons {
                 });
             }
         }
-        for r in sqlx::query(
+        for r in fetch!(format!(
             "select id_number, assessed_on, result from assessments
-             where id_number >= $1 and id_number <= $2 order by id_number, assessed_on",
-        )
-        .bind(lo)
-        .bind(hi)
-        .fetch_all($exec)
-        .await?
-        {
+             where id_number in ({list}) order by id_number, assessed_on"
+        )) {
             if let Some(rec) = people.get_mut(&r.try_get::<String, _>("id_number")?) {
                 rec.assessments
                     .push(Assessment { assessed_on: r.try_get("assessed_on")?, result: code(r.try_get("result")?)? });
             }
         }
-        for r in sqlx::query(
+        for r in fetch!(format!(
             "select id_number, category, grade, multiple, issued_on, revoked_on from disability_certs
-             where id_number >= $1 and id_number <= $2 order by id_number, issued_on, category",
-        )
-        .bind(lo)
-        .bind(hi)
-        .fetch_all($exec)
-        .await?
-        {
+             where id_number in ({list}) order by id_number, issued_on, category"
+        )) {
             if let Some(rec) = people.get_mut(&r.try_get::<String, _>("id_number")?) {
                 let grade: i32 = r.try_get("grade")?;
                 rec.certificates.push(CertificateLine {
@@ -434,9 +433,9 @@ macro_rules! load_persons {
         for (table, col) in [("household_status", "status"), ("exclusions", "kind"), ("suspensions", "reason")] {
             let sql = format!(
                 "select id_number, {col} as code, valid_from, valid_to from {table}
-                 where id_number >= $1 and id_number <= $2 order by id_number, valid_from, {col}"
+                 where id_number in ({list}) order by id_number, valid_from, {col}"
             );
-            for r in sqlx::query(&sql).bind(lo).bind(hi).fetch_all($exec).await? {
+            for r in fetch!(sql) {
                 let Some(rec) = people.get_mut(&r.try_get::<String, _>("id_number")?) else { continue };
                 let (code_text, valid_from, valid_to): (String, chrono::NaiveDate, Option<chrono::NaiveDate>) =
                     (r.try_get("code")?, r.try_get("valid_from")?, r.try_get("valid_to")?);

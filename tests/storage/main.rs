@@ -6,6 +6,7 @@
 //! Custom harness (libtest-mimic) so that the PostgreSQL cases can be skipped at run time and the
 //! output says how many cases ran on each database.
 
+mod batch;
 mod import;
 mod registry;
 mod support;
@@ -16,7 +17,7 @@ use support::{Backend, Case};
 fn main() {
     let args = Arguments::from_args();
     let pg = support::pg_admin_url();
-    let cases: Vec<Case> = registry::cases().into_iter().chain(import::cases()).collect();
+    let cases: Vec<Case> = registry::cases().into_iter().chain(import::cases()).chain(batch::cases()).collect();
     let mut trials = Vec::new();
     for case in &cases {
         for backend in [Backend::Sqlite, Backend::Postgres] {
