@@ -118,10 +118,10 @@ pub fn text(reports: &[DistrictReport]) -> String {
     let mut s = String::new();
     for r in reports {
         let period = r.month.map(|m| m.to_string()).unwrap_or_else(|| format!("{} 年", r.year));
-        s += &format!(
-            "{}（{}）{period} 老年人津贴补贴发放情况 / allowances paid for service months of {period}\n",
-            r.name, r.district
-        );
+        let period_en =
+            r.month.map(|m| format!("service month {m}")).unwrap_or_else(|| format!("service months of {}", r.year));
+        s +=
+            &format!("{}（{}）{period} 老年人津贴补贴发放情况 / allowances paid for {period_en}\n", r.name, r.district);
         s += "一、老年人津贴补贴项目安排情况\n";
         match (r.lottery_allocation, r.lottery_remaining) {
             (Some(a), Some(left)) => {

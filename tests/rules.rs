@@ -1066,3 +1066,21 @@ fn f4_a_later_version_with_a_percentage_rule_prices_its_own_months() {
         ]
     );
 }
+
+/// T1 [decision]: month M is paid in advance; its scheduled run is on the 26th of M−1 at 02:00
+/// Asia/Shanghai — parameters of the policy, not constants.
+#[test]
+fn t1_month_m_is_run_in_advance_on_the_26th_of_m_minus_1_at_0200() {
+    let policy = subsidy::policy::Policy::parse(subsidy::policy::DEFAULT_POLICY).unwrap();
+    let at = |m: &str| policy.timing.run_at(m.parse().unwrap()).unwrap().to_string();
+    // 2020-07 is paid before the end of June: run 2020-06-26 02:00.
+    assert_eq!(at("2020-07"), "2020-06-26 02:00:00");
+    // January's run falls in the previous year.
+    assert_eq!(at("2021-01"), "2020-12-26 02:00:00");
+    assert_eq!(policy.timing.timezone, "Asia/Shanghai");
+    let moved = subsidy::policy::DEFAULT_POLICY.replace("run_day = 26", "run_day = 20");
+    let moved = subsidy::policy::Policy::parse(&moved).unwrap();
+    assert_eq!(moved.timing.run_at("2020-07".parse().unwrap()).unwrap().to_string(), "2020-06-20 02:00:00");
+    let bad = subsidy::policy::DEFAULT_POLICY.replace("run_day = 26", "run_day = 31");
+    assert!(subsidy::policy::Policy::parse(&bad).is_err(), "a day that not every month has is refused");
+}

@@ -59,6 +59,18 @@ pub struct Timing {
     pub timezone: String,
 }
 
+impl Timing {
+    /// T1: service month `month` is paid in advance: its run is on day `run_day` of the month
+    /// before, at `run_time`, local time in `timezone`. None when the parameters do not form a
+    /// time (checked when the policy is loaded).
+    pub fn run_at(&self, month: ServiceMonth) -> Option<chrono::NaiveDateTime> {
+        let before = month.prev();
+        let day = chrono::NaiveDate::from_ymd_opt(before.year(), before.month(), self.run_day)?;
+        let time = chrono::NaiveTime::parse_from_str(&self.run_time, "%H:%M").ok()?;
+        Some(day.and_time(time))
+    }
+}
+
 /// Longevity allowance (R2).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -300,6 +312,12 @@ impl Policy {
         }
         if self.effective_from < self.timing.policy_start {
             return Err(bad("`effective_from` is before `timing.policy_start`".into()));
+        }
+        if !(1..=28).contains(&self.timing.run_day) || self.timing.run_at(self.effective_from).is_none() {
+            return Err(bad("timing: run_day must be 1–28 and run_time HH:MM".into()));
+        }
+        if self.timing.timezone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(bad(format!("timing: `{}` is not a time zone name", self.timing.timezone)));
         }
         for allowance in Allowance::ALL {
             let tiers = self.tiers(*allowance);
