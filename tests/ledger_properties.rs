@@ -729,11 +729,19 @@ proptest! {
     fn l2_rerun_with_unchanged_inputs_emits_no_line(s in scenario()) {
         for step in simulate(&s) {
             if step.spec.discard {
+                // Compared in key-then-adjustment order: the byte order of the keys changes when
+                // the new adjustment numbers cross from 9 to 10.
+                let in_order = |ps: &[Posting]| -> Vec<Posting> {
+                    let mut v = ps.to_vec();
+                    v.sort_by_key(|p| (key_of(p), p.key.adjustment));
+                    v
+                };
+                let (rerun, settled) = (in_order(&step.rerun), in_order(&step.settled));
                 let strip = |ps: &[Posting]| -> Vec<Settled> {
                     ps.iter().map(|p| (key_of(p), p.line_type, p.tier.clone(), p.amount, p.split, p.held)).collect()
                 };
-                prop_assert_eq!(strip(&step.rerun), strip(&step.settled));
-                for (again, first) in step.rerun.iter().zip(&step.settled) {
+                prop_assert_eq!(strip(&rerun), strip(&settled));
+                for (again, first) in rerun.iter().zip(&settled) {
                     prop_assert!(again.key.adjustment > first.key.adjustment, "{} reuses {}", again.key, first.key);
                 }
             } else {
