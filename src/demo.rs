@@ -76,7 +76,9 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
                 other => anyhow::bail!("demo: district {district} {month}: unexpected outcome {other:?}"),
             };
             anyhow::ensure!(s.approve_batch(&sum.batch_id, REVIEWER, clock.now()).await?, "demo: approval refused");
+            s.append_audit(&demo_audit(REVIEWER, "approve", &sum.batch_id), clock.now()).await?;
             write_export(&s, &sum.batch_id, out, clock).await?;
+            s.append_audit(&demo_audit(OPERATOR, "export", &sum.batch_id), clock.now()).await?;
             let b = s.batch(&sum.batch_id).await?.context("batch just written")?;
             let files = crate::platform::render(
                 &b,
@@ -153,4 +155,15 @@ fn corrections(dir: &Path) -> anyhow::Result<Vec<(ServiceMonth, String, PathBuf)
     }
     out.sort();
     Ok(out)
+}
+
+fn demo_audit(actor: &str, command: &str, batch_id: &str) -> crate::audit::AuditEntry {
+    crate::audit::AuditEntry {
+        actor: actor.into(),
+        command: command.into(),
+        target: batch_id.into(),
+        reason: "demo".into(),
+        input_fingerprint: crate::store::sha256_hex(batch_id.as_bytes()),
+        details: "{}".into(),
+    }
 }

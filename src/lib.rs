@@ -18,6 +18,7 @@
 //!
 //! Rule numbers (R, T, F, L) are those of `shared/domain/POLICY.md`; tests are named after them.
 
+pub mod audit;
 pub mod batch;
 pub mod cli;
 pub mod clock;

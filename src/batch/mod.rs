@@ -6,7 +6,7 @@
 
 mod summary;
 
-pub use summary::{AllowanceTotals, BatchSummary};
+pub use summary::{AllowanceTotals, BatchSummary, Difference};
 
 use crate::codes::Allowance;
 use crate::eligibility::{death_date, owed_between, Entitlement};
@@ -68,24 +68,20 @@ pub async fn run_district<S: LedgerStore>(
         return Ok(RunOutcome::Locked);
     };
     let batches = tx.district_batches(district).await?;
-    if let Some(existing) = batches
-        .iter()
-        .rev()
-        .find(|b| b.service_month == req.month && b.state.counts() && req.kind == BatchKind::Regular)
-    {
-        tx.rollback().await?;
-        return Ok(RunOutcome::Existing(Box::new(existing.clone())));
-    }
-    if let Some(open) = batches.iter().find(|b| b.state.is_open()) {
-        tx.rollback().await?;
-        return Ok(RunOutcome::Refused(format!(
-            "batch {} ({}) is {}: approve and export it (`subsidy approve --batch {0} --by NAME`, then `subsidy export`), \
-             or discard it, before running {}",
-            open.batch_id,
-            open.service_month,
-            open.state.as_str(),
-            req.month
-        )));
+    let plan = match plan(&batches, req) {
+        Ok(plan) => plan,
+        Err(outcome) => {
+            tx.rollback().await?;
+            return Ok(*outcome);
+        }
+    };
+    let mode = read_mode(&mut tx, district, &batches, req, plan.replaces.as_ref()).await?;
+    if let ReadMode::Changed { watermark } = mode {
+        if tx.changed_persons_page(district, watermark, "", 1).await?.is_empty() {
+            // Nothing was imported since the district's last batch: a correction has nothing to do.
+            tx.rollback().await?;
+            return Ok(RunOutcome::NothingToSettle);
+        }
     }
     let seq = batches.iter().filter(|b| b.service_month == req.month && b.kind == req.kind).count() as u32 + 1;
     let batch_id = ledger::batch_id(district, req.month, req.kind, seq);
@@ -102,10 +98,27 @@ pub async fn run_district<S: LedgerStore>(
         reason: req.reason.clone(),
     })
     .await?;
+    // A rerun replaces the month's unexported batch: that batch stops counting (L1) and this one
+    // settles everything again. A dry run leaves it in place, so that what it lists is exactly
+    // what the correction changes.
+    let mut mode = mode;
+    if let (Some(old), false) = (&plan.replaces, req.dry_run) {
+        let reason = req.reason.clone().unwrap_or_default();
+        anyhow::ensure!(
+            tx.supersede(&old.batch_id, &batch_id, &reason).await?,
+            "batch {} changed state meanwhile",
+            old.batch_id
+        );
+        mode = ReadMode::Everyone;
+    }
     let mut ctx = BatchContext::new(&mut tx, book, start, district, &batch_id, req.month).await?;
+    ctx.list_differences = req.dry_run && req.kind == BatchKind::Correction;
     let mut after = String::new();
     loop {
-        let people = tx.persons_page(district, &after, PAGE).await?;
+        let people = match mode {
+            ReadMode::Everyone => tx.persons_page(district, &after, PAGE).await?,
+            ReadMode::Changed { watermark } => tx.changed_persons_page(district, watermark, &after, PAGE).await?,
+        };
         let Some(last) = people.last() else { break };
         let ids: Vec<String> = people.iter().map(|p| p.id_number.clone()).collect();
         let history = tx.history(&ids).await?;
@@ -114,7 +127,9 @@ pub async fn run_district<S: LedgerStore>(
         tx.insert_transfers(&transfers).await?;
         after = last.id_number.clone();
     }
-    let summary = ctx.finish(req, policy.version.clone());
+    let mut summary = ctx.finish(req, policy.version.clone());
+    summary.replaces = plan.replaces.as_ref().map(|b| b.batch_id.clone());
+    summary.read_changed_only = matches!(mode, ReadMode::Changed { .. });
     if summary.by_line_type.is_empty() {
         // An empty batch would only wait for an approval that approves nothing.
         tx.rollback().await?;
@@ -123,10 +138,101 @@ pub async fn run_district<S: LedgerStore>(
     tx.finish_batch(&batch_id, &summary.totals()).await?;
     if req.dry_run {
         tx.rollback().await?;
-    } else {
-        tx.commit().await.with_context(|| format!("could not commit batch {batch_id}; nothing of it was written"))?;
+        return Ok(RunOutcome::Computed(Box::new(summary)));
     }
+    tx.append_audit(&audit_entry(req, &summary), now).await?;
+    tx.commit().await.with_context(|| format!("could not commit batch {batch_id}; nothing of it was written"))?;
     Ok(RunOutcome::Computed(Box::new(summary)))
+}
+
+/// What a run will do with the district's batches, or why it stops.
+struct Plan {
+    /// The unexported batch of the month a rerun replaces.
+    replaces: Option<BatchRow>,
+}
+
+fn plan(batches: &[BatchRow], req: &RunRequest) -> Result<Plan, Box<RunOutcome>> {
+    let of_month = |b: &&BatchRow| b.service_month == req.month && b.state.counts();
+    if req.kind == BatchKind::Regular {
+        if let Some(existing) = batches.iter().rev().find(of_month) {
+            return Err(Box::new(RunOutcome::Existing(Box::new(existing.clone()))));
+        }
+    }
+    let replaces = match req.kind {
+        BatchKind::Correction => batches.iter().rev().find(of_month).filter(|b| b.state.is_open()).cloned(),
+        BatchKind::Regular => None,
+    };
+    if let Some(open) =
+        batches.iter().find(|b| b.state.is_open() && Some(&b.batch_id) != replaces.as_ref().map(|r| &r.batch_id))
+    {
+        return Err(Box::new(RunOutcome::Refused(format!(
+            "batch {} ({}) is {}: approve and export it (`subsidy approve --batch {0} --by NAME`, then `subsidy export`), \
+             or discard it (`subsidy discard --batch {0} --reason TEXT`), before running {}",
+            open.batch_id,
+            open.service_month,
+            open.state.as_str(),
+            req.month
+        ))));
+    }
+    Ok(Plan { replaces })
+}
+
+/// Which persons a batch reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReadMode {
+    /// Everyone the district registers or paid: a regular month, or a batch that replaces another.
+    Everyone,
+    /// Only persons changed by imports after `watermark`: everyone else was settled through the
+    /// month by the district's latest batch, so their differences are zero (corrections cost what
+    /// they change).
+    Changed {
+        /// Import id the latest counted batch had read.
+        watermark: i64,
+    },
+}
+
+async fn read_mode<T: BatchTx>(
+    tx: &mut T,
+    district: &str,
+    batches: &[BatchRow],
+    req: &RunRequest,
+    replaces: Option<&BatchRow>,
+) -> anyhow::Result<ReadMode> {
+    if req.kind == BatchKind::Regular || (replaces.is_some() && !req.dry_run) {
+        return Ok(ReadMode::Everyone);
+    }
+    let latest = batches.iter().filter(|b| b.state.counts()).max_by_key(|b| b.registry_import_id);
+    let covers =
+        batches.iter().filter(|b| b.state.counts()).map(|b| b.service_month).max().is_some_and(|m| m >= req.month);
+    match latest {
+        Some(b) if covers && !tx.policy_loaded_since_last_batch(district).await? => {
+            Ok(ReadMode::Changed { watermark: b.registry_import_id })
+        }
+        _ => Ok(ReadMode::Everyone),
+    }
+}
+
+/// The audit entry of a written batch.
+fn audit_entry(req: &RunRequest, s: &BatchSummary) -> crate::audit::AuditEntry {
+    crate::audit::AuditEntry {
+        actor: req.by.clone(),
+        command: match req.kind {
+            BatchKind::Regular => "run".into(),
+            BatchKind::Correction => "rerun".into(),
+        },
+        target: s.batch_id.clone(),
+        reason: req.reason.clone().unwrap_or_default(),
+        input_fingerprint: s.registry_fingerprint.clone(),
+        details: serde_json::json!({
+            "service_month": s.service_month,
+            "replaces": s.replaces,
+            "transfers": s.transfer_count,
+            "control_sum": crate::money::format_yuan(s.control_sum),
+            "recoveries": crate::money::format_yuan(s.recoveries.amount),
+            "policy_version": s.policy_version,
+        })
+        .to_string(),
+    }
 }
 
 /// The database refuses a posting that would take a net paid outside [0, top rate] (L4): say so.
@@ -153,6 +259,8 @@ struct BatchContext<'a> {
     fingerprint: Sha256,
     transfer_seq: u32,
     summary: BatchSummary,
+    /// Dry-run reruns list, per person and allowance, net paid, owed now and the difference.
+    list_differences: bool,
 }
 
 impl<'a> BatchContext<'a> {
@@ -197,6 +305,7 @@ impl<'a> BatchContext<'a> {
             fingerprint: Sha256::new(),
             transfer_seq: 0,
             summary,
+            list_differences: false,
         })
     }
 
@@ -232,6 +341,9 @@ impl<'a> BatchContext<'a> {
                 ceiling: &self.ceilings,
             };
             let mut postings = ledger::settle(&input);
+            if self.list_differences && !postings.is_empty() {
+                self.summary.differences.extend(differences(rec, &snapshot, &owed, &history, &postings));
+            }
             for p in &mut postings {
                 self.purse.draw(p);
             }
@@ -317,6 +429,31 @@ impl<'a> BatchContext<'a> {
         self.summary.lottery_years = summary::lottery_lines(&self.allocations, &self.purse);
         self.summary
     }
+}
+
+/// Per allowance of one person: net paid through the month, owed now, and the difference.
+fn differences(
+    rec: &PersonRecords,
+    snap: &Snapshot,
+    owed: &[Entitlement],
+    history: &BTreeMap<(Allowance, ServiceMonth), KeyHistory>,
+    postings: &[Posting],
+) -> Vec<Difference> {
+    let mut out: BTreeMap<&'static str, Difference> = BTreeMap::new();
+    for p in postings {
+        let a = p.key.allowance;
+        out.entry(a.as_str())
+            .or_insert_with(|| Difference {
+                id_number: crate::idcard::mask(&rec.id_number),
+                name: snap.name.clone(),
+                allowance: a,
+                net_paid: history.iter().filter(|((ha, _), _)| *ha == a).map(|(_, h)| h.paid.total()).sum(),
+                owed: owed.iter().filter(|e| e.allowance == a).map(|e| e.amount).sum(),
+                difference: Decimal::ZERO,
+            })
+            .difference += p.amount;
+    }
+    out.into_values().collect()
 }
 
 /// Name, account and street of the person as recorded in the paying district now.

@@ -84,6 +84,32 @@ pub struct BatchSummary {
     pub district_share: Decimal,
     /// F3 per year.
     pub lottery_years: Vec<LotteryYear>,
+    /// The unexported batch this one replaces (rerun).
+    #[serde(default)]
+    pub replaces: Option<String>,
+    /// Whether only persons changed since the district's last batch were read.
+    #[serde(default)]
+    pub read_changed_only: bool,
+    /// Dry-run reruns: per person and allowance, what changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub differences: Vec<Difference>,
+}
+
+/// What a correction changes for one person and allowance (`rerun --dry-run`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Difference {
+    /// Masked ID number.
+    pub id_number: String,
+    /// Name.
+    pub name: String,
+    /// Allowance.
+    pub allowance: Allowance,
+    /// Net paid through the month (L1), yuan.
+    pub net_paid: Decimal,
+    /// Owed now through the month, yuan.
+    pub owed: Decimal,
+    /// The postings' sum (held lines included), yuan.
+    pub difference: Decimal,
 }
 
 impl BatchSummary {

@@ -63,6 +63,64 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// After corrections: a correction batch settling every difference through M (L2); it replaces
+    /// M's batch when that is not yet exported.
+    Rerun {
+        /// Service month YYYY-MM.
+        #[arg(long)]
+        month: ServiceMonth,
+        /// Why (kept with the batch and in the audit log).
+        #[arg(long)]
+        reason: String,
+        /// Who runs it. Default: $USER.
+        #[arg(long)]
+        by: Option<String>,
+        /// Print, per person and allowance, net paid, owed now and the difference; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Drop a batch that is not exported (kept, marked discarded, never counted as paid).
+    Discard {
+        /// Batch id.
+        #[arg(long)]
+        batch: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// Who. Default: $USER.
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Withdraw the approval of a batch that is not yet exported (back to computed).
+    Withdraw {
+        /// Batch id.
+        #[arg(long)]
+        batch: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// Who. Default: $USER.
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Close a recovery item (追回): collected, or waived by decision. Both stay in the net paid (L1).
+    Recovery {
+        /// Payment key of the recovery item (see `subsidy status --recoveries`).
+        #[arg(long)]
+        key: String,
+        /// The money came back.
+        #[arg(long, conflicts_with = "waived", required_unless_present = "waived")]
+        collected: bool,
+        /// The district decided not to collect it.
+        #[arg(long)]
+        waived: bool,
+        /// Why (receipt number, decision reference …).
+        #[arg(long)]
+        reason: String,
+        /// Who records it.
+        #[arg(long)]
+        by: String,
+    },
     /// Approve a computed batch for export; the approver must differ from whoever ran it.
     Approve {
         /// Batch id, e.g. 110102-2020-07-R1.
@@ -81,20 +139,27 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Recompute a batch's files from the database and check them, their manifest and totals.
+    /// Recompute a batch's files from the database and check them, their manifest and totals;
+    /// or, with --audit, check the audit log's hash chain.
     Verify {
         /// Batch id.
-        #[arg(long)]
-        batch: String,
+        #[arg(long, required_unless_present = "audit", requires = "dir")]
+        batch: Option<String>,
         /// Folder holding the exported files.
         #[arg(long)]
-        dir: PathBuf,
+        dir: Option<PathBuf>,
+        /// Check the audit log instead.
+        #[arg(long, conflicts_with_all = ["batch", "dir"])]
+        audit: bool,
     },
     /// Batches and their states, with counts and amounts.
     Status {
         /// Only this service month.
         #[arg(long)]
         month: Option<ServiceMonth>,
+        /// List every recovery item and its decision.
+        #[arg(long)]
+        recoveries: bool,
     },
     /// The district's figures for a year (F5): person-times, amounts, lottery against allocation.
     Report {

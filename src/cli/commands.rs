@@ -53,8 +53,31 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
         }
         Command::Approve { batch, by } => approve(s, batch, by, cli.json, clock).await,
         Command::Export { batch, out } => export(s, batch, out, cli.json, clock).await,
-        Command::Verify { batch, dir } => verify(s, batch, dir, cli.json).await,
-        Command::Status { month } => status(s, cli.district.as_deref(), *month, cli.json).await,
+        Command::Verify { audit: true, .. } => verify_audit(s, cli.json).await,
+        Command::Verify { batch, dir, .. } => {
+            let (Some(batch), Some(dir)) = (batch, dir) else {
+                return Err(UsageError("verify needs --batch ID --dir DIR, or --audit".into()).into());
+            };
+            verify(s, batch, dir, cli.json).await
+        }
+        Command::Status { month, recoveries } => {
+            status(s, cli.district.as_deref(), *month, *recoveries, cli.json).await
+        }
+        Command::Rerun { month, reason, by, dry_run } => {
+            let by = by.clone().unwrap_or_else(current_user);
+            rerun(s, cli.district.as_deref(), *month, reason, &by, *dry_run, cli.json, clock).await
+        }
+        Command::Discard { batch, reason, by } => {
+            let by = by.clone().unwrap_or_else(current_user);
+            discard(s, batch, reason, &by, cli.json, clock).await
+        }
+        Command::Withdraw { batch, reason, by } => {
+            let by = by.clone().unwrap_or_else(current_user);
+            withdraw(s, batch, reason, &by, cli.json, clock).await
+        }
+        Command::Recovery { key, collected, reason, by, .. } => {
+            recovery(s, key, if *collected { "collected" } else { "waived" }, reason, by, cli.json, clock).await
+        }
         Command::Report { year, month, format, out } => {
             let format = if cli.json { ReportFormat::Json } else { *format };
             report(s, cli.district.as_deref(), *year, *month, format, out.as_deref()).await
@@ -91,6 +114,8 @@ async fn init<S: Store>(
         }
         (None, Some(m)) => {
             s.set_start_month(m).await?;
+            let entry = audit(&current_user(), "init", &m.to_string(), "", crate::store::sha256_hex(m.to_string().as_bytes()), json!({ "start_month": m }));
+            s.append_audit(&entry, clock.now()).await?;
             m
         }
         (Some(old), Some(new)) if old != new => anyhow::bail!(
@@ -223,6 +248,17 @@ async fn policy_load<S: Store>(s: &S, file: &Path, json: bool, clock: Clock) -> 
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let policy = Policy::parse(&text).with_context(|| format!("{} is not a usable policy file", file.display()))?;
     let outcome = s.add_policy(&policy, &file.display().to_string(), clock.now()).await?;
+    if outcome == PolicyLoad::Added {
+        let entry = audit(
+            &current_user(),
+            "policy load",
+            &policy.version,
+            "",
+            crate::store::sha256_hex(policy.to_json().as_bytes()),
+            json!({ "file": file.display().to_string(), "effective_from": policy.effective_from }),
+        );
+        s.append_audit(&entry, clock.now()).await?;
+    }
     let (status, message) = match &outcome {
         PolicyLoad::Added => (0, format!("loaded policy {} effective from {}", policy.version, policy.effective_from)),
         PolicyLoad::AlreadyLoaded => {
@@ -246,6 +282,15 @@ async fn import<S: Store>(s: &S, dir: &Path, json: bool, clock: Clock) -> anyhow
     let book = policy_book(s).await?;
     let ctx = Context { today: clock.today(), policy: book.latest() };
     let report = import_dir(s, dir, &ctx, clock.now()).await?;
+    let entry = audit(
+        &current_user(),
+        "import",
+        &dir.display().to_string(),
+        "",
+        files_fingerprint(dir)?,
+        json!({ "import_id": report.import_id, "files": report.files, "rejected": report.rejects.len() }),
+    );
+    s.append_audit(&entry, clock.now()).await?;
     if json {
         print_json(&report);
     } else {
@@ -264,36 +309,117 @@ async fn import<S: Store>(s: &S, dir: &Path, json: bool, clock: Clock) -> anyhow
     Ok(if report.has_rejects() { 3 } else { 0 })
 }
 
-async fn explain<S: Store>(s: &S, id: &str, month: ServiceMonth, json: bool) -> anyhow::Result<ExitStatus> {
+async fn explain<S: Store + LedgerStore>(
+    s: &S,
+    id: &str,
+    month: ServiceMonth,
+    json: bool,
+) -> anyhow::Result<ExitStatus> {
     let book = policy_book(s).await?;
     let Some(rec) = s.person(id).await? else {
         anyhow::bail!("no person {} in the registry; check the ID number or import elders.csv", idcard::mask(id));
     };
     let start = s.start_month().await?;
     let decisions = explain_month(&book, &rec, start, month);
+    let postings = s.postings_of(id, month).await?;
+    // For each batch that posted this month: the decision as the registry stood when it was computed.
+    let mut as_computed: Vec<(String, BatchState, i64, Vec<crate::eligibility::AllowanceDecision>)> = Vec::new();
+    for (p, state, watermark) in &postings {
+        if as_computed.iter().any(|(b, ..)| *b == p.batch_id) {
+            continue;
+        }
+        let then = s.person_as_of(id, *watermark).await?;
+        let decided = then.map(|r| explain_month(&book, &r, start, month)).unwrap_or_default();
+        as_computed.push((p.batch_id.clone(), *state, *watermark, decided));
+    }
     if json {
-        print_json(&json!({ "id_number": idcard::mask(id), "month": month, "allowances": decisions }));
+        let posted: Vec<serde_json::Value> = postings
+            .iter()
+            .map(|(p, state, _)| {
+                json!({ "payment_key": mask_key(&p.payment_key), "batch_id": p.batch_id, "batch_state": state,
+                        "allowance": p.allowance, "line_type": p.line_type, "tier": p.tier,
+                        "amount": crate::money::format_fen(p.amount_fen), "lottery_amount": crate::money::format_fen(p.lottery_fen),
+                        "district_amount": crate::money::format_fen(p.district_fen), "held": p.held_reason, "transfer_id": p.transfer_id,
+                        "counts": state.counts() && p.held_reason.is_none() })
+            })
+            .collect();
+        let batches: Vec<serde_json::Value> = as_computed
+            .iter()
+            .map(|(b, state, w, d)| json!({ "batch_id": b, "state": state, "registry_after_import": w, "allowances": d }))
+            .collect();
+        print_json(
+            &json!({ "id_number": idcard::mask(id), "month": month, "allowances": decisions, "postings": posted, "as_computed": batches }),
+        );
         return Ok(0);
     }
-    println!("{} in {month}", idcard::mask(id));
+    println!("{} in {month} — as the registry stands now", idcard::mask(id));
     for d in &decisions {
-        match &d.owed {
-            Some(e) => println!(
-                "\n{}: owed {} yuan, tier {}, district {} (lottery {}, district {})",
-                d.allowance,
-                format_yuan(e.amount),
-                e.tier,
-                e.district,
-                format_yuan(e.split.lottery),
-                format_yuan(e.split.district)
-            ),
-            None => println!("\n{}: not owed", d.allowance),
+        print_decision(d, "");
+        let mine: Vec<_> = postings.iter().filter(|(p, ..)| p.allowance == d.allowance.as_str()).collect();
+        if mine.is_empty() {
+            println!("  paid: nothing posted for this month");
+            continue;
         }
-        for r in &d.reasons {
-            println!("  {:<3} {}", r.rule, r.detail);
+        let mut net = 0;
+        println!("  postings (L4 payment keys):");
+        for (p, state, _) in &mine {
+            let counts = state.counts() && p.held_reason.is_none();
+            if counts {
+                net += p.amount_fen;
+            }
+            let note = match (&p.held_reason, counts) {
+                (Some(h), _) => format!("held: {h}"),
+                (None, false) => format!("not counted: batch {}", state.as_str()),
+                (None, true) => {
+                    p.transfer_id.clone().map(|t| format!("transfer {t}")).unwrap_or_else(|| "no transfer".into())
+                }
+            };
+            println!(
+                "    {:<40} {:<20} {:<9} {:<6} {:>9} (lottery {}, district {})  {note}",
+                mask_key(&p.payment_key),
+                p.batch_id,
+                p.line_type,
+                p.tier,
+                crate::money::format_fen(p.amount_fen),
+                crate::money::format_fen(p.lottery_fen),
+                crate::money::format_fen(p.district_fen)
+            );
+        }
+        let owed = d.owed.as_ref().map(|e| crate::money::to_fen(e.amount).unwrap_or(0)).unwrap_or(0);
+        println!(
+            "  net paid (L1): {} yuan; owed now: {} yuan",
+            crate::money::format_fen(net),
+            crate::money::format_fen(owed)
+        );
+        for (b, state, w, then) in &as_computed {
+            if !mine.iter().any(|(p, ..)| p.batch_id == *b) {
+                continue;
+            }
+            println!("  as computed in {b} ({}, registry after import {w}):", state.as_str());
+            if let Some(t) = then.iter().find(|t| t.allowance == d.allowance) {
+                print_decision(t, "    ");
+            }
         }
     }
     Ok(0)
+}
+
+fn print_decision(d: &crate::eligibility::AllowanceDecision, indent: &str) {
+    match &d.owed {
+        Some(e) => println!(
+            "\n{indent}{}: owed {} yuan, tier {}, district {} (lottery {}, district {})",
+            d.allowance,
+            format_yuan(e.amount),
+            e.tier,
+            e.district,
+            format_yuan(e.split.lottery),
+            format_yuan(e.split.district)
+        ),
+        None => println!("\n{indent}{}: not owed", d.allowance),
+    }
+    for r in &d.reasons {
+        println!("{indent}  {:<3} {}", r.rule, r.detail);
+    }
 }
 
 fn generate(
@@ -355,6 +481,43 @@ pub async fn run<S: Store + LedgerStore>(
     json: bool,
     clock: Clock,
 ) -> anyhow::Result<ExitStatus> {
+    let req = RunRequest { month, by: by.to_string(), dry_run, kind: BatchKind::Regular, reason: None };
+    run_batches(s, district, &req, json, clock).await
+}
+
+/// `rerun`: a correction batch per district (L2), replacing the month's unexported batch.
+#[allow(clippy::too_many_arguments)]
+pub async fn rerun<S: Store + LedgerStore>(
+    s: &S,
+    district: Option<&str>,
+    month: ServiceMonth,
+    reason: &str,
+    by: &str,
+    dry_run: bool,
+    json: bool,
+    clock: Clock,
+) -> anyhow::Result<ExitStatus> {
+    if reason.trim().is_empty() {
+        return Err(UsageError("--reason must say why the month is run again".into()).into());
+    }
+    let req = RunRequest {
+        month,
+        by: by.to_string(),
+        dry_run,
+        kind: BatchKind::Correction,
+        reason: Some(reason.to_string()),
+    };
+    run_batches(s, district, &req, json, clock).await
+}
+
+async fn run_batches<S: Store + LedgerStore>(
+    s: &S,
+    district: Option<&str>,
+    req: &RunRequest,
+    json: bool,
+    clock: Clock,
+) -> anyhow::Result<ExitStatus> {
+    let month = req.month;
     let start = s.start_month().await?.expect("checked by dispatch");
     if month < start {
         return Err(UsageError(format!(
@@ -363,11 +526,10 @@ pub async fn run<S: Store + LedgerStore>(
         .into());
     }
     let book = policy_book(s).await?;
-    let req = RunRequest { month, by: by.to_string(), dry_run, kind: BatchKind::Regular, reason: None };
     let mut status = 0;
     let mut results = Vec::new();
     for d in districts(s, district).await? {
-        let outcome = run_district(s, &book, start, &d, &req, clock.now())
+        let outcome = run_district(s, &book, start, &d, req, clock.now())
             .await
             .with_context(|| format!("district {d}, month {month}: nothing was written"))?;
         status = status.max(match &outcome {
@@ -428,9 +590,17 @@ fn print_outcome(district: &str, outcome: &RunOutcome) {
                 sum.kind.as_str(),
                 sum.service_month
             );
+            if let Some(old) = &sum.replaces {
+                let verb = if sum.dry_run { "would replace" } else { "replaces" };
+                println!("  {verb} {old} (not yet exported; kept, marked superseded)");
+            }
+            if sum.read_changed_only {
+                println!("  read only the persons changed since the district's last batch");
+            }
             for line in sum.describe() {
                 println!("{line}");
             }
+            print_differences(&sum.differences);
             if !sum.dry_run {
                 println!(
                     "  next: subsidy approve --batch {} --by NAME   (someone other than {})",
@@ -466,7 +636,7 @@ async fn find_batch<S: LedgerStore>(s: &S, batch_id: &str) -> anyhow::Result<cra
 }
 
 /// `approve`: four eyes; never prompts.
-pub async fn approve<S: LedgerStore>(
+pub async fn approve<S: LedgerStore + Store>(
     s: &S,
     batch_id: &str,
     by: &str,
@@ -485,6 +655,10 @@ pub async fn approve<S: LedgerStore>(
             if !s.approve_batch(batch_id, by, clock.now()).await? {
                 anyhow::bail!("batch {batch_id} changed state while approving; run `subsidy status` and try again");
             }
+            let details =
+                json!({ "control_sum": crate::money::format_fen(b.control_sum_fen), "transfers": b.transfer_count });
+            s.append_audit(&audit(by, "approve", batch_id, "", b.registry_fingerprint.clone(), details), clock.now())
+                .await?;
         }
         BatchState::Approved => {}
         BatchState::Exported => anyhow::bail!("batch {batch_id} is already exported; approval cannot change"),
@@ -505,7 +679,7 @@ pub async fn approve<S: LedgerStore>(
 }
 
 /// `export`: the six files, each written atomically; repeated exports are byte-identical.
-pub async fn export<S: LedgerStore>(
+pub async fn export<S: LedgerStore + Store>(
     s: &S,
     batch_id: &str,
     out: &Path,
@@ -521,6 +695,9 @@ pub async fn export<S: LedgerStore>(
         _ => anyhow::bail!("batch {batch_id} is {} and must not be paid", b.state.as_str()),
     }
     let files = write_export(s, batch_id, out, clock).await?;
+    let manifest = files.last().map(|f| crate::store::sha256_hex(&f.bytes)).unwrap_or_default();
+    let details = json!({ "dir": out.display().to_string(), "files": files.len() });
+    s.append_audit(&audit(&current_user(), "export", batch_id, "", manifest, details), clock.now()).await?;
     if json {
         let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
         print_json(&json!({ "batch_id": batch_id, "dir": out.display().to_string(), "files": names }));
@@ -562,14 +739,30 @@ pub async fn status<S: Store + LedgerStore>(
     s: &S,
     district: Option<&str>,
     month: Option<ServiceMonth>,
+    list_recoveries: bool,
     json: bool,
 ) -> anyhow::Result<ExitStatus> {
     let batches = s.batches(district, month).await?;
     let (balances, postings) = s.ledger_check().await?;
+    let recoveries = s.recoveries(district).await?;
+    let outstanding: Vec<&crate::store::RecoveryRow> = recoveries.iter().filter(|r| r.decision.is_none()).collect();
+    let outstanding_fen: i64 = outstanding.iter().map(|r| r.amount_fen).sum();
+    let held_waiting = batches.iter().rev().find(|b| b.state.counts()).map(|b| b.held_fen).unwrap_or(0);
     if json {
-        print_json(
-            &json!({ "batches": batches, "ledger": { "balances_fen": balances, "counted_postings_fen": postings, "consistent": balances == postings } }),
-        );
+        let masked: Vec<serde_json::Value> = recoveries
+            .iter()
+            .map(|r| {
+                json!({ "payment_key": mask_key(&r.payment_key), "batch_id": r.batch_id, "allowance": r.allowance,
+                        "service_month": r.service_month, "amount": crate::money::format_fen(r.amount_fen),
+                        "reason": r.reason, "decision": r.decision, "decided_by": r.decided_by })
+            })
+            .collect();
+        print_json(&json!({
+            "batches": batches,
+            "ledger": { "balances_fen": balances, "counted_postings_fen": postings, "consistent": balances == postings },
+            "recoveries": { "outstanding_count": outstanding.len(), "outstanding": crate::money::format_fen(outstanding_fen), "items": masked },
+            "held_waiting": crate::money::format_fen(held_waiting),
+        }));
         return Ok(0);
     }
     if batches.is_empty() {
@@ -580,8 +773,12 @@ pub async fn status<S: Store + LedgerStore>(
         "batch", "state", "transfers", "control sum", "held", "recoveries"
     );
     for b in &batches {
+        let note = match (&b.state_reason, b.state) {
+            (Some(r), BatchState::Superseded | BatchState::Discarded) if !r.is_empty() => format!("  ({r})"),
+            _ => String::new(),
+        };
         println!(
-            "{:<22} {:<10} {:>9} {:>15} {:>12} {:>12}  {} / {}",
+            "{:<22} {:<10} {:>9} {:>15} {:>12} {:>12}  {} / {}{note}",
             b.batch_id,
             b.state.as_str(),
             b.transfer_count,
@@ -594,6 +791,29 @@ pub async fn status<S: Store + LedgerStore>(
     }
     let note = if balances == postings { "consistent" } else { "INCONSISTENT: report this" };
     println!("ledger: net paid {} yuan over all batches (balances {note})", crate::money::format_fen(postings));
+    println!("held, waiting for an account (latest batch): {} yuan", crate::money::format_fen(held_waiting));
+    println!(
+        "recoveries outstanding: {} items, {} yuan (collected or waived: {})",
+        outstanding.len(),
+        crate::money::format_fen(outstanding_fen),
+        recoveries.len() - outstanding.len()
+    );
+    if list_recoveries {
+        for r in &recoveries {
+            println!(
+                "  {:<40} {:<20} {:>9}  {}  {}",
+                mask_key(&r.payment_key),
+                r.batch_id,
+                crate::money::format_fen(r.amount_fen),
+                r.decision.as_deref().unwrap_or("OUTSTANDING"),
+                r.reason.as_deref().unwrap_or("")
+            );
+        }
+    } else if !outstanding.is_empty() {
+        println!(
+            "  `subsidy status --recoveries` lists them; `subsidy recovery --key KEY --collected|--waived` closes one"
+        );
+    }
     Ok(0)
 }
 
@@ -644,4 +864,228 @@ pub async fn write_export<S: LedgerStore>(
     }
     s.mark_exported(batch_id, clock.now()).await?;
     Ok(files)
+}
+
+fn print_differences(diffs: &[crate::batch::Difference]) {
+    if diffs.is_empty() {
+        return;
+    }
+    println!(
+        "  {:<20} {:<10} {:<10} {:>12} {:>12} {:>12}",
+        "person", "name", "allowance", "net paid", "owed now", "difference"
+    );
+    let (mut paid, mut owed, mut diff) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    for d in diffs {
+        println!(
+            "  {:<20} {:<10} {:<10} {:>12} {:>12} {:>12}",
+            d.id_number,
+            d.name,
+            d.allowance.as_str(),
+            format_yuan(d.net_paid),
+            format_yuan(d.owed),
+            format_yuan(d.difference)
+        );
+        paid += d.net_paid;
+        owed += d.owed;
+        diff += d.difference;
+    }
+    println!(
+        "  {:<20} {:<10} {:<10} {:>12} {:>12} {:>12}",
+        "total",
+        "",
+        "",
+        format_yuan(paid),
+        format_yuan(owed),
+        format_yuan(diff)
+    );
+}
+
+/// An audit entry for a command acting on `target`.
+fn audit(
+    actor: &str,
+    command: &str,
+    target: &str,
+    reason: &str,
+    fingerprint: String,
+    details: serde_json::Value,
+) -> crate::audit::AuditEntry {
+    crate::audit::AuditEntry {
+        actor: actor.to_string(),
+        command: command.to_string(),
+        target: target.to_string(),
+        reason: reason.to_string(),
+        input_fingerprint: fingerprint,
+        details: details.to_string(),
+    }
+}
+
+/// `discard`: an unexported batch is dropped (kept, never counted).
+pub async fn discard<S: LedgerStore>(
+    s: &S,
+    batch_id: &str,
+    reason: &str,
+    by: &str,
+    json: bool,
+    clock: Clock,
+) -> anyhow::Result<ExitStatus> {
+    let b = find_batch(s, batch_id).await?;
+    if !b.state.is_open() {
+        anyhow::bail!(
+            "batch {batch_id} is {}: only a computed or approved batch that is not exported can be discarded{}",
+            b.state.as_str(),
+            if b.state == BatchState::Exported {
+                "; correct it with `subsidy rerun --month M --reason TEXT`"
+            } else {
+                ""
+            }
+        );
+    }
+    let entry = audit(
+        by,
+        "discard",
+        batch_id,
+        reason,
+        b.registry_fingerprint.clone(),
+        json!({ "state_before": b.state, "control_sum": crate::money::format_fen(b.control_sum_fen) }),
+    );
+    if !s.discard_batch(batch_id, reason, &entry, clock.now()).await? {
+        anyhow::bail!("batch {batch_id} changed state meanwhile; `subsidy status` shows it");
+    }
+    if json {
+        print_json(&json!({ "batch_id": batch_id, "state": "discarded" }));
+    } else {
+        println!("batch {batch_id} discarded ({reason}); it will never be paid. `subsidy run --month {}` computes the month again", b.service_month);
+    }
+    Ok(0)
+}
+
+/// `withdraw`: take back an approval before export.
+pub async fn withdraw<S: LedgerStore>(
+    s: &S,
+    batch_id: &str,
+    reason: &str,
+    by: &str,
+    json: bool,
+    clock: Clock,
+) -> anyhow::Result<ExitStatus> {
+    let b = find_batch(s, batch_id).await?;
+    if b.state != BatchState::Approved {
+        anyhow::bail!(
+            "batch {batch_id} is {}: only an approved batch that is not exported can have its approval withdrawn",
+            b.state.as_str()
+        );
+    }
+    let entry = audit(
+        by,
+        "withdraw",
+        batch_id,
+        reason,
+        b.registry_fingerprint.clone(),
+        json!({ "approved_by": b.approved_by }),
+    );
+    if !s.withdraw_approval(batch_id, &entry, clock.now()).await? {
+        anyhow::bail!("batch {batch_id} changed state meanwhile; `subsidy status` shows it");
+    }
+    if json {
+        print_json(&json!({ "batch_id": batch_id, "state": "computed" }));
+    } else {
+        println!("approval of {batch_id} withdrawn; it is computed again: approve, rerun or discard it");
+    }
+    Ok(0)
+}
+
+/// `recovery`: close a recovery item as collected or waived.
+pub async fn recovery<S: LedgerStore>(
+    s: &S,
+    key: &str,
+    decision: &str,
+    reason: &str,
+    by: &str,
+    json: bool,
+    clock: Clock,
+) -> anyhow::Result<ExitStatus> {
+    // The key as printed by `status --recoveries` (masked) or in full.
+    let mut found: Vec<crate::store::RecoveryRow> = s
+        .recoveries(None)
+        .await?
+        .into_iter()
+        .filter(|r| r.payment_key == key || mask_key(&r.payment_key) == key)
+        .collect();
+    if found.len() > 1 {
+        anyhow::bail!("{} recovery items match {key}; give the full payment key", found.len());
+    }
+    let Some(item) = found.pop() else {
+        anyhow::bail!("no recovery item {}; `subsidy status --recoveries` lists them", mask_key(key));
+    };
+    let key = item.payment_key.as_str();
+    if let Some(d) = &item.decision {
+        anyhow::bail!(
+            "recovery item {} is already {d} (by {})",
+            mask_key(key),
+            item.decided_by.clone().unwrap_or_default()
+        );
+    }
+    let entry = audit(
+        by,
+        "recovery",
+        key,
+        reason,
+        crate::store::sha256_hex(key.as_bytes()),
+        json!({ "decision": decision, "amount": crate::money::format_fen(item.amount_fen) }),
+    );
+    if !s.decide_recovery(key, decision, by, reason, &entry, clock.now()).await? {
+        anyhow::bail!("recovery item {} cannot be closed: its batch {} is not exported", mask_key(key), item.batch_id);
+    }
+    if json {
+        print_json(&json!({ "payment_key": mask_key(key), "decision": decision }));
+    } else {
+        println!(
+            "recovery {} ({} yuan) recorded as {decision} by {by}",
+            mask_key(key),
+            crate::money::format_fen(item.amount_fen)
+        );
+    }
+    Ok(0)
+}
+
+/// A payment key with its ID number masked, for terminals and logs.
+pub fn mask_key(key: &str) -> String {
+    match key.split_once('-') {
+        Some((id, rest)) => format!("{}-{rest}", idcard::mask(id)),
+        None => idcard::mask(key),
+    }
+}
+
+/// `verify --audit`: the hash chain of the audit log.
+pub async fn verify_audit<S: Store>(s: &S, json: bool) -> anyhow::Result<ExitStatus> {
+    let (rows, head) = s.audit_log().await?;
+    let problems = crate::audit::verify_chain(&rows, head);
+    if json {
+        print_json(&json!({ "entries": rows.len(), "ok": problems.is_empty(), "differences": problems }));
+    } else if problems.is_empty() {
+        println!("audit log: {} entries, hash chain intact", rows.len());
+    } else {
+        println!("audit log: {} problem(s) in {} entries:", problems.len(), rows.len());
+        for p in &problems {
+            println!("  {p}");
+        }
+    }
+    Ok(if problems.is_empty() { 0 } else { 5 })
+}
+
+/// SHA-256 over the registry files of a folder (name and bytes, in file-name order).
+fn files_fingerprint(dir: &Path) -> anyhow::Result<String> {
+    use sha2::Digest;
+    let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .collect();
+    names.sort();
+    let mut h = sha2::Sha256::new();
+    for path in names {
+        h.update(path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default().as_bytes());
+        let mut f = std::fs::File::open(&path)?;
+        std::io::copy(&mut f, &mut h)?;
+    }
+    Ok(hex::encode(h.finalize()))
 }

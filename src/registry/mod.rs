@@ -6,10 +6,10 @@ pub mod validate;
 
 use crate::codes::*;
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A person's household registration in one district (`elders.csv`, keyed by ID and district).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registration {
     /// 6-digit district code, e.g. 110102 for Xicheng.
     pub district_code: String,
@@ -30,7 +30,7 @@ pub struct Registration {
 }
 
 /// An application for one allowance (`applications.csv`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Application {
     /// Which allowance.
     pub allowance: Allowance,
@@ -43,7 +43,7 @@ pub struct Application {
 }
 
 /// An ability assessment (`assessments.csv`); the latest replaces earlier ones (R5).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assessment {
     /// Date assessed.
     pub assessed_on: NaiveDate,
@@ -53,7 +53,7 @@ pub struct Assessment {
 
 /// One category line of a disability certificate (`disability_certs.csv`). Rows sharing an issue
 /// date form one certificate (R5: a person holds one certificate at a time).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertificateLine {
     /// Disability category.
     pub category: Category,
@@ -68,7 +68,7 @@ pub struct CertificateLine {
 }
 
 /// A dated period: household status, exclusion or suspension. `valid_to` is inclusive (T2).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Period<K> {
     /// What holds during the period.
     pub kind: K,
@@ -86,7 +86,7 @@ impl<K> Period<K> {
 }
 
 /// Everything the registry knows of one person: the input of the eligibility core.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonRecords {
     /// 18-character resident ID.
     pub id_number: String,
@@ -106,4 +106,39 @@ pub struct PersonRecords {
     pub exclusions: Vec<Period<ExclusionKind>>,
     /// Suspensions (T4).
     pub suspensions: Vec<Period<SuspensionReason>>,
+}
+
+impl PersonRecords {
+    /// Assemble a person from validated rows (e.g. registry versions), ordered as the store
+    /// orders them. None when no registration is among them.
+    pub fn from_rows(id_number: &str, rows: Vec<validate::Row>) -> Option<PersonRecords> {
+        use validate::Row;
+        let mut rec = PersonRecords { id_number: id_number.to_string(), ..Default::default() };
+        for row in rows {
+            match row {
+                Row::Elder(e) => {
+                    rec.birth_date = Some(e.birth_date);
+                    rec.registrations.push(e.registration);
+                }
+                Row::Application(_, a) => rec.applications.push(a),
+                Row::Assessment(_, a) => rec.assessments.push(a),
+                Row::Certificate(_, c) => rec.certificates.push(c),
+                Row::Status(_, p) => rec.statuses.push(p),
+                Row::Exclusion(_, p) => rec.exclusions.push(p),
+                Row::Suspension(_, p) => rec.suspensions.push(p),
+            }
+        }
+        if rec.registrations.is_empty() {
+            return None;
+        }
+        rec.registrations.sort_by(|a, b| a.district_code.cmp(&b.district_code));
+        rec.applications
+            .sort_by(|a, b| (a.allowance.as_str(), a.applied_on).cmp(&(b.allowance.as_str(), b.applied_on)));
+        rec.assessments.sort_by_key(|a| a.assessed_on);
+        rec.certificates.sort_by(|a, b| (a.issued_on, a.category.as_str()).cmp(&(b.issued_on, b.category.as_str())));
+        rec.statuses.sort_by(|a, b| (a.valid_from, a.kind.as_str()).cmp(&(b.valid_from, b.kind.as_str())));
+        rec.exclusions.sort_by(|a, b| (a.valid_from, a.kind.as_str()).cmp(&(b.valid_from, b.kind.as_str())));
+        rec.suspensions.sort_by(|a, b| (a.valid_from, a.kind.as_str()).cmp(&(b.valid_from, b.kind.as_str())));
+        Some(rec)
+    }
 }

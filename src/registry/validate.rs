@@ -177,7 +177,7 @@ fn err(code: RejectCode, detail: impl Into<String>) -> RowError {
 }
 
 /// One registration row (`elders.csv`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ElderRow {
     /// ID number.
     pub id_number: String,
@@ -188,7 +188,7 @@ pub struct ElderRow {
 }
 
 /// A validated row to store.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum Row {
     /// `elders.csv`
     Elder(ElderRow),
@@ -207,6 +207,19 @@ pub enum Row {
 }
 
 impl Row {
+    /// The row's key (INTERFACE.md).
+    pub fn key(&self) -> RowKey {
+        match self {
+            Row::Elder(e) => RowKey::Elder(e.id_number.clone(), e.registration.district_code.clone()),
+            Row::Application(id, a) => RowKey::Application(id.clone(), a.allowance, a.applied_on),
+            Row::Assessment(id, a) => RowKey::Assessment(id.clone(), a.assessed_on),
+            Row::Certificate(id, c) => RowKey::Certificate(id.clone(), c.category, c.issued_on),
+            Row::Status(id, p) => RowKey::Status(id.clone(), p.kind, p.valid_from),
+            Row::Exclusion(id, p) => RowKey::Exclusion(id.clone(), p.kind, p.valid_from),
+            Row::Suspension(id, p) => RowKey::Suspension(id.clone(), p.kind, p.valid_from),
+        }
+    }
+
     /// The person the row describes.
     pub fn id_number(&self) -> &str {
         match self {
@@ -222,7 +235,7 @@ impl Row {
 }
 
 /// The key of a row of each file (INTERFACE.md), for `deleted` rows.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum RowKey {
     /// id_number, district_code
     Elder(String, String),
@@ -238,6 +251,34 @@ pub enum RowKey {
     Exclusion(String, ExclusionKind, NaiveDate),
     /// id_number, reason, valid_from
     Suspension(String, SuspensionReason, NaiveDate),
+}
+
+impl RowKey {
+    /// The key as text, columns joined by `|` (how registry versions are stored).
+    pub fn text(&self) -> String {
+        match self {
+            RowKey::Elder(id, d) => format!("{id}|{d}"),
+            RowKey::Application(id, a, on) => format!("{id}|{a}|{on}"),
+            RowKey::Assessment(id, on) => format!("{id}|{on}"),
+            RowKey::Certificate(id, c, on) => format!("{id}|{c}|{on}"),
+            RowKey::Status(id, k, on) => format!("{id}|{k}|{on}"),
+            RowKey::Exclusion(id, k, on) => format!("{id}|{k}|{on}"),
+            RowKey::Suspension(id, k, on) => format!("{id}|{k}|{on}"),
+        }
+    }
+
+    /// The person the key names.
+    pub fn id_number(&self) -> &str {
+        match self {
+            RowKey::Elder(id, _)
+            | RowKey::Application(id, ..)
+            | RowKey::Assessment(id, _)
+            | RowKey::Certificate(id, ..)
+            | RowKey::Status(id, ..)
+            | RowKey::Exclusion(id, ..)
+            | RowKey::Suspension(id, ..) => id,
+        }
+    }
 }
 
 /// What a valid row asks the store to do.

@@ -100,6 +100,8 @@ pub struct BatchRow {
     pub summary: String,
     /// Why it was discarded or rerun.
     pub state_reason: Option<String>,
+    /// The registry it read: every import up to this one.
+    pub registry_import_id: i64,
 }
 
 /// One stored posting as the next batch needs it (L1 history).
@@ -253,6 +255,35 @@ pub struct NetRow {
     pub district_fen: i64,
 }
 
+/// A recovery item and what became of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RecoveryRow {
+    /// Payment key of the recovery posting.
+    pub payment_key: String,
+    /// Batch that raised it.
+    pub batch_id: String,
+    /// District.
+    pub district_code: String,
+    /// Person.
+    pub id_number: String,
+    /// Name.
+    pub name: String,
+    /// Allowance.
+    pub allowance: String,
+    /// Service month.
+    pub service_month: String,
+    /// Amount owed back, fen (positive).
+    pub amount_fen: i64,
+    /// Why it was raised.
+    pub reason: Option<String>,
+    /// `collected` or `waived`; none while outstanding.
+    pub decision: Option<String>,
+    /// Who decided.
+    pub decided_by: Option<String>,
+    /// Why.
+    pub decision_reason: Option<String>,
+}
+
 /// A transaction in which one district's batch is computed and written.
 #[allow(async_fn_in_trait)]
 pub trait BatchTx: Sized {
@@ -273,6 +304,25 @@ pub trait BatchTx: Sized {
     async fn insert_transfers(&mut self, rows: &[TransferRow]) -> StoreResult<()>;
     /// Write the batch's totals.
     async fn finish_batch(&mut self, batch_id: &str, totals: &BatchTotals) -> StoreResult<()>;
+    /// Mark a computed or approved batch superseded by `by_batch` and take its postings out of the
+    /// balances (L1: a superseded batch never counts). Returns false when it was not open.
+    async fn supersede(&mut self, batch_id: &str, by_batch: &str, reason: &str) -> StoreResult<bool>;
+    /// Persons changed by imports after `watermark` that the district's batch must consider, after
+    /// `after` in byte order, with their records (correction batches read only these).
+    async fn changed_persons_page(
+        &mut self,
+        district: &str,
+        watermark: i64,
+        after: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<PersonRecords>>;
+    /// The newest import id (the registry watermark of a batch computed now).
+    async fn registry_watermark(&mut self) -> StoreResult<i64>;
+    /// Whether a policy version was loaded after the district's latest counted batch was computed
+    /// (then every person must be recomputed).
+    async fn policy_loaded_since_last_batch(&mut self, district: &str) -> StoreResult<bool>;
+    /// Append to the audit log in this transaction (the entry commits with the batch or not at all).
+    async fn append_audit(&mut self, entry: &crate::audit::AuditEntry, now: DateTime<Utc>) -> StoreResult<()>;
     /// Make it all durable.
     async fn commit(self) -> StoreResult<()>;
     /// Drop it all (dry run, or an error).
@@ -294,6 +344,43 @@ pub trait LedgerStore {
     /// Approve a computed batch. Returns whether it changed (false: not in state computed). When `by`
     /// ran the batch the database's four-eyes check refuses it with an error; callers check first.
     async fn approve_batch(&self, batch_id: &str, by: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// Drop an unexported batch (computed or approved): state discarded, postings out of the
+    /// balances, audit entry, one transaction. Returns false when it was not open.
+    async fn discard_batch(
+        &self,
+        batch_id: &str,
+        reason: &str,
+        audit: &crate::audit::AuditEntry,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Withdraw the approval of an approved, unexported batch (back to computed), with its audit entry.
+    async fn withdraw_approval(
+        &self,
+        batch_id: &str,
+        audit: &crate::audit::AuditEntry,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Record a recovery item as collected or waived, with its audit entry. Returns false when the
+    /// key is not an outstanding recovery item of a counted batch.
+    async fn decide_recovery(
+        &self,
+        payment_key: &str,
+        decision: &str,
+        by: &str,
+        reason: &str,
+        audit: &crate::audit::AuditEntry,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Recovery items of counted batches, with their decision if any, by payment key.
+    async fn recoveries(&self, district: Option<&str>) -> StoreResult<Vec<RecoveryRow>>;
+    /// Every posting of a person for a month, with its batch's state and registry watermark.
+    async fn postings_of(
+        &self,
+        id_number: &str,
+        month: ServiceMonth,
+    ) -> StoreResult<Vec<(PostingRow, BatchState, i64)>>;
+    /// A person's records as they stood after import `import_id` (registry versions).
+    async fn person_as_of(&self, id_number: &str, import_id: i64) -> StoreResult<Option<PersonRecords>>;
     /// Mark an approved batch exported (idempotent for an exported one).
     async fn mark_exported(&self, batch_id: &str, now: DateTime<Utc>) -> StoreResult<()>;
     /// The batch's transfers, by transfer id.

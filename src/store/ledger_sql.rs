@@ -4,7 +4,7 @@
 pub(super) const BATCH_COLUMNS: &str =
     "batch_id, district_code, service_month, kind, seq, state, run_by, approved_by, \
      policy_version, registry_fingerprint, transfer_count, control_sum_fen, lottery_fen, district_fen, held_fen, \
-     recovery_fen, summary, state_reason";
+     recovery_fen, summary, state_reason, registry_import_id";
 
 /// Columns of `postings` in the order `posting_row!` reads and the insert writes them.
 pub(super) const POSTING_COLUMNS: &str = "payment_key, batch_id, district_code, id_number, allowance, service_month, \
@@ -51,6 +51,7 @@ macro_rules! impl_ledger {
                 recovery_fen: r.try_get("recovery_fen")?,
                 summary: r.try_get("summary")?,
                 state_reason: r.try_get("state_reason")?,
+                registry_import_id: r.try_get("registry_import_id")?,
             })
         }
 
@@ -79,7 +80,90 @@ macro_rules! impl_ledger {
             })
         }
 
+        /// Take a batch's counted postings out of the balances (it is superseded or discarded).
+        async fn unpost_batch(tx: &mut sqlx::Transaction<'static, $db>, batch_id: &str) -> Result<(), sqlx::Error> {
+            sqlx::query(
+                "update balances set net_fen = net_fen - (
+                     select cast(coalesce(sum(p.amount_fen), 0) as bigint) from postings p
+                     left join transfers t on t.transfer_id = p.transfer_id
+                     where p.batch_id = $1 and p.held_reason is null
+                       and (t.status is null or t.status not in ('failed', 'returned'))
+                       and p.id_number = balances.id_number and p.allowance = balances.allowance
+                       and p.service_month = balances.service_month)
+                 where exists (select 1 from postings p where p.batch_id = $1 and p.id_number = balances.id_number
+                               and p.allowance = balances.allowance and p.service_month = balances.service_month)",
+            )
+            .bind(batch_id)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+
         impl $crate::store::BatchTx for $tx {
+            async fn supersede(&mut self, batch_id: &str, by_batch: &str, reason: &str) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query(
+                    "update batches set state = 'superseded', superseded_by = $1, state_reason = $2
+                     where batch_id = $3 and state in ('computed', 'approved')",
+                )
+                .bind(by_batch)
+                .bind(reason)
+                .bind(batch_id)
+                .execute(&mut *self.tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                unpost_batch(&mut self.tx, batch_id).await?;
+                Ok(true)
+            }
+
+            async fn changed_persons_page(
+                &mut self,
+                district: &str,
+                watermark: i64,
+                after: &str,
+                limit: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::registry::PersonRecords>> {
+                let ids: Vec<String> = sqlx::query_scalar(
+                    "select c.id_number from person_changes c
+                     where c.import_id > $1 and c.id_number > $2
+                       and (exists (select 1 from elders e where e.id_number = c.id_number and e.district_code = $3)
+                            or exists (select 1 from postings p where p.id_number = c.id_number and p.district_code = $3))
+                     order by c.id_number limit $4",
+                )
+                .bind(watermark)
+                .bind(after)
+                .bind(district)
+                .bind(limit)
+                .fetch_all(&mut *self.tx)
+                .await?;
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut people = $crate::store::registry_sql::load_persons!(&mut *self.tx, &ids);
+                Ok(ids
+                    .into_iter()
+                    .map(|id| people.remove(&id).unwrap_or_else(|| $crate::registry::PersonRecords { id_number: id, ..Default::default() }))
+                    .collect())
+            }
+
+            async fn registry_watermark(&mut self) -> $crate::store::StoreResult<i64> {
+                let w: Option<i64> = sqlx::query_scalar("select cast(max(import_id) as bigint) from imports").fetch_one(&mut *self.tx).await?;
+                Ok(w.unwrap_or(0))
+            }
+
+            async fn policy_loaded_since_last_batch(&mut self, district: &str) -> $crate::store::StoreResult<bool> {
+                let n: i64 = sqlx::query_scalar(
+                    "select count(*) from policy_versions
+                     where loaded_at > (select max(computed_at) from batches
+                                        where district_code = $1 and state in ('computed', 'approved', 'exported'))",
+                )
+                .bind(district)
+                .fetch_one(&mut *self.tx)
+                .await?;
+                Ok(n > 0)
+            }
+
             async fn district_batches(&mut self, district: &str) -> $crate::store::StoreResult<Vec<$crate::store::BatchRow>> {
                 let sql = format!(
                     "select {} from batches where district_code = $1 order by service_month, kind, seq",
@@ -179,8 +263,9 @@ macro_rules! impl_ledger {
             async fn insert_batch(&mut self, b: &$crate::store::NewBatch) -> $crate::store::StoreResult<()> {
                 sqlx::query(
                     "insert into batches (batch_id, district_code, service_month, kind, seq, state, run_by, computed_at,
-                                          policy_version, registry_fingerprint, state_reason)
-                     values ($1, $2, $3, $4, $5, 'computed', $6, $7, $8, '', $9)",
+                                          policy_version, registry_fingerprint, state_reason, registry_import_id)
+                     values ($1, $2, $3, $4, $5, 'computed', $6, $7, $8, '', $9,
+                             (select coalesce(max(import_id), 0) from imports))",
                 )
                 .bind(&b.batch_id)
                 .bind(&b.district_code)
@@ -305,6 +390,15 @@ macro_rules! impl_ledger {
                 Ok(())
             }
 
+            async fn append_audit(
+                &mut self,
+                entry: &$crate::audit::AuditEntry,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<()> {
+                audit_insert(&mut self.tx, entry, now).await?;
+                Ok(())
+            }
+
             async fn commit(self) -> $crate::store::StoreResult<()> {
                 self.tx.commit().await?;
                 Ok(())
@@ -359,6 +453,182 @@ macro_rules! impl_ledger {
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn discard_batch(
+                &self,
+                batch_id: &str,
+                reason: &str,
+                audit: &$crate::audit::AuditEntry,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query(
+                    "update batches set state = 'discarded', state_reason = $1
+                     where batch_id = $2 and state in ('computed', 'approved')",
+                )
+                .bind(reason)
+                .bind(batch_id)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                unpost_batch(&mut tx, batch_id).await?;
+                audit_insert(&mut tx, audit, now).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn withdraw_approval(
+                &self,
+                batch_id: &str,
+                audit: &$crate::audit::AuditEntry,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query(
+                    "update batches set state = 'computed', approved_by = null, approved_at = null
+                     where batch_id = $1 and state = 'approved'",
+                )
+                .bind(batch_id)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                audit_insert(&mut tx, audit, now).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn decide_recovery(
+                &self,
+                payment_key: &str,
+                decision: &str,
+                by: &str,
+                reason: &str,
+                audit: &$crate::audit::AuditEntry,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                let mut tx = self.begin_write().await?;
+                let open: i64 = sqlx::query_scalar(
+                    "select count(*) from postings p join batches b on b.batch_id = p.batch_id
+                     left join recovery_decisions d on d.payment_key = p.payment_key
+                     where p.payment_key = $1 and p.line_type = 'recovery' and b.state = 'exported' and d.payment_key is null",
+                )
+                .bind(payment_key)
+                .fetch_one(&mut *tx)
+                .await?;
+                if open == 0 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                sqlx::query(
+                    "insert into recovery_decisions (payment_key, decision, decided_by, decided_at, reason)
+                     values ($1, $2, $3, $4, $5)",
+                )
+                .bind(payment_key)
+                .bind(decision)
+                .bind(by)
+                .bind(now.to_rfc3339())
+                .bind(reason)
+                .execute(&mut *tx)
+                .await?;
+                audit_insert(&mut tx, audit, now).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn recoveries(&self, district: Option<&str>) -> $crate::store::StoreResult<Vec<$crate::store::RecoveryRow>> {
+                use sqlx::Row as _;
+                let rows = sqlx::query(
+                    "select p.payment_key, p.batch_id, p.district_code, p.id_number, p.name, p.allowance, p.service_month,
+                            p.amount_fen, p.recovery_reason, d.decision, d.decided_by, d.reason as decision_reason
+                     from postings p join batches b on b.batch_id = p.batch_id
+                     left join recovery_decisions d on d.payment_key = p.payment_key
+                     where p.line_type = 'recovery' and b.state in ('computed', 'approved', 'exported')
+                       and ($1 = '' or p.district_code = $1)
+                     order by p.payment_key",
+                )
+                .bind(district.unwrap_or(""))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok($crate::store::RecoveryRow {
+                            payment_key: r.try_get("payment_key")?,
+                            batch_id: r.try_get("batch_id")?,
+                            district_code: r.try_get("district_code")?,
+                            id_number: r.try_get("id_number")?,
+                            name: r.try_get("name")?,
+                            allowance: r.try_get("allowance")?,
+                            service_month: r.try_get("service_month")?,
+                            amount_fen: -r.try_get::<i64, _>("amount_fen")?,
+                            reason: r.try_get("recovery_reason")?,
+                            decision: r.try_get("decision")?,
+                            decided_by: r.try_get("decided_by")?,
+                            decision_reason: r.try_get("decision_reason")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn postings_of(
+                &self,
+                id_number: &str,
+                month: $crate::month::ServiceMonth,
+            ) -> $crate::store::StoreResult<Vec<($crate::store::PostingRow, $crate::store::BatchState, i64)>> {
+                use sqlx::Row as _;
+                let columns: Vec<String> =
+                    $crate::store::ledger_sql::POSTING_COLUMNS.split(", ").map(|c| format!("p.{}", c.trim())).collect();
+                let sql = format!(
+                    "select {}, b.state, b.registry_import_id from postings p join batches b on b.batch_id = p.batch_id
+                     where p.id_number = $1 and p.service_month = $2 order by p.payment_key",
+                    columns.join(", ")
+                );
+                let rows = sqlx::query(&sql).bind(id_number).bind(month.to_string()).fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(|r| {
+                        let state: String = r.try_get("state")?;
+                        let state = $crate::store::BatchState::parse(&state)
+                            .ok_or_else(|| $crate::store::StoreError::Corrupt(format!("batch state `{state}`")))?;
+                        Ok((posting_row(r)?, state, r.try_get::<i64, _>("registry_import_id")?))
+                    })
+                    .collect()
+            }
+
+            async fn person_as_of(
+                &self,
+                id_number: &str,
+                import_id: i64,
+            ) -> $crate::store::StoreResult<Option<$crate::registry::PersonRecords>> {
+                let rows: Vec<(String, String, i32, String)> = sqlx::query_as(
+                    "select file, row_key, deleted, row_json from registry_versions
+                     where id_number = $1 and import_id <= $2 order by file, row_key, import_id desc",
+                )
+                .bind(id_number)
+                .bind(import_id)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut latest = Vec::new();
+                let mut last_key: Option<(String, String)> = None;
+                for (file, key, deleted, json) in rows {
+                    let k = (file, key);
+                    if last_key.as_ref() == Some(&k) {
+                        continue;
+                    }
+                    last_key = Some(k);
+                    if deleted == 0 {
+                        latest.push(
+                            serde_json::from_str::<$crate::registry::validate::Row>(&json)
+                                .map_err(|e| $crate::store::StoreError::Corrupt(format!("registry version: {e}")))?,
+                        );
+                    }
+                }
+                Ok($crate::registry::PersonRecords::from_rows(id_number, latest))
             }
 
             async fn mark_exported(&self, batch_id: &str, now: chrono::DateTime<chrono::Utc>) -> $crate::store::StoreResult<()> {

@@ -3,6 +3,7 @@
 //! (written once, in [`registry_sql`]) against their own migrations in `migrations/{sqlite,postgres}`;
 //! money is integer fen in both. The contract test suite (`tests/storage`) runs on both.
 
+mod audit_sql;
 mod ledger;
 mod ledger_sql;
 mod postgres;
@@ -116,6 +117,14 @@ pub trait Store {
     async fn registry_counts(&self) -> StoreResult<BTreeMap<String, i64>>;
     /// The districts with at least one registration.
     async fn districts(&self) -> StoreResult<Vec<String>>;
+    /// Append an entry to the audit log, in its own transaction.
+    async fn append_audit(
+        &self,
+        entry: &crate::audit::AuditEntry,
+        now: DateTime<Utc>,
+    ) -> StoreResult<crate::audit::AuditRow>;
+    /// The whole audit log, and the head recorded at the last append.
+    async fn audit_log(&self) -> StoreResult<(Vec<crate::audit::AuditRow>, Option<(i64, String)>)>;
 }
 
 /// The store a URL selects.

@@ -1,5 +1,6 @@
 //! PostgreSQL: the production database (`postgres://…`).
 
+use super::audit_sql::impl_audit;
 use super::ledger_sql::impl_ledger;
 use super::registry_sql::impl_store;
 use super::StoreResult;
@@ -59,5 +60,6 @@ impl PgStore {
 /// First key of the run lock (`pg_try_advisory_xact_lock(class, district)`): "SUBS" in ASCII.
 const RUN_LOCK_CLASS: i32 = 0x5355_4253;
 
+impl_audit!(Postgres, "lock table audit_log in exclusive mode");
 impl_store!(PgStore, Postgres);
 impl_ledger!(PgStore, PgBatch, Postgres);

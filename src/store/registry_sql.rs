@@ -182,6 +182,7 @@ macro_rules! impl_store {
                     let row = match op {
                         RowOp::Delete(key) => {
                             delete_key(&mut tx, key).await?;
+                            record_version(&mut tx, import_id, kind, key, None).await?;
                             continue;
                         }
                         RowOp::Upsert(row) => row,
@@ -246,10 +247,46 @@ macro_rules! impl_store {
                             code: RejectCode::DuplicateKey,
                             detail: format!("the key of this row repeats an earlier row of {kind}; the earlier row was kept"),
                         });
+                        continue;
                     }
+                    record_version(&mut tx, import_id, kind, &row.key(), Some(row)).await?;
                 }
                 tx.commit().await?;
                 return Ok(rejects);
+
+                /// Keep this version of the row (explain shows records as they stood) and mark the
+                /// person changed by this import (corrections read only changed persons).
+                async fn record_version(
+                    tx: &mut sqlx::Transaction<'_, $db>,
+                    import_id: i64,
+                    kind: $crate::registry::validate::FileKind,
+                    key: &RowKey,
+                    row: Option<&Row>,
+                ) -> Result<(), sqlx::Error> {
+                    let json = row.map(|r| serde_json::to_string(r).expect("row serializes")).unwrap_or_default();
+                    sqlx::query(
+                        "insert into registry_versions (import_id, file, id_number, row_key, deleted, row_json)
+                         values ($1, $2, $3, $4, $5, $6)
+                         on conflict (file, row_key, import_id) do update set deleted = excluded.deleted, row_json = excluded.row_json",
+                    )
+                    .bind(import_id)
+                    .bind(kind.file_name())
+                    .bind(key.id_number())
+                    .bind(key.text())
+                    .bind(i32::from(row.is_none()))
+                    .bind(json)
+                    .execute(&mut **tx)
+                    .await?;
+                    sqlx::query(
+                        "insert into person_changes (id_number, import_id) values ($1, $2)
+                         on conflict (id_number) do update set import_id = excluded.import_id",
+                    )
+                    .bind(key.id_number())
+                    .bind(import_id)
+                    .execute(&mut **tx)
+                    .await?;
+                    Ok(())
+                }
 
                 fn period_query<'q>(
                     sql: Option<&'q str>,
@@ -334,6 +371,23 @@ macro_rules! impl_store {
                     out.insert(table.to_string(), n);
                 }
                 Ok(out)
+            }
+
+            async fn append_audit(
+                &self,
+                entry: &$crate::audit::AuditEntry,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<$crate::audit::AuditRow> {
+                let mut tx = self.begin_write().await?;
+                let row = audit_insert(&mut tx, entry, now).await?;
+                tx.commit().await?;
+                Ok(row)
+            }
+
+            async fn audit_log(
+                &self,
+            ) -> $crate::store::StoreResult<(Vec<$crate::audit::AuditRow>, Option<(i64, String)>)> {
+                audit_rows(&self.pool).await
             }
 
             async fn districts(&self) -> $crate::store::StoreResult<Vec<String>> {

@@ -2,6 +2,7 @@
 //! `synchronous=FULL` so a committed batch survives a power cut; write transactions begin
 //! `IMMEDIATE` so two writers queue instead of failing half-way.
 
+use super::audit_sql::impl_audit;
 use super::ledger_sql::impl_ledger;
 use super::registry_sql::impl_store;
 use super::StoreResult;
@@ -57,5 +58,6 @@ impl SqliteStore {
     }
 }
 
+impl_audit!(Sqlite, "select 1");
 impl_store!(SqliteStore, Sqlite);
 impl_ledger!(SqliteStore, SqliteBatch, Sqlite);

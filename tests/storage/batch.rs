@@ -295,7 +295,7 @@ async fn ledger_rows<S: LedgerStore>(s: &S) -> Result<(usize, usize, usize), Fai
 }
 
 /// Four eyes: the runner is refused by the command and by the database, the reviewer approves.
-async fn approve<S: LedgerStore>(s: &S, batch: &str) -> Result<(), Failed> {
+async fn approve<S: Store + LedgerStore>(s: &S, batch: &str) -> Result<(), Failed> {
     let by_runner = subsidy::cli::commands::approve(s, batch, OPERATOR, false, clock()).await;
     check(by_runner.is_err(), format!("{batch}: `approve --by {OPERATOR}` (the runner) must fail, got {by_runner:?}"))?;
     // The database refuses too (check approved_by <> run_by): an error or no row changed.
