@@ -322,6 +322,7 @@ impl<'a> BatchContext<'a> {
         let mut posting_rows = Vec::new();
         let mut transfer_rows = Vec::new();
         for rec in people {
+            self.summary.persons_read += 1;
             self.fingerprint.update(serde_json::to_vec(rec)?);
             let history =
                 key_history(by_person.get(rec.id_number.as_str()).map(Vec::as_slice).unwrap_or(&[]), &self.district)?;

@@ -90,6 +90,9 @@ pub struct BatchSummary {
     /// Whether only persons changed since the district's last batch were read.
     #[serde(default)]
     pub read_changed_only: bool,
+    /// Persons read and settled.
+    #[serde(default)]
+    pub persons_read: u64,
     /// Dry-run reruns: per person and allowance, what changes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub differences: Vec<Difference>,

@@ -595,7 +595,7 @@ fn print_outcome(district: &str, outcome: &RunOutcome) {
                 println!("  {verb} {old} (not yet exported; kept, marked superseded)");
             }
             if sum.read_changed_only {
-                println!("  read only the persons changed since the district's last batch");
+                println!("  read only the {} person(s) changed since the district's last batch", sum.persons_read);
             }
             for line in sum.describe() {
                 println!("{line}");
