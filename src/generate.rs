@@ -962,66 +962,10 @@ fn write_period(
 // ---------------------------------------------------------------------------------------------
 // The seven files.
 
-/// The registry files of INTERFACE.md, in the order they are listed there.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum RegistryFile {
-    Elders,
-    Applications,
-    Assessments,
-    DisabilityCerts,
-    HouseholdStatus,
-    Exclusions,
-    Suspensions,
-}
-
+/// The registry files of INTERFACE.md: the importer's own list, so that names and columns are
+/// written exactly as they are read.
+use crate::registry::validate::FileKind as RegistryFile;
 use RegistryFile as F;
-
-impl RegistryFile {
-    const ALL: [RegistryFile; 7] = [
-        F::Elders,
-        F::Applications,
-        F::Assessments,
-        F::DisabilityCerts,
-        F::HouseholdStatus,
-        F::Exclusions,
-        F::Suspensions,
-    ];
-
-    fn name(self) -> &'static str {
-        match self {
-            F::Elders => "elders.csv",
-            F::Applications => "applications.csv",
-            F::Assessments => "assessments.csv",
-            F::DisabilityCerts => "disability_certs.csv",
-            F::HouseholdStatus => "household_status.csv",
-            F::Exclusions => "exclusions.csv",
-            F::Suspensions => "suspensions.csv",
-        }
-    }
-
-    fn header(self) -> &'static [&'static str] {
-        match self {
-            F::Elders => &[
-                "id_number",
-                "name",
-                "birth_date",
-                "district_code",
-                "street_code",
-                "hukou_in_date",
-                "hukou_out_date",
-                "death_date",
-                "account_type",
-                "account_no",
-            ],
-            F::Applications => &["id_number", "allowance", "applied_on", "decision", "decided_on"],
-            F::Assessments => &["id_number", "assessed_on", "result"],
-            F::DisabilityCerts => &["id_number", "category", "grade", "multiple", "issued_on", "revoked_on"],
-            F::HouseholdStatus => &["id_number", "status", "valid_from", "valid_to"],
-            F::Exclusions => &["id_number", "kind", "valid_from", "valid_to"],
-            F::Suspensions => &["id_number", "reason", "valid_from", "valid_to"],
-        }
-    }
-}
 
 /// The seven open writers, with counts and each file's first row (repeated by a duplicate-key
 /// malformed row).
@@ -1036,10 +980,10 @@ impl Files {
     fn create(dir: &Path) -> anyhow::Result<Self> {
         let mut writers = Vec::new();
         for file in RegistryFile::ALL {
-            let path = dir.join(file.name());
+            let path = dir.join(file.file_name());
             let handle = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
             let mut writer = csv::Writer::from_writer(BufWriter::new(handle));
-            writer.write_record(file.header())?;
+            writer.write_record(file.columns())?;
             writers.push(writer);
         }
         Ok(Files { writers, rows: [0; 7], malformed: [0; 7], first: Default::default() })
@@ -1069,8 +1013,8 @@ impl Files {
         for (file, mut writer) in RegistryFile::ALL.into_iter().zip(self.writers) {
             writer.flush()?;
             let i = file as usize;
-            summary.files.insert(file.name().to_string(), self.rows[i]);
-            summary.malformed.insert(file.name().to_string(), self.malformed[i]);
+            summary.files.insert(file.file_name().to_string(), self.rows[i]);
+            summary.malformed.insert(file.file_name().to_string(), self.malformed[i]);
         }
         Ok(summary)
     }
@@ -1277,7 +1221,7 @@ fn malformed_record(file: RegistryFile, subjects: &Subjects, defect: Defect, m: 
         Defect::EmptyRequired => row[required] = String::new(),
         Defect::UnknownPerson => {}
         Defect::BirthMismatch | Defect::StreetOutside | Defect::DuplicateKey => {
-            unreachable!("not for {}", file.name())
+            unreachable!("not for {}", file.file_name())
         }
     }
     row
