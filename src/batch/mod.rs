@@ -201,11 +201,14 @@ async fn read_mode<T: BatchTx>(
     if req.kind == BatchKind::Regular || (replaces.is_some() && !req.dry_run) {
         return Ok(ReadMode::Everyone);
     }
-    let latest = batches.iter().filter(|b| b.state.counts()).max_by_key(|b| b.registry_import_id);
-    let covers =
-        batches.iter().filter(|b| b.state.counts()).map(|b| b.service_month).max().is_some_and(|m| m >= req.month);
+    // Only batches that settled through this month or later vouch for the persons they did not
+    // read: a correction of an earlier month settled its persons only through that month.
+    let latest = batches
+        .iter()
+        .filter(|b| b.state.counts() && b.service_month >= req.month)
+        .max_by_key(|b| b.registry_import_id);
     match latest {
-        Some(b) if covers && !tx.policy_loaded_since_last_batch(district).await? => {
+        Some(b) if !tx.policy_loaded_since_last_batch(district).await? => {
             Ok(ReadMode::Changed { watermark: b.registry_import_id })
         }
         _ => Ok(ReadMode::Everyone),
