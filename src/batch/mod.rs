@@ -76,9 +76,17 @@ pub async fn run_district<S: LedgerStore>(
         }
     };
     let mode = read_mode(&mut tx, district, &batches, req, plan.replaces.as_ref()).await?;
-    if let ReadMode::Changed { watermark } = mode {
+    // Nothing imported since the batch a rerun would replace, or since the district's last batch:
+    // a correction has nothing to do.
+    let unchanged_since = match (mode, &plan.replaces) {
+        (ReadMode::Changed { watermark }, _) => Some(watermark),
+        (ReadMode::Everyone, Some(old)) if !tx.policy_loaded_since_last_batch(district).await? => {
+            Some(old.registry_import_id)
+        }
+        _ => None,
+    };
+    if let Some(watermark) = unchanged_since {
         if tx.changed_persons_page(district, watermark, "", 1).await?.is_empty() {
-            // Nothing was imported since the district's last batch: a correction has nothing to do.
             tx.rollback().await?;
             return Ok(RunOutcome::NothingToSettle);
         }
