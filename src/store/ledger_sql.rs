@@ -11,6 +11,9 @@ pub(super) const POSTING_COLUMNS: &str = "payment_key, batch_id, district_code, 
      adjustment, line_type, tier, amount_fen, lottery_fen, district_fen, held_reason, transfer_id, name, account_type, \
      account_no, street_code, recovery_reason";
 
+/// Rows per multi-row INSERT (19 columns × 50 stays far below both databases' parameter limits).
+pub(super) const ROWS_PER_INSERT: usize = 50;
+
 /// Stamp `impl LedgerStore` for a store type and `impl BatchTx` for its transaction wrapper.
 /// The store needs a `begin_batch_tx(district)` inherent method returning the locked transaction.
 macro_rules! impl_ledger {
@@ -286,39 +289,63 @@ macro_rules! impl_ledger {
                 rows: &[$crate::store::PostingRow],
                 ceilings: &[(String, i64)],
             ) -> $crate::store::StoreResult<()> {
-                let sql = format!(
-                    "insert into postings ({}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
-                    $crate::store::ledger_sql::POSTING_COLUMNS
-                );
-                for p in rows {
-                    sqlx::query(&sql)
-                        .bind(&p.payment_key)
-                        .bind(&p.batch_id)
-                        .bind(&p.district_code)
-                        .bind(&p.id_number)
-                        .bind(&p.allowance)
-                        .bind(&p.service_month)
-                        .bind(p.adjustment)
-                        .bind(&p.line_type)
-                        .bind(&p.tier)
-                        .bind(p.amount_fen)
-                        .bind(p.lottery_fen)
-                        .bind(p.district_fen)
-                        .bind(&p.held_reason)
-                        .bind(&p.transfer_id)
-                        .bind(&p.name)
-                        .bind(&p.account_type)
-                        .bind(&p.account_no)
-                        .bind(&p.street_code)
-                        .bind(&p.recovery_reason)
-                        .execute(&mut *self.tx)
-                        .await?;
-                    if p.held_reason.is_some() {
-                        continue;
-                    }
-                    // Update first, insert when absent: SQLite checks a CHECK constraint on the row
-                    // an upsert proposes before it sees the conflict, so a negative posting could
-                    // never reach `do update`.
+                // Many rows per statement: a batch writes tens of thousands of postings.
+                for chunk in rows.chunks($crate::store::ledger_sql::ROWS_PER_INSERT) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(format!(
+                        "insert into postings ({}) ",
+                        $crate::store::ledger_sql::POSTING_COLUMNS
+                    ));
+                    q.push_values(chunk, |mut b, p| {
+                        b.push_bind(&p.payment_key)
+                            .push_bind(&p.batch_id)
+                            .push_bind(&p.district_code)
+                            .push_bind(&p.id_number)
+                            .push_bind(&p.allowance)
+                            .push_bind(&p.service_month)
+                            .push_bind(p.adjustment)
+                            .push_bind(&p.line_type)
+                            .push_bind(&p.tier)
+                            .push_bind(p.amount_fen)
+                            .push_bind(p.lottery_fen)
+                            .push_bind(p.district_fen)
+                            .push_bind(&p.held_reason)
+                            .push_bind(&p.transfer_id)
+                            .push_bind(&p.name)
+                            .push_bind(&p.account_type)
+                            .push_bind(&p.account_no)
+                            .push_bind(&p.street_code)
+                            .push_bind(&p.recovery_reason);
+                    });
+                    q.build().execute(&mut *self.tx).await?;
+                }
+                let ceiling_of = |a: &str| ceilings.iter().find(|(x, _)| x == a).map(|(_, c)| *c).unwrap_or(0);
+                // L4 balances. A batch has at most one positive posting per key, so positive ones
+                // go in many-row upserts. Negative ones update first and insert when absent:
+                // SQLite checks a CHECK constraint on the row an upsert proposes before it sees
+                // the conflict, so a negative candidate row could never reach `do update`.
+                let counted = rows.iter().filter(|p| p.held_reason.is_none());
+                let (positive, negative): (Vec<_>, Vec<_>) = counted.partition(|p| p.amount_fen > 0);
+                for chunk in positive.chunks($crate::store::ledger_sql::ROWS_PER_INSERT) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "insert into balances (id_number, allowance, service_month, net_fen, ceiling_fen) ",
+                    );
+                    q.push_values(chunk, |mut b, p| {
+                        b.push_bind(&p.id_number)
+                            .push_bind(&p.allowance)
+                            .push_bind(&p.service_month)
+                            .push_bind(p.amount_fen)
+                            .push_bind(ceiling_of(&p.allowance));
+                    });
+                    q.push(
+                        " on conflict (id_number, allowance, service_month) do update set net_fen = balances.net_fen + excluded.net_fen",
+                    );
+                    let first = chunk.first().map(|p| p.payment_key.clone()).unwrap_or_default();
+                    q.build().execute(&mut *self.tx).await.map_err(|e| $crate::store::StoreError::LedgerBound {
+                        payment_key: format!("{first} or one of the {} after it", chunk.len() - 1),
+                        source: e,
+                    })?;
+                }
+                for p in negative {
                     let bound = |e| $crate::store::StoreError::LedgerBound { payment_key: p.payment_key.clone(), source: e };
                     let updated = sqlx::query(
                         "update balances set net_fen = net_fen + $1
@@ -332,7 +359,6 @@ macro_rules! impl_ledger {
                     .await
                     .map_err(bound)?;
                     if updated.rows_affected() == 0 {
-                        let ceiling = ceilings.iter().find(|(a, _)| *a == p.allowance).map(|(_, c)| *c).unwrap_or(0);
                         sqlx::query(
                             "insert into balances (id_number, allowance, service_month, net_fen, ceiling_fen)
                              values ($1, $2, $3, $4, $5)",
@@ -341,7 +367,7 @@ macro_rules! impl_ledger {
                         .bind(&p.allowance)
                         .bind(&p.service_month)
                         .bind(p.amount_fen)
-                        .bind(ceiling)
+                        .bind(ceiling_of(&p.allowance))
                         .execute(&mut *self.tx)
                         .await
                         .map_err(bound)?;
@@ -351,21 +377,21 @@ macro_rules! impl_ledger {
             }
 
             async fn insert_transfers(&mut self, rows: &[$crate::store::TransferRow]) -> $crate::store::StoreResult<()> {
-                for t in rows {
-                    sqlx::query(
-                        "insert into transfers (transfer_id, batch_id, id_number, allowance, name, account_type, account_no, amount_fen)
-                         values ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    )
-                    .bind(&t.transfer_id)
-                    .bind(&t.batch_id)
-                    .bind(&t.id_number)
-                    .bind(&t.allowance)
-                    .bind(&t.name)
-                    .bind(&t.account_type)
-                    .bind(&t.account_no)
-                    .bind(t.amount_fen)
-                    .execute(&mut *self.tx)
-                    .await?;
+                for chunk in rows.chunks($crate::store::ledger_sql::ROWS_PER_INSERT) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "insert into transfers (transfer_id, batch_id, id_number, allowance, name, account_type, account_no, amount_fen) ",
+                    );
+                    q.push_values(chunk, |mut b, t| {
+                        b.push_bind(&t.transfer_id)
+                            .push_bind(&t.batch_id)
+                            .push_bind(&t.id_number)
+                            .push_bind(&t.allowance)
+                            .push_bind(&t.name)
+                            .push_bind(&t.account_type)
+                            .push_bind(&t.account_no)
+                            .push_bind(t.amount_fen);
+                    });
+                    q.build().execute(&mut *self.tx).await?;
                 }
                 Ok(())
             }
