@@ -138,8 +138,9 @@ pub async fn run_district<S: LedgerStore>(
     let mut summary = ctx.finish(req, policy.version.clone());
     summary.replaces = plan.replaces.as_ref().map(|b| b.batch_id.clone());
     summary.read_changed_only = matches!(mode, ReadMode::Changed { .. });
-    if summary.by_line_type.is_empty() {
-        // An empty batch would only wait for an approval that approves nothing.
+    if summary.by_line_type.is_empty() && (plan.replaces.is_none() || req.dry_run) {
+        // An empty batch would only wait for an approval that approves nothing. (A rerun that
+        // replaces a batch keeps its empty batch: the one it replaces must stop counting.)
         tx.rollback().await?;
         return Ok(RunOutcome::NothingToSettle);
     }
@@ -354,7 +355,7 @@ impl<'a> BatchContext<'a> {
             };
             let mut postings = ledger::settle(&input);
             if self.list_differences && !postings.is_empty() {
-                self.summary.differences.extend(differences(rec, &snapshot, &owed, &history, &postings));
+                self.summary.differences.extend(differences(rec, &snapshot, &owed, &history, &postings, self.month));
             }
             for p in &mut postings {
                 self.purse.draw(p);
@@ -450,6 +451,7 @@ fn differences(
     owed: &[Entitlement],
     history: &BTreeMap<(Allowance, ServiceMonth), KeyHistory>,
     postings: &[Posting],
+    through: ServiceMonth,
 ) -> Vec<Difference> {
     let mut out: BTreeMap<&'static str, Difference> = BTreeMap::new();
     for p in postings {
@@ -459,7 +461,11 @@ fn differences(
                 id_number: crate::idcard::mask(&rec.id_number),
                 name: snap.name.clone(),
                 allowance: a,
-                net_paid: history.iter().filter(|((ha, _), _)| *ha == a).map(|(_, h)| h.paid.total()).sum(),
+                net_paid: history
+                    .iter()
+                    .filter(|((ha, m), _)| *ha == a && *m <= through)
+                    .map(|(_, h)| h.paid.total())
+                    .sum(),
                 owed: owed.iter().filter(|e| e.allowance == a).map(|e| e.amount).sum(),
                 difference: Decimal::ZERO,
             })

@@ -138,6 +138,9 @@ pub enum Command {
         /// Folder to write to (created if missing).
         #[arg(long)]
         out: PathBuf,
+        /// Who exports (recorded in the audit log). Default: $USER.
+        #[arg(long)]
+        by: Option<String>,
     },
     /// Recompute a batch's files from the database and check them, their manifest and totals;
     /// or, with --audit, check the audit log's hash chain.

@@ -52,7 +52,10 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
             run(s, cli.district.as_deref(), *month, &by, *dry_run, cli.json, clock).await
         }
         Command::Approve { batch, by } => approve(s, batch, by, cli.json, clock).await,
-        Command::Export { batch, out } => export(s, batch, out, cli.json, clock).await,
+        Command::Export { batch, out, by } => {
+            let by = by.clone().unwrap_or_else(current_user);
+            export(s, batch, out, &by, cli.json, clock).await
+        }
         Command::Verify { audit: true, .. } => verify_audit(s, cli.json).await,
         Command::Verify { batch, dir, .. } => {
             let (Some(batch), Some(dir)) = (batch, dir) else {
@@ -683,6 +686,7 @@ pub async fn export<S: LedgerStore + Store>(
     s: &S,
     batch_id: &str,
     out: &Path,
+    by: &str,
     json: bool,
     clock: Clock,
 ) -> anyhow::Result<ExitStatus> {
@@ -697,7 +701,7 @@ pub async fn export<S: LedgerStore + Store>(
     let files = write_export(s, batch_id, out, clock).await?;
     let manifest = files.last().map(|f| crate::store::sha256_hex(&f.bytes)).unwrap_or_default();
     let details = json!({ "dir": out.display().to_string(), "files": files.len() });
-    s.append_audit(&audit(&current_user(), "export", batch_id, "", manifest, details), clock.now()).await?;
+    s.append_audit(&audit(by, "export", batch_id, "", manifest, details), clock.now()).await?;
     if json {
         let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
         print_json(&json!({ "batch_id": batch_id, "dir": out.display().to_string(), "files": names }));
@@ -1028,7 +1032,7 @@ pub async fn recovery<S: LedgerStore>(
     let entry = audit(
         by,
         "recovery",
-        key,
+        &mask_key(key),
         reason,
         crate::store::sha256_hex(key.as_bytes()),
         json!({ "decision": decision, "amount": crate::money::format_fen(item.amount_fen) }),

@@ -7,6 +7,7 @@
 //! output says how many cases ran on each database.
 
 mod batch;
+mod corrections;
 mod import;
 mod registry;
 mod support;
@@ -17,7 +18,12 @@ use support::{Backend, Case};
 fn main() {
     let args = Arguments::from_args();
     let pg = support::pg_admin_url();
-    let cases: Vec<Case> = registry::cases().into_iter().chain(import::cases()).chain(batch::cases()).collect();
+    let cases: Vec<Case> = registry::cases()
+        .into_iter()
+        .chain(import::cases())
+        .chain(batch::cases())
+        .chain(corrections::cases())
+        .collect();
     let mut trials = Vec::new();
     for case in &cases {
         for backend in [Backend::Sqlite, Backend::Postgres] {
