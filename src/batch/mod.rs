@@ -168,7 +168,8 @@ fn plan(batches: &[BatchRow], req: &RunRequest) -> Result<Plan, Box<RunOutcome>>
         }
     }
     let replaces = match req.kind {
-        BatchKind::Correction => batches.iter().rev().find(of_month).filter(|b| b.state.is_open()).cloned(),
+        // The month's open batch, regular or correction (there is at most one open batch).
+        BatchKind::Correction => batches.iter().find(|b| b.service_month == req.month && b.state.is_open()).cloned(),
         BatchKind::Regular => None,
     };
     if let Some(open) =
