@@ -75,7 +75,7 @@ pub async fn run_district<S: LedgerStore>(
             return Ok(*outcome);
         }
     };
-    let mode = read_mode(&mut tx, district, &batches, req, plan.replaces.as_ref()).await?;
+    let mode = read_mode(&mut tx, district, &batches, req).await?;
     // Nothing imported since the batch a rerun would replace, or since the district's last batch:
     // a correction has nothing to do.
     let unchanged_since = match (mode, &plan.replaces) {
@@ -106,18 +106,21 @@ pub async fn run_district<S: LedgerStore>(
         reason: req.reason.clone(),
     })
     .await?;
-    // A rerun replaces the month's unexported batch: that batch stops counting (L1) and this one
-    // settles everything again. A dry run leaves it in place, so that what it lists is exactly
-    // what the correction changes.
-    let mut mode = mode;
+    // A rerun replaces the month's unexported batch, which then stops counting (L1). The postings
+    // and transfers of persons unchanged since it was computed move to the new batch as they
+    // stand (nothing is copied or recomputed); only changed persons are settled again. A dry run
+    // leaves the old batch in place, so that what it lists is exactly what the correction changes.
+    let mut carried = Vec::new();
     if let (Some(old), false) = (&plan.replaces, req.dry_run) {
+        if let ReadMode::Changed { watermark } = mode {
+            carried = tx.carry_over(&old.batch_id, &batch_id, watermark).await?;
+        }
         let reason = req.reason.clone().unwrap_or_default();
         anyhow::ensure!(
             tx.supersede(&old.batch_id, &batch_id, &reason).await?,
             "batch {} changed state meanwhile",
             old.batch_id
         );
-        mode = ReadMode::Everyone;
     }
     let mut ctx = BatchContext::new(&mut tx, book, start, district, &batch_id, req.month).await?;
     ctx.list_differences = req.dry_run && req.kind == BatchKind::Correction;
@@ -136,6 +139,7 @@ pub async fn run_district<S: LedgerStore>(
         after = last.id_number.clone();
     }
     let mut summary = ctx.finish(req, policy.version.clone());
+    summary.absorb_carried(&carried)?;
     summary.replaces = plan.replaces.as_ref().map(|b| b.batch_id.clone());
     summary.read_changed_only = matches!(mode, ReadMode::Changed { .. });
     if summary.by_line_type.is_empty() && (plan.replaces.is_none() || req.dry_run) {
@@ -206,9 +210,8 @@ async fn read_mode<T: BatchTx>(
     district: &str,
     batches: &[BatchRow],
     req: &RunRequest,
-    replaces: Option<&BatchRow>,
 ) -> anyhow::Result<ReadMode> {
-    if req.kind == BatchKind::Regular || (replaces.is_some() && !req.dry_run) {
+    if req.kind == BatchKind::Regular {
         return Ok(ReadMode::Everyone);
     }
     // Only batches that settled through this month or later vouch for the persons they did not

@@ -93,6 +93,9 @@ pub struct BatchSummary {
     /// Persons read and settled.
     #[serde(default)]
     pub persons_read: u64,
+    /// Postings carried over unchanged from the batch this one replaces.
+    #[serde(default)]
+    pub carried_postings: u64,
     /// Dry-run reruns: per person and allowance, what changes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub differences: Vec<Difference>,
@@ -134,6 +137,42 @@ impl BatchSummary {
             self.lottery += p.split.lottery;
             self.district_share += p.split.district;
         }
+    }
+
+    /// Add what a replacing batch carried over from the batch it replaces.
+    pub fn absorb_carried(&mut self, rows: &[crate::store::CarriedRow]) -> anyhow::Result<()> {
+        use crate::money::yuan;
+        for r in rows {
+            let allowance: Allowance = r.allowance.parse()?;
+            if r.line_type == "transfer" {
+                let a = self.by_allowance.entry(allowance).or_default();
+                a.transfers += r.count as u64;
+                a.amount += yuan(r.amount_fen);
+                self.transfer_count += r.count as u64;
+                self.control_sum += yuan(r.amount_fen);
+                continue;
+            }
+            let line_type =
+                LineType::parse(&r.line_type).ok_or_else(|| anyhow::anyhow!("line type {}", r.line_type))?;
+            self.carried_postings += r.count as u64;
+            let t = self.by_line_type.entry(line_type).or_default();
+            t.count += r.count as u64;
+            t.amount += yuan(r.amount_fen);
+            if r.held {
+                self.held.count += r.count as u64;
+                self.held.amount += yuan(r.amount_fen);
+            } else if line_type == LineType::Recovery {
+                self.recoveries.count += r.count as u64;
+                self.recoveries.amount -= yuan(r.amount_fen);
+            } else {
+                let a = self.by_allowance.entry(allowance).or_default();
+                a.lottery += yuan(r.lottery_fen);
+                a.district += yuan(r.district_fen);
+                self.lottery += yuan(r.lottery_fen);
+                self.district_share += yuan(r.district_fen);
+            }
+        }
+        Ok(())
     }
 
     /// Count a transfer.

@@ -597,6 +597,12 @@ fn print_outcome(district: &str, outcome: &RunOutcome) {
                 let verb = if sum.dry_run { "would replace" } else { "replaces" };
                 println!("  {verb} {old} (not yet exported; kept, marked superseded)");
             }
+            if sum.carried_postings > 0 {
+                println!(
+                    "  carried over {} postings of unchanged persons from the batch it replaces",
+                    sum.carried_postings
+                );
+            }
             if sum.read_changed_only {
                 println!("  read only the {} person(s) changed since the district's last batch", sum.persons_read);
             }

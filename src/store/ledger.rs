@@ -255,6 +255,26 @@ pub struct NetRow {
     pub district_fen: i64,
 }
 
+/// Postings a replacing batch carried over, grouped: (allowance, line type, held) with count and
+/// sums; transfers as line type `transfer`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CarriedRow {
+    /// Allowance code.
+    pub allowance: String,
+    /// Line type, or `transfer` for the transfers.
+    pub line_type: String,
+    /// Whether the lines are held.
+    pub held: bool,
+    /// Rows.
+    pub count: i64,
+    /// Sum of amounts, fen.
+    pub amount_fen: i64,
+    /// Sum of lottery shares, fen.
+    pub lottery_fen: i64,
+    /// Sum of district shares, fen.
+    pub district_fen: i64,
+}
+
 /// A recovery item and what became of it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RecoveryRow {
@@ -307,6 +327,10 @@ pub trait BatchTx: Sized {
     /// Mark a computed or approved batch superseded by `by_batch` and take its postings out of the
     /// balances (L1: a superseded batch never counts). Returns false when it was not open.
     async fn supersede(&mut self, batch_id: &str, by_batch: &str, reason: &str) -> StoreResult<bool>;
+    /// A rerun replacing `old` by `new`: move the postings and transfers of the persons not changed
+    /// since `watermark` from `old` to `new` (they stand as they were computed; nothing is copied)
+    /// and return what `new` then holds.
+    async fn carry_over(&mut self, old: &str, new: &str, watermark: i64) -> StoreResult<Vec<CarriedRow>>;
     /// Persons changed by imports after `watermark` that the district's batch must consider, after
     /// `after` in byte order, with their records (correction batches read only these).
     async fn changed_persons_page(

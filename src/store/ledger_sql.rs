@@ -120,6 +120,55 @@ macro_rules! impl_ledger {
                 Ok(true)
             }
 
+            async fn carry_over(
+                &mut self,
+                old: &str,
+                new: &str,
+                watermark: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::CarriedRow>> {
+                use sqlx::Row as _;
+                for table in ["postings", "transfers"] {
+                    sqlx::query(&format!(
+                        "update {table} set batch_id = $1
+                         where batch_id = $2
+                           and id_number not in (select id_number from person_changes where import_id > $3)"
+                    ))
+                    .bind(new)
+                    .bind(old)
+                    .bind(watermark)
+                    .execute(&mut *self.tx)
+                    .await?;
+                }
+                let rows = sqlx::query(
+                    "select allowance, line_type, case when held_reason is null then 0 else 1 end as held, count(*) as n,
+                            cast(sum(amount_fen) as bigint) as amount_fen, cast(sum(lottery_fen) as bigint) as lottery_fen,
+                            cast(sum(district_fen) as bigint) as district_fen
+                     from postings where batch_id = $1
+                     group by allowance, line_type, case when held_reason is null then 0 else 1 end
+                     union all
+                     select allowance, 'transfer' as line_type, 0 as held, count(*) as n, cast(sum(amount_fen) as bigint) as amount_fen,
+                            0 as lottery_fen, 0 as district_fen
+                     from transfers where batch_id = $1 group by allowance
+                     order by 1, 2, 3",
+                )
+                .bind(new)
+                .fetch_all(&mut *self.tx)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok($crate::store::CarriedRow {
+                            allowance: r.try_get("allowance")?,
+                            line_type: r.try_get("line_type")?,
+                            held: r.try_get::<i32, _>("held")? == 1,
+                            count: r.try_get("n")?,
+                            amount_fen: r.try_get("amount_fen")?,
+                            lottery_fen: r.try_get::<i64, _>("lottery_fen")?,
+                            district_fen: r.try_get::<i64, _>("district_fen")?,
+                        })
+                    })
+                    .collect()
+            }
+
             async fn changed_persons_page(
                 &mut self,
                 district: &str,

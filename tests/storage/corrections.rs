@@ -271,10 +271,12 @@ async fn pay_month<S: Store + LedgerStore>(s: &S, book: &PolicyBook, m: &str, ou
 }
 
 /// How an expected posting is paid.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Pay {
     /// On the batch's transfer with this sequence number.
     T(u32),
+    /// On a transfer of another batch, carried over as it stood (a rerun replacing that batch).
+    Of(String, u32),
     /// On no transfer: a recovery item, or a line whose person's net in the batch is not positive.
     None,
 }
@@ -313,8 +315,9 @@ impl Want<'_> {
     /// As [`posting_text`] renders a stored posting.
     fn text(&self, batch: &str) -> String {
         let [amount, lottery, district] = self.yuan;
-        let pay = match self.pay {
-            Pay::T(n) => format!("-> {}", transfer_id(batch, n)),
+        let pay = match &self.pay {
+            Pay::T(n) => format!("-> {}", transfer_id(batch, *n)),
+            Pay::Of(other, n) => format!("-> {}", transfer_id(other, *n)),
             Pay::None => "no transfer".into(),
         };
         format!("{} {} {} {amount} = {lottery} + {district} {DISTRICT} {pay}", self.key(), self.line_type, self.tier)
@@ -325,8 +328,9 @@ impl Want<'_> {
         if self.line_type == "recovery" {
             return None;
         }
-        let transfer = match self.pay {
-            Pay::T(n) => transfer_id(batch, n),
+        let transfer = match &self.pay {
+            Pay::T(n) => transfer_id(batch, *n),
+            Pay::Of(other, n) => transfer_id(other, *n),
             Pay::None => String::new(),
         };
         let [amount, lottery, district] = self.yuan;
@@ -786,7 +790,8 @@ async fn rerun_late_approval_with_back_pay<S: Store + LedgerStore>(s: &S) -> Res
 }
 
 /// A rerun of a month whose batch is computed but not exported: that batch is superseded (kept,
-/// never counted) and the correction batch holds everything the month needs.
+/// never counted) and the correction batch holds everything the month needs: the unchanged
+/// persons' postings carried over as they stood, the changed persons settled again.
 async fn rerun_replaces_unexported_batch<S: Store + LedgerStore>(s: &S) -> Result<(), Failed> {
     let c = Cast::new();
     let (late, steady, carer) = (&c.late, &c.steady, &c.carer);
@@ -845,26 +850,39 @@ async fn rerun_replaces_unexported_batch<S: Store + LedgerStore>(s: &S) -> Resul
     eq(ledger_rows(s).await?, before, "rows after the dry run")?;
     eq(s.batch(&r1).await?.map(|b| b.state), Some(Computed), "R1 untouched by the dry run")?;
 
-    // The rerun: R1 superseded, everyone read again (L2 through 2020-02).
+    // The rerun: R1 superseded. steady did not change: its R1 posting and transfer move to C1 as
+    // they stand (carried over, nothing recomputed); only late and carer are read again (L2
+    // through 2020-02).
     let sum = computed(rerun(s, &book, "2020-02", reason, false, at("2020-01-27")).await?, &c1)?;
     eq(sum.replaces.as_deref(), Some(r1.as_str()), "replaces R1")?;
-    eq((sum.read_changed_only, sum.persons_read), (false, 3), "a replacing batch reads everyone")?;
-    // R1's postings no longer count (L1), so for 2020-02 nothing is paid yet; each key's next
-    // posting continues after R1's (L4: adjustment 1, keys are never reused) and, being the
-    // first counted payment of the service month, is `regular` (L2).
-    // late: 2020-02 not owed (T3), not paid: nothing. 2020-01 as paid.
-    // steady: 80-89 100 (100 + 0). carer: B 400, lottery min(100, 400) = 100, district 300.
+    eq((sum.read_changed_only, sum.persons_read, sum.carried_postings), (true, 2, 1), "reads the two changed persons")?;
+    // R1's remaining postings (late, carer) no longer count (L1), so for 2020-02 they are not
+    // paid; carer's next posting continues after R1's (L4: adjustment 1, keys are never reused)
+    // and, being the first counted payment of the service month, is `regular` (L2).
+    // late: 2020-02 not owed (T3), not paid: nothing. steady: R1's 100 (100 + 0), carried.
+    // carer: B 400, lottery min(100, 400) = 100, district 300, on C1's first transfer.
     let lines = [
-        want(steady, "longevity", "2020-02", 1, "regular", "80-89", ["100.00", "100.00", "0.00"], T(1)),
-        want(carer, "care", "2020-02", 1, "regular", "B", ["400.00", "100.00", "300.00"], T(2)),
+        want(
+            steady,
+            "longevity",
+            "2020-02",
+            0,
+            "regular",
+            "80-89",
+            ["100.00", "100.00", "0.00"],
+            Pay::Of(r1.clone(), 2),
+        ),
+        want(carer, "care", "2020-02", 1, "regular", "B", ["400.00", "100.00", "300.00"], T(1)),
     ];
-    let transfers = vec![transfer(&c1, 1, steady, "longevity", "100.00"), transfer(&c1, 2, carer, "care", "400.00")];
+    let transfers = vec![transfer(&c1, 1, carer, "care", "400.00"), transfer(&r1, 2, steady, "longevity", "100.00")];
     expect_rows(s, &c1, &lines, transfers).await?;
     // 100 + 400 = 500 = lottery (100 + 100) + district (0 + 300).
     expect_batch(s, &c1, Computed, Some(reason), "2: 500.00 = 200.00 + 300.00; held 0.00; recovered 0.00").await?;
     // R1 is kept, marked superseded with the reason; `status` lists both.
     expect_batch(s, &r1, Superseded, Some(reason), "3: 1200.00 = 400.00 + 800.00; held 0.00; recovered 0.00").await?;
-    eq(s.batch_postings(&r1).await?.len(), 3, "R1's postings are kept")?;
+    // R1 keeps the postings it computed for the persons that changed (never counted); its stored
+    // totals stay as computed.
+    eq(s.batch_postings(&r1).await?.len(), 2, "R1 keeps late's and carer's postings")?;
     let listed: Vec<(String, BatchState, Option<String>)> = s
         .batches(Some(DISTRICT), Some(month("2020-02")))
         .await?
@@ -899,7 +917,7 @@ async fn rerun_replaces_unexported_batch<S: Store + LedgerStore>(s: &S) -> Resul
         &files,
         &c1,
         &lines,
-        vec![transfer_row(&c1, 1, steady, "longevity", "100.00"), transfer_row(&c1, 2, carer, "care", "400.00")],
+        vec![transfer_row(&c1, 1, carer, "care", "400.00"), transfer_row(&r1, 2, steady, "longevity", "100.00")],
         vec![],
     )?;
 
