@@ -4,76 +4,66 @@
 //! transaction begins) lives in `sqlite.rs` and `postgres.rs`. The macro stamps the same
 //! `impl Store` for each store type, so the two cannot drift apart.
 
-/// Upsert of one registry row. The `where … import_id <> excluded.import_id` makes a second row
-/// with the same key in the same import a no-op (0 rows affected): that is how a duplicate key
-/// within a file is detected, in the database, without holding the file's keys in memory.
-pub(super) const UPSERT_ELDER: &str = r#"
-insert into elders (id_number, district_code, name, birth_date, street_code, hukou_in_date,
-                    hukou_out_date, death_date, account_type, account_no, import_id)
-values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-on conflict (id_number, district_code) do update set
-    name = excluded.name, birth_date = excluded.birth_date, street_code = excluded.street_code,
-    hukou_in_date = excluded.hukou_in_date, hukou_out_date = excluded.hukou_out_date,
-    death_date = excluded.death_date, account_type = excluded.account_type,
-    account_no = excluded.account_no, import_id = excluded.import_id
-where elders.import_id <> excluded.import_id
-"#;
-
-pub(super) const UPSERT_APPLICATION: &str = r#"
-insert into applications (id_number, allowance, applied_on, decision, decided_on, import_id)
-values ($1, $2, $3, $4, $5, $6)
-on conflict (id_number, allowance, applied_on) do update set
-    decision = excluded.decision, decided_on = excluded.decided_on, import_id = excluded.import_id
-where applications.import_id <> excluded.import_id
-"#;
-
-pub(super) const UPSERT_ASSESSMENT: &str = r#"
-insert into assessments (id_number, assessed_on, result, import_id)
-values ($1, $2, $3, $4)
-on conflict (id_number, assessed_on) do update set
-    result = excluded.result, import_id = excluded.import_id
-where assessments.import_id <> excluded.import_id
-"#;
-
-pub(super) const UPSERT_CERTIFICATE: &str = r#"
-insert into disability_certs (id_number, category, grade, multiple, issued_on, revoked_on, import_id)
-values ($1, $2, $3, $4, $5, $6, $7)
-on conflict (id_number, category, issued_on) do update set
-    grade = excluded.grade, multiple = excluded.multiple, revoked_on = excluded.revoked_on,
-    import_id = excluded.import_id
-where disability_certs.import_id <> excluded.import_id
-"#;
-
-/// Household status, exclusions and suspensions share one shape: (id, code, from, to).
-pub(super) fn upsert_period(table: &str, code_col: &str) -> String {
-    format!(
-        r#"
-insert into {table} (id_number, {code_col}, valid_from, valid_to, import_id)
-values ($1, $2, $3, $4, $5)
-on conflict (id_number, {code_col}, valid_from) do update set
-    valid_to = excluded.valid_to, import_id = excluded.import_id
-where {table}.import_id <> excluded.import_id
-"#
-    )
+/// How the rows of one registry file are upserted, many per statement:
+/// `{head} values (…), (…) {tail}`. The `where … import_id <> excluded.import_id` turns a second
+/// row with the same key in the same import into a no-op, and `returning` names the rows written:
+/// a row of the chunk that is not returned repeated a key of an earlier chunk of the file (a
+/// duplicate key, found in the database without holding the file's keys in memory).
+pub(super) struct UpsertSpec {
+    /// `insert into table (columns) `
+    pub head: String,
+    /// `on conflict … do update … where … returning key`
+    pub tail: String,
 }
 
-/// The table and code column of a period-shaped file.
-pub(super) fn period_table(kind: crate::registry::validate::FileKind) -> (&'static str, &'static str) {
+/// The upsert of a file's rows; the returned `row_key` is `RowKey::text()` of each row written.
+pub(super) fn upsert_spec(kind: crate::registry::validate::FileKind) -> UpsertSpec {
     use crate::registry::validate::FileKind::*;
-    match kind {
-        HouseholdStatus => ("household_status", "status"),
-        Exclusions => ("exclusions", "kind"),
-        Suspensions => ("suspensions", "reason"),
-        _ => unreachable!("not a period file"),
+    let (table, columns, key, update) = match kind {
+        Elders => (
+            "elders",
+            "id_number, district_code, name, birth_date, street_code, hukou_in_date, hukou_out_date, death_date, account_type, account_no",
+            vec!["id_number", "district_code"],
+            "name = excluded.name, birth_date = excluded.birth_date, street_code = excluded.street_code, \
+             hukou_in_date = excluded.hukou_in_date, hukou_out_date = excluded.hukou_out_date, \
+             death_date = excluded.death_date, account_type = excluded.account_type, account_no = excluded.account_no",
+        ),
+        Applications => (
+            "applications",
+            "id_number, allowance, applied_on, decision, decided_on",
+            vec!["id_number", "allowance", "applied_on"],
+            "decision = excluded.decision, decided_on = excluded.decided_on",
+        ),
+        Assessments => ("assessments", "id_number, assessed_on, result", vec!["id_number", "assessed_on"], "result = excluded.result"),
+        DisabilityCerts => (
+            "disability_certs",
+            "id_number, category, grade, multiple, issued_on, revoked_on",
+            vec!["id_number", "category", "issued_on"],
+            "grade = excluded.grade, multiple = excluded.multiple, revoked_on = excluded.revoked_on",
+        ),
+        HouseholdStatus => ("household_status", "id_number, status, valid_from, valid_to", vec!["id_number", "status", "valid_from"], "valid_to = excluded.valid_to"),
+        Exclusions => ("exclusions", "id_number, kind, valid_from, valid_to", vec!["id_number", "kind", "valid_from"], "valid_to = excluded.valid_to"),
+        Suspensions => ("suspensions", "id_number, reason, valid_from, valid_to", vec!["id_number", "reason", "valid_from"], "valid_to = excluded.valid_to"),
+    };
+    // Dates render as YYYY-MM-DD in both databases, as in RowKey::text().
+    let key_text = key.iter().map(|c| format!("cast({table}.{c} as text)")).collect::<Vec<_>>().join(" || '|' || ");
+    UpsertSpec {
+        head: format!("insert into {table} ({columns}, import_id) "),
+        tail: format!(
+            " on conflict ({}) do update set {update}, import_id = excluded.import_id \
+             where {table}.import_id <> excluded.import_id returning {key_text} as row_key",
+            key.join(", ")
+        ),
     }
 }
+
+/// Rows per many-row registry statement (11 columns × 400 stays below both parameter limits).
+pub(super) const REGISTRY_ROWS_PER_STATEMENT: usize = 400;
 
 /// `$1, $2, …, $n`: placeholders for a list of `n` values.
 pub(crate) fn placeholders(n: usize) -> String {
     (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
-
-pub(super) const PERSON_EXISTS: &str = "select count(*) from elders where id_number = $1";
 
 /// Stamp `impl Store` for a store type with fields `pool` and inherent methods
 /// `begin_write()` and `run_migrations()`.
@@ -169,27 +159,24 @@ macro_rules! impl_store {
                 kind: $crate::registry::validate::FileKind,
                 rows: &[(u64, $crate::registry::validate::RowOp)],
             ) -> $crate::store::StoreResult<Vec<$crate::store::StoreReject>> {
-                use $crate::registry::validate::{RejectCode, Row, RowKey, RowOp};
+                use $crate::registry::validate::{FileKind, RejectCode, Row, RowKey, RowOp};
                 use $crate::store::registry_sql::*;
                 use $crate::store::StoreReject;
+                use std::collections::HashSet;
                 let mut tx = self.begin_write().await?;
                 let mut rejects = Vec::new();
-                let period_sql = (kind.is_period()).then(|| {
-                    let (table, col) = period_table(kind);
-                    upsert_period(table, col)
-                });
+                let known = known_persons(&mut tx, kind, rows).await?;
+                let mut seen: HashSet<String> = HashSet::new();
+                let mut pending: Vec<(u64, &Row, String)> = Vec::new();
                 for (line, op) in rows {
-                    let row = match op {
+                    match op {
                         RowOp::Delete(key) => {
+                            // Keep the file's order: rows before the delete are written first.
+                            flush(&mut tx, import_id, kind, &mut pending, &mut rejects).await?;
                             delete_key(&mut tx, key).await?;
-                            record_version(&mut tx, import_id, kind, key, None).await?;
-                            continue;
+                            record_versions(&mut tx, import_id, kind, &[(key.clone(), None)]).await?;
                         }
-                        RowOp::Upsert(row) => row,
-                    };
-                    if !matches!(row, Row::Elder(_)) {
-                        let known: i64 = sqlx::query_scalar(PERSON_EXISTS).bind(row.id_number()).fetch_one(&mut *tx).await?;
-                        if known == 0 {
+                        RowOp::Upsert(row) if kind != FileKind::Elders && !known.contains(row.id_number()) => {
                             rejects.push(StoreReject {
                                 line: *line,
                                 code: RejectCode::UnknownPerson,
@@ -198,105 +185,131 @@ macro_rules! impl_store {
                                     $crate::idcard::mask(row.id_number())
                                 ),
                             });
-                            continue;
+                        }
+                        RowOp::Upsert(row) => {
+                            let text = row.key().text();
+                            if seen.insert(text.clone()) {
+                                pending.push((*line, row, text));
+                            } else {
+                                rejects.push(duplicate(*line, kind));
+                            }
                         }
                     }
-                    let q = match row {
-                        Row::Elder(e) => {
-                            let r = &e.registration;
-                            sqlx::query(UPSERT_ELDER)
-                                .bind(&e.id_number)
-                                .bind(&r.district_code)
-                                .bind(&r.name)
-                                .bind(e.birth_date)
-                                .bind(&r.street_code)
-                                .bind(r.hukou_in_date)
-                                .bind(r.hukou_out_date)
-                                .bind(r.death_date)
-                                .bind(r.account_type.map(|a| a.as_str()))
-                                .bind(&r.account_no)
-                                .bind(import_id)
-                        }
-                        Row::Application(id, a) => sqlx::query(UPSERT_APPLICATION)
-                            .bind(id)
-                            .bind(a.allowance.as_str())
-                            .bind(a.applied_on)
-                            .bind(a.decision.as_str())
-                            .bind(a.decided_on)
-                            .bind(import_id),
-                        Row::Assessment(id, a) => sqlx::query(UPSERT_ASSESSMENT)
-                            .bind(id)
-                            .bind(a.assessed_on)
-                            .bind(a.result.as_str())
-                            .bind(import_id),
-                        Row::Certificate(id, c) => sqlx::query(UPSERT_CERTIFICATE)
-                            .bind(id)
-                            .bind(c.category.as_str())
-                            .bind(c.grade as i32)
-                            .bind(c.multiple)
-                            .bind(c.issued_on)
-                            .bind(c.revoked_on)
-                            .bind(import_id),
-                        Row::Status(id, p) => period_query(period_sql.as_deref(), id, p.kind.as_str(), p.valid_from, p.valid_to, import_id),
-                        Row::Exclusion(id, p) => period_query(period_sql.as_deref(), id, p.kind.as_str(), p.valid_from, p.valid_to, import_id),
-                        Row::Suspension(id, p) => period_query(period_sql.as_deref(), id, p.kind.as_str(), p.valid_from, p.valid_to, import_id),
-                    };
-                    if q.execute(&mut *tx).await?.rows_affected() == 0 {
-                        rejects.push(StoreReject {
-                            line: *line,
-                            code: RejectCode::DuplicateKey,
-                            detail: format!("the key of this row repeats an earlier row of {kind}; the earlier row was kept"),
-                        });
-                        continue;
-                    }
-                    record_version(&mut tx, import_id, kind, &row.key(), Some(row)).await?;
                 }
+                flush(&mut tx, import_id, kind, &mut pending, &mut rejects).await?;
                 tx.commit().await?;
+                rejects.sort_by_key(|r| r.line);
                 return Ok(rejects);
 
-                /// Keep this version of the row (explain shows records as they stood) and mark the
-                /// person changed by this import (corrections read only changed persons).
-                async fn record_version(
-                    tx: &mut sqlx::Transaction<'_, $db>,
-                    import_id: i64,
-                    kind: $crate::registry::validate::FileKind,
-                    key: &RowKey,
-                    row: Option<&Row>,
-                ) -> Result<(), sqlx::Error> {
-                    let json = row.map(|r| serde_json::to_string(r).expect("row serializes")).unwrap_or_default();
-                    sqlx::query(
-                        "insert into registry_versions (import_id, file, id_number, row_key, deleted, row_json)
-                         values ($1, $2, $3, $4, $5, $6)
-                         on conflict (file, row_key, import_id) do update set deleted = excluded.deleted, row_json = excluded.row_json",
-                    )
-                    .bind(import_id)
-                    .bind(kind.file_name())
-                    .bind(key.id_number())
-                    .bind(key.text())
-                    .bind(i32::from(row.is_none()))
-                    .bind(json)
-                    .execute(&mut **tx)
-                    .await?;
-                    sqlx::query(
-                        "insert into person_changes (id_number, import_id) values ($1, $2)
-                         on conflict (id_number) do update set import_id = excluded.import_id",
-                    )
-                    .bind(key.id_number())
-                    .bind(import_id)
-                    .execute(&mut **tx)
-                    .await?;
-                    Ok(())
+                fn duplicate(line: u64, kind: FileKind) -> StoreReject {
+                    StoreReject {
+                        line,
+                        code: RejectCode::DuplicateKey,
+                        detail: format!("the key of this row repeats an earlier row of {kind}; the earlier row was kept"),
+                    }
                 }
 
-                fn period_query<'q>(
-                    sql: Option<&'q str>,
-                    id: &'q str,
-                    code: &'static str,
-                    from: chrono::NaiveDate,
-                    to: Option<chrono::NaiveDate>,
+                /// The persons of the chunk that have a registration (for every file but elders.csv).
+                async fn known_persons(
+                    tx: &mut sqlx::Transaction<'_, $db>,
+                    kind: FileKind,
+                    rows: &[(u64, RowOp)],
+                ) -> Result<HashSet<String>, sqlx::Error> {
+                    let mut known = HashSet::new();
+                    if kind == FileKind::Elders {
+                        return Ok(known);
+                    }
+                    let mut ids: Vec<&str> = rows
+                        .iter()
+                        .filter_map(|(_, op)| match op {
+                            RowOp::Upsert(r) => Some(r.id_number()),
+                            RowOp::Delete(_) => None,
+                        })
+                        .collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    for part in ids.chunks(REGISTRY_ROWS_PER_STATEMENT) {
+                        let sql = format!("select distinct id_number from elders where id_number in ({})", placeholders(part.len()));
+                        let mut q = sqlx::query_scalar::<_, String>(&sql);
+                        for id in part {
+                            q = q.bind(*id);
+                        }
+                        known.extend(q.fetch_all(&mut **tx).await?);
+                    }
+                    Ok(known)
+                }
+
+                /// Write the pending rows, many per statement; a row the database did not return
+                /// repeated a key written earlier by this import.
+                async fn flush(
+                    tx: &mut sqlx::Transaction<'_, $db>,
                     import_id: i64,
-                ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
-                    sqlx::query(sql.expect("period file")).bind(id).bind(code).bind(from).bind(to).bind(import_id)
+                    kind: FileKind,
+                    pending: &mut Vec<(u64, &Row, String)>,
+                    rejects: &mut Vec<StoreReject>,
+                ) -> Result<(), sqlx::Error> {
+                    let spec = upsert_spec(kind);
+                    for part in pending.chunks(REGISTRY_ROWS_PER_STATEMENT) {
+                        let mut q = sqlx::QueryBuilder::<$db>::new(&spec.head);
+                        q.push_values(part, |mut b, (_, row, _)| match row {
+                            Row::Elder(e) => {
+                                let r = &e.registration;
+                                b.push_bind(e.id_number.clone())
+                                    .push_bind(r.district_code.clone())
+                                    .push_bind(r.name.clone())
+                                    .push_bind(e.birth_date)
+                                    .push_bind(r.street_code.clone())
+                                    .push_bind(r.hukou_in_date)
+                                    .push_bind(r.hukou_out_date)
+                                    .push_bind(r.death_date)
+                                    .push_bind(r.account_type.map(|a| a.as_str()))
+                                    .push_bind(r.account_no.clone())
+                                    .push_bind(import_id);
+                            }
+                            Row::Application(id, a) => {
+                                b.push_bind(id.clone())
+                                    .push_bind(a.allowance.as_str())
+                                    .push_bind(a.applied_on)
+                                    .push_bind(a.decision.as_str())
+                                    .push_bind(a.decided_on)
+                                    .push_bind(import_id);
+                            }
+                            Row::Assessment(id, a) => {
+                                b.push_bind(id.clone()).push_bind(a.assessed_on).push_bind(a.result.as_str()).push_bind(import_id);
+                            }
+                            Row::Certificate(id, c) => {
+                                b.push_bind(id.clone())
+                                    .push_bind(c.category.as_str())
+                                    .push_bind(c.grade as i32)
+                                    .push_bind(c.multiple)
+                                    .push_bind(c.issued_on)
+                                    .push_bind(c.revoked_on)
+                                    .push_bind(import_id);
+                            }
+                            Row::Status(id, p) => {
+                                b.push_bind(id.clone()).push_bind(p.kind.as_str()).push_bind(p.valid_from).push_bind(p.valid_to).push_bind(import_id);
+                            }
+                            Row::Exclusion(id, p) => {
+                                b.push_bind(id.clone()).push_bind(p.kind.as_str()).push_bind(p.valid_from).push_bind(p.valid_to).push_bind(import_id);
+                            }
+                            Row::Suspension(id, p) => {
+                                b.push_bind(id.clone()).push_bind(p.kind.as_str()).push_bind(p.valid_from).push_bind(p.valid_to).push_bind(import_id);
+                            }
+                        });
+                        q.push(&spec.tail);
+                        let written: HashSet<String> = q.build_query_scalar::<String>().fetch_all(&mut **tx).await?.into_iter().collect();
+                        let mut versions = Vec::with_capacity(part.len());
+                        for (line, row, text) in part {
+                            if written.contains(text) {
+                                versions.push((row.key(), Some(*row)));
+                            } else {
+                                rejects.push(duplicate(*line, kind));
+                            }
+                        }
+                        record_versions(tx, import_id, kind, &versions).await?;
+                    }
+                    pending.clear();
+                    Ok(())
                 }
 
                 async fn delete_key(tx: &mut sqlx::Transaction<'_, $db>, key: &RowKey) -> Result<(), sqlx::Error> {
@@ -325,6 +338,44 @@ macro_rules! impl_store {
                             .bind(*from),
                     };
                     q.execute(&mut **tx).await?;
+                    Ok(())
+                }
+
+                /// Keep these versions of rows (explain shows records as they stood; a `None` row
+                /// is a deletion) and mark their persons changed by this import (corrections read
+                /// only changed persons).
+                async fn record_versions(
+                    tx: &mut sqlx::Transaction<'_, $db>,
+                    import_id: i64,
+                    kind: FileKind,
+                    versions: &[(RowKey, Option<&Row>)],
+                ) -> Result<(), sqlx::Error> {
+                    for part in versions.chunks(REGISTRY_ROWS_PER_STATEMENT) {
+                        let mut q = sqlx::QueryBuilder::<$db>::new(
+                            "insert into registry_versions (import_id, file, id_number, row_key, deleted, row_json) ",
+                        );
+                        q.push_values(part, |mut b, (key, row)| {
+                            b.push_bind(import_id)
+                                .push_bind(kind.file_name())
+                                .push_bind(key.id_number().to_string())
+                                .push_bind(key.text())
+                                .push_bind(i32::from(row.is_none()))
+                                .push_bind(row.map(|r| serde_json::to_string(r).expect("row serializes")).unwrap_or_default());
+                        });
+                        q.push(
+                            " on conflict (file, row_key, import_id) do update set deleted = excluded.deleted, row_json = excluded.row_json",
+                        );
+                        q.build().execute(&mut **tx).await?;
+                        let mut ids: Vec<&str> = part.iter().map(|(k, _)| k.id_number()).collect();
+                        ids.sort_unstable();
+                        ids.dedup();
+                        let mut q = sqlx::QueryBuilder::<$db>::new("insert into person_changes (id_number, import_id) ");
+                        q.push_values(ids, |mut b, id| {
+                            b.push_bind(id.to_string()).push_bind(import_id);
+                        });
+                        q.push(" on conflict (id_number) do update set import_id = excluded.import_id");
+                        q.build().execute(&mut **tx).await?;
+                    }
                     Ok(())
                 }
             }

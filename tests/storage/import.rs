@@ -17,6 +17,7 @@ pub fn cases() -> Vec<crate::support::Case> {
         import_reimport_updates_by_key_and_deleted_removes,
         import_unknown_or_missing_column_rejects_whole_file,
         import_accepts_byte_order_mark_and_any_column_order,
+        import_finds_duplicate_keys_across_chunks,
     ]
 }
 
@@ -233,5 +234,39 @@ async fn import_accepts_byte_order_mark_and_any_column_order<S: Store>(s: &S) ->
     let p = s.person(&a).await?.ok_or("missing")?;
     eq(p.registrations[0].name.as_str(), "甲", "name")?;
     eq(p.assessments.len(), 1, "assessment")?;
+    Ok(())
+}
+
+/// The import writes 2,000 rows per transaction, many per statement; a key repeated in a later
+/// chunk is found by the database (the row was already written by this import) and rejected,
+/// the first row kept; re-importing the same file later updates instead.
+async fn import_finds_duplicate_keys_across_chunks<S: Store>(s: &S) -> Result<(), Failed> {
+    let birth = NaiveDate::from_ymd_opt(1930, 1, 1).unwrap();
+    let ids: Vec<String> = (0..2_100u32)
+        .map(|i| idcard::make("110102", birth + chrono::Days::new(u64::from(i / 1000)), i % 1000))
+        .collect();
+    let mut text = ELDERS.to_string() + "\n";
+    for (i, id) in ids.iter().enumerate() {
+        text += &elder(
+            id,
+            &format!("甲{i}"),
+            &(birth + chrono::Days::new(i as u64 / 1000)).to_string(),
+            "110102",
+            "110102003",
+            ",,,,",
+        );
+    }
+    // Line 2,102 repeats the key of line 7 (ids[5]) with another street, in the second chunk.
+    text += &elder(&ids[5], "重复", &birth.to_string(), "110102", "110102009", ",,,,");
+    let dir = write_dir(&[("elders.csv", &text)]);
+    let r = import(s, dir.path()).await?;
+    eq(summary(&r), vec![("elders.csv".into(), 2_102, "DUPLICATE_KEY".into())], "the repeated key")?;
+    eq(r.files["elders.csv"].accepted, 2_100, "accepted")?;
+    let p = s.person(&ids[5]).await?.ok_or("first row missing")?;
+    eq(p.registrations[0].street_code.as_str(), "110102003", "the first row is kept")?;
+    // A later import of the same file is an update, not a duplicate.
+    let again = import(s, dir.path()).await?;
+    eq(summary(&again), vec![("elders.csv".into(), 2_102, "DUPLICATE_KEY".into())], "again: only the repeat")?;
+    eq(s.registry_counts().await?["elders"], 2_100, "no row twice")?;
     Ok(())
 }
