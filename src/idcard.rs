@@ -62,6 +62,14 @@ pub fn mask(s: &str) -> String {
     format!("{head}{}{tail}", "*".repeat(chars.len() - 8))
 }
 
+/// A payment key (`ID-allowance-YYYY-MM-N`) with its ID number masked.
+pub fn mask_key(key: &str) -> String {
+    match key.split_once('-') {
+        Some((id, rest)) => format!("{}-{rest}", mask(id)),
+        None => mask(key),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -528,7 +528,9 @@ proptest! {
                 prop_assert_eq!(p.line_type, want, "{}", p.key);
                 prop_assert_eq!(p.amount, diff);
                 prop_assert_eq!(p.key.adjustment, h.last_adjustment.map_or(0, |a| a + 1));
-                let over = h.paid_all_districts + diff > ceiling[&key.0];
+                // Held while another district's payment stands (L1), or above the top rate (L4).
+                let over = h.paid_all_districts - h.paid.total() > Decimal::ZERO
+                    || h.paid_all_districts + diff > ceiling[&key.0];
                 prop_assert_eq!(p.held, c.hold.or(over.then_some(HoldReason::OtherDistrictPaid)), "{}", p.key);
             } else {
                 prop_assert!(p.amount < Decimal::ZERO, "{}: zero posting", p.key);

@@ -288,8 +288,12 @@ impl<'a> BatchContext<'a> {
         batch_id: &str,
         month: ServiceMonth,
     ) -> anyhow::Result<Self> {
-        let policy = book.in_force(month);
-        let ceilings: BTreeMap<Allowance, Decimal> = Allowance::ALL.iter().map(|a| (*a, policy.top_rate(*a))).collect();
+        // L4: the highest monthly rate of the allowance, over every policy version, so that a month
+        // priced by an earlier version is never held against a later, lower top rate.
+        let ceilings: BTreeMap<Allowance, Decimal> = Allowance::ALL
+            .iter()
+            .map(|a| (*a, book.versions().iter().map(|p| p.top_rate(*a)).max().unwrap_or_default()))
+            .collect();
         let ceilings_fen =
             ceilings.iter().map(|(a, c)| Ok((a.as_str().to_string(), to_fen(*c)?))).collect::<anyhow::Result<_>>()?;
         let mut allocations = BTreeMap::new();

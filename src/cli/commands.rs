@@ -528,6 +528,14 @@ async fn run_batches<S: Store + LedgerStore>(
         ))
         .into());
     }
+    // T1: month M is paid in advance, before the end of M−1; a month further ahead is a typo.
+    let next = ServiceMonth::of(clock.today()).next();
+    if month > next {
+        return Err(UsageError(format!(
+            "{month} is after {next}, the next month to pay (T1: month M is paid before the end of M−1); check --month"
+        ))
+        .into());
+    }
     let book = policy_book(s).await?;
     let mut status = 0;
     let mut results = Vec::new();
@@ -725,7 +733,11 @@ pub async fn verify<S: LedgerStore>(s: &S, batch_id: &str, dir: &Path, json: boo
     let b = find_batch(s, batch_id).await?;
     let (transfers, postings) = (s.batch_transfers(batch_id).await?, s.batch_postings(batch_id).await?);
     let files = platform::render(&b, &transfers, &postings);
-    let problems = platform::compare(&files, dir, &b, &transfers, &postings);
+    let mut problems = platform::compare(&files, dir, &b, &transfers, &postings);
+    if b.state != BatchState::Exported {
+        problems
+            .insert(0, format!("batch {batch_id} is {}, not exported: these files must not be paid", b.state.as_str()));
+    }
     if json {
         print_json(&json!({ "batch_id": batch_id, "ok": problems.is_empty(), "differences": problems }));
     } else if problems.is_empty() {
@@ -865,6 +877,13 @@ pub async fn write_export<S: LedgerStore>(
     out: &Path,
     clock: Clock,
 ) -> anyhow::Result<Vec<platform::PlatformFile>> {
+    // Marked first, written after: files never exist for a batch that another command discarded,
+    // superseded or withdrew meanwhile. A crash after marking is harmless: exporting again writes
+    // the same bytes.
+    if !s.mark_exported(batch_id, clock.now()).await? {
+        let state = s.batch(batch_id).await?.map(|b| b.state.as_str()).unwrap_or("missing");
+        anyhow::bail!("batch {batch_id} is {state}, not approved: nothing was written; `subsidy status` shows it");
+    }
     let b = find_batch(s, batch_id).await?;
     let files = platform::render(&b, &s.batch_transfers(batch_id).await?, &s.batch_postings(batch_id).await?);
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
@@ -872,7 +891,6 @@ pub async fn write_export<S: LedgerStore>(
         platform::write_atomically(out, &f.name, &f.bytes)
             .with_context(|| format!("cannot write {} in {}", f.name, out.display()))?;
     }
-    s.mark_exported(batch_id, clock.now()).await?;
     Ok(files)
 }
 
@@ -1060,10 +1078,7 @@ pub async fn recovery<S: LedgerStore>(
 
 /// A payment key with its ID number masked, for terminals and logs.
 pub fn mask_key(key: &str) -> String {
-    match key.split_once('-') {
-        Some((id, rest)) => format!("{}-{rest}", idcard::mask(id)),
-        None => idcard::mask(key),
-    }
+    idcard::mask_key(key)
 }
 
 /// `verify --audit`: the hash chain of the audit log.

@@ -23,6 +23,15 @@ pub async fn run(cli: Cli, clock: Clock) -> ExitStatus {
     let json = cli.json;
     match commands::dispatch(cli, clock).await {
         Ok(status) => status,
+        Err(e) if is_busy(&e) => {
+            let message = "another command is writing to this database (SQLite allows one writer at a time) \
+                           and did not finish within 30 s; nothing was changed: try again when it has finished";
+            eprintln!("error: {message}");
+            if json {
+                println!("{}", serde_json::json!({ "error": message, "exit": 4 }));
+            }
+            4
+        }
         Err(e) => {
             let status = if e.downcast_ref::<UsageError>().is_some() { 2 } else { 1 };
             eprintln!("error: {e:#}");
@@ -32,6 +41,19 @@ pub async fn run(cli: Cli, clock: Clock) -> ExitStatus {
             status
         }
     }
+}
+
+/// SQLite's "database is locked" (busy) anywhere in the error's chain.
+fn is_busy(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        let db = cause
+            .downcast_ref::<sqlx::Error>()
+            .or_else(|| cause.downcast_ref::<crate::store::StoreError>().and_then(|s| match s {
+                crate::store::StoreError::Database(d) => Some(d),
+                _ => None,
+            }));
+        matches!(db, Some(sqlx::Error::Database(d)) if d.code().as_deref() == Some("5") || d.message().contains("database is locked"))
+    })
 }
 
 /// Print a JSON value as one line on stdout.

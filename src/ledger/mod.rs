@@ -61,7 +61,8 @@ impl LineType {
 pub enum HoldReason {
     /// L3: no account number recorded.
     NoAccount,
-    /// L4: another district's payment for the month still stands; paying would exceed the top rate.
+    /// L1: another district's payment for the month still stands (a corrected move date); paid
+    /// once that district has recovered it.
     OtherDistrictPaid,
 }
 
@@ -167,9 +168,13 @@ pub fn settle(input: &SettleInput) -> Vec<Posting> {
                 (0, false) => LineType::Arrears,
                 _ => LineType::Topup,
             };
+            // L1 counts every district's payments: while another district's payment for this
+            // month stands (a corrected move date), this one waits for that district's recovery
+            // rather than paying the month twice over; the ceiling (L4) is the backstop.
             let ceiling = input.ceiling.get(&allowance).copied().unwrap_or_default();
-            let over_ceiling = h.paid_all_districts + diff > ceiling;
-            let held = input.hold.or(over_ceiling.then_some(HoldReason::OtherDistrictPaid));
+            let other_district = h.paid_all_districts - h.paid.total();
+            let blocked = other_district > Decimal::ZERO || h.paid_all_districts + diff > ceiling;
+            let held = input.hold.or(blocked.then_some(HoldReason::OtherDistrictPaid));
             postings.push(Posting { key, line_type, tier, amount: diff, split: delta, held });
         } else {
             negatives.push((key, tier, diff, delta));

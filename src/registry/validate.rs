@@ -354,7 +354,9 @@ pub fn validate_row(header: &Header, ctx: &Context, record: &StringRecord) -> Re
     let deleted = match header.deleted.map(|i| record.get(i).unwrap_or("").trim()) {
         None | Some("") | Some("false") => false,
         Some("true") => true,
-        Some(other) => return Err(err(RejectCode::BadValue, format!("deleted `{other}` must be true or false"))),
+        Some(other) => {
+            return Err(err(RejectCode::BadValue, format!("deleted `{}` must be true or false", shown(other))))
+        }
     };
     let id = cells.id_number()?;
     if deleted {
@@ -384,7 +386,7 @@ pub fn validate_row(header: &Header, ctx: &Context, record: &StringRecord) -> Re
             }
             let grade = match cells.required("grade")? {
                 g @ ("1" | "2" | "3" | "4") => g.parse().expect("digit"),
-                g => return Err(err(RejectCode::BadValue, format!("grade `{g}` must be 1, 2, 3 or 4"))),
+                g => return Err(err(RejectCode::BadValue, format!("grade `{}` must be 1, 2, 3 or 4", shown(g)))),
             };
             Row::Certificate(
                 id,
@@ -452,7 +454,7 @@ fn check_street(policy: &Policy, district: &str, street: &str) -> Result<(), Row
     let Some(d) = policy.district(district) else {
         return Err(err(
             RejectCode::UnknownCode,
-            format!("district_code `{district}` is not a Beijing district of the policy"),
+            format!("district_code `{}` is not a Beijing district of the policy", shown(district)),
         ));
     };
     let inside = if d.streets.is_empty() {
@@ -465,7 +467,7 @@ fn check_street(policy: &Policy, district: &str, street: &str) -> Result<(), Row
     } else {
         Err(err(
             RejectCode::StreetOutsideDistrict,
-            format!("street_code `{street}` is not a street of district {district} ({})", d.name),
+            format!("street_code `{}` is not a street of district {district} ({})", shown(street), d.name),
         ))
     }
 }
@@ -494,7 +496,19 @@ fn key(kind: FileKind, cells: &Cells, id: String) -> Result<RowKey, RowError> {
 }
 
 fn parse_code<T: std::str::FromStr<Err = UnknownCode>>(col: &str, value: &str) -> Result<T, RowError> {
-    value.parse().map_err(|e: UnknownCode| err(RejectCode::UnknownCode, format!("{col}: {e}")))
+    value.parse().map_err(|e: UnknownCode| {
+        err(RejectCode::UnknownCode, format!("{col}: `{}` is not a known {}", shown(value), e.kind))
+    })
+}
+
+/// A value as a reject message may show it: long values are masked, since a shifted column can
+/// put an ID or account number where a code or date was expected.
+fn shown(value: &str) -> String {
+    if value.chars().count() > 12 {
+        idcard::mask(value)
+    } else {
+        value.to_string()
+    }
 }
 
 struct Cells<'a> {
@@ -536,7 +550,7 @@ impl Cells<'_> {
         match self.required(col)? {
             "true" => Ok(true),
             "false" => Ok(false),
-            v => Err(err(RejectCode::BadValue, format!("{col} `{v}` must be true or false"))),
+            v => Err(err(RejectCode::BadValue, format!("{col} `{}` must be true or false", shown(v)))),
         }
     }
 
@@ -544,7 +558,7 @@ impl Cells<'_> {
         let ok_shape = v.len() == 10 && v.as_bytes()[4] == b'-' && v.as_bytes()[7] == b'-';
         match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
             Ok(d) if ok_shape => Ok(d),
-            _ => Err(err(RejectCode::BadDate, format!("{col} `{v}` is not a real date YYYY-MM-DD"))),
+            _ => Err(err(RejectCode::BadDate, format!("{col} `{}` is not a real date YYYY-MM-DD", shown(v)))),
         }
     }
 

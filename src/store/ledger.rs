@@ -405,8 +405,9 @@ pub trait LedgerStore {
     ) -> StoreResult<Vec<(PostingRow, BatchState, i64)>>;
     /// A person's records as they stood after import `import_id` (registry versions).
     async fn person_as_of(&self, id_number: &str, import_id: i64) -> StoreResult<Option<PersonRecords>>;
-    /// Mark an approved batch exported (idempotent for an exported one).
-    async fn mark_exported(&self, batch_id: &str, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Mark an approved batch exported (idempotent for an exported one). False when the batch is
+    /// in any other state: then nothing may be written for the platform.
+    async fn mark_exported(&self, batch_id: &str, now: DateTime<Utc>) -> StoreResult<bool>;
     /// The batch's transfers, by transfer id.
     async fn batch_transfers(&self, batch_id: &str) -> StoreResult<Vec<TransferRow>>;
     /// The batch's postings, by payment key.

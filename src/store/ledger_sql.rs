@@ -200,7 +200,10 @@ macro_rules! impl_ledger {
             }
 
             async fn registry_watermark(&mut self) -> $crate::store::StoreResult<i64> {
-                let w: Option<i64> = sqlx::query_scalar("select cast(max(import_id) as bigint) from imports").fetch_one(&mut *self.tx).await?;
+                let w: Option<i64> =
+                    sqlx::query_scalar("select cast(max(import_id) as bigint) from imports where finished_at is not null")
+                        .fetch_one(&mut *self.tx)
+                        .await?;
                 Ok(w.unwrap_or(0))
             }
 
@@ -317,7 +320,7 @@ macro_rules! impl_ledger {
                     "insert into batches (batch_id, district_code, service_month, kind, seq, state, run_by, computed_at,
                                           policy_version, registry_fingerprint, state_reason, registry_import_id)
                      values ($1, $2, $3, $4, $5, 'computed', $6, $7, $8, '', $9,
-                             (select coalesce(max(import_id), 0) from imports))",
+                             (select coalesce(max(import_id), 0) from imports where finished_at is not null))",
                 )
                 .bind(&b.batch_id)
                 .bind(&b.district_code)
@@ -388,14 +391,14 @@ macro_rules! impl_ledger {
                     q.push(
                         " on conflict (id_number, allowance, service_month) do update set net_fen = balances.net_fen + excluded.net_fen",
                     );
-                    let first = chunk.first().map(|p| p.payment_key.clone()).unwrap_or_default();
+                    let first = chunk.first().map(|p| $crate::idcard::mask_key(&p.payment_key)).unwrap_or_default();
                     q.build().execute(&mut *self.tx).await.map_err(|e| $crate::store::StoreError::LedgerBound {
                         payment_key: format!("{first} or one of the {} after it", chunk.len() - 1),
                         source: e,
                     })?;
                 }
                 for p in negative {
-                    let bound = |e| $crate::store::StoreError::LedgerBound { payment_key: p.payment_key.clone(), source: e };
+                    let bound = |e| $crate::store::StoreError::LedgerBound { payment_key: $crate::idcard::mask_key(&p.payment_key), source: e };
                     let updated = sqlx::query(
                         "update balances set net_fen = net_fen + $1
                          where id_number = $2 and allowance = $3 and service_month = $4",
@@ -706,13 +709,18 @@ macro_rules! impl_ledger {
                 Ok($crate::registry::PersonRecords::from_rows(id_number, latest))
             }
 
-            async fn mark_exported(&self, batch_id: &str, now: chrono::DateTime<chrono::Utc>) -> $crate::store::StoreResult<()> {
-                sqlx::query("update batches set state = 'exported', exported_at = $1 where batch_id = $2 and state = 'approved'")
-                    .bind(now)
-                    .bind(batch_id)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(())
+            async fn mark_exported(&self, batch_id: &str, now: chrono::DateTime<chrono::Utc>) -> $crate::store::StoreResult<bool> {
+                // One statement decides: a batch discarded, superseded or withdrawn meanwhile is
+                // not marked, and the caller writes no file.
+                let done = sqlx::query(
+                    "update batches set state = 'exported', exported_at = coalesce(exported_at, $1)
+                     where batch_id = $2 and state in ('approved', 'exported')",
+                )
+                .bind(now)
+                .bind(batch_id)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn batch_transfers(&self, batch_id: &str) -> $crate::store::StoreResult<Vec<$crate::store::TransferRow>> {

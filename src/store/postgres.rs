@@ -42,7 +42,8 @@ impl PgStore {
         &self,
         district: &str,
     ) -> Result<Option<Transaction<'static, Postgres>>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        // One snapshot for the whole batch: every page reads the registry as it stood at the start.
+        let mut tx = self.pool.begin_with("begin isolation level repeatable read").await?;
         let locked: bool = sqlx::query_scalar("select pg_try_advisory_xact_lock($1, $2)")
             .bind(RUN_LOCK_CLASS)
             .bind(district.parse::<i32>().unwrap_or(0))

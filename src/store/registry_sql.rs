@@ -170,6 +170,7 @@ macro_rules! impl_store {
                 let mut pending: Vec<(u64, &Row, String)> = Vec::new();
                 for (line, op) in rows {
                     match op {
+                        RowOp::Delete(key) if !seen.insert(key.text()) => rejects.push(duplicate(*line, kind)),
                         RowOp::Delete(key) => {
                             // Keep the file's order: rows before the delete are written first.
                             flush(&mut tx, import_id, kind, &mut pending, &mut rejects).await?;
