@@ -6,7 +6,7 @@
 //! finally prints the year's report. The same functions serve the ordinary commands.
 
 use crate::batch::{run_district, RunOutcome, RunRequest};
-use crate::cli::commands::write_export;
+use crate::cli::commands::write_export_by;
 use crate::clock::Clock;
 use crate::ledger::BatchKind;
 use crate::money::format_yuan;
@@ -76,9 +76,7 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
                 other => anyhow::bail!("demo: district {district} {month}: unexpected outcome {other:?}"),
             };
             anyhow::ensure!(s.approve_batch(&sum.batch_id, REVIEWER, clock.now()).await?, "demo: approval refused");
-            s.append_audit(&demo_audit(REVIEWER, "approve", &sum.batch_id), clock.now()).await?;
-            write_export(&s, &sum.batch_id, out, clock).await?;
-            s.append_audit(&demo_audit(OPERATOR, "export", &sum.batch_id), clock.now()).await?;
+            write_export_by(&s, &sum.batch_id, out, OPERATOR, clock).await?;
             let b = s.batch(&sum.batch_id).await?.context("batch just written")?;
             let files = crate::platform::render(
                 &b,
@@ -155,15 +153,4 @@ fn corrections(dir: &Path) -> anyhow::Result<Vec<(ServiceMonth, String, PathBuf)
     }
     out.sort();
     Ok(out)
-}
-
-fn demo_audit(actor: &str, command: &str, batch_id: &str) -> crate::audit::AuditEntry {
-    crate::audit::AuditEntry {
-        actor: actor.into(),
-        command: command.into(),
-        target: batch_id.into(),
-        reason: "demo".into(),
-        input_fingerprint: crate::store::sha256_hex(batch_id.as_bytes()),
-        details: "{}".into(),
-    }
 }

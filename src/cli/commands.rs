@@ -672,10 +672,6 @@ pub async fn approve<S: LedgerStore + Store>(
             if !s.approve_batch(batch_id, by, clock.now()).await? {
                 anyhow::bail!("batch {batch_id} changed state while approving; run `subsidy status` and try again");
             }
-            let details =
-                json!({ "control_sum": crate::money::format_fen(b.control_sum_fen), "transfers": b.transfer_count });
-            s.append_audit(&audit(by, "approve", batch_id, "", b.registry_fingerprint.clone(), details), clock.now())
-                .await?;
         }
         BatchState::Approved => {}
         BatchState::Exported => anyhow::bail!("batch {batch_id} is already exported; approval cannot change"),
@@ -712,10 +708,7 @@ pub async fn export<S: LedgerStore + Store>(
         }
         _ => anyhow::bail!("batch {batch_id} is {} and must not be paid", b.state.as_str()),
     }
-    let files = write_export(s, batch_id, out, clock).await?;
-    let manifest = files.last().map(|f| crate::store::sha256_hex(&f.bytes)).unwrap_or_default();
-    let details = json!({ "dir": out.display().to_string(), "files": files.len() });
-    s.append_audit(&audit(by, "export", batch_id, "", manifest, details), clock.now()).await?;
+    let files = write_export_by(s, batch_id, out, by, clock).await?;
     if json {
         let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
         print_json(&json!({ "batch_id": batch_id, "dir": out.display().to_string(), "files": names }));
@@ -877,10 +870,27 @@ pub async fn write_export<S: LedgerStore>(
     out: &Path,
     clock: Clock,
 ) -> anyhow::Result<Vec<platform::PlatformFile>> {
+    write_export_by(s, batch_id, out, &current_user(), clock).await
+}
+
+/// [`write_export`], recording `by` as the exporter in the audit log.
+pub async fn write_export_by<S: LedgerStore>(
+    s: &S,
+    batch_id: &str,
+    out: &Path,
+    by: &str,
+    clock: Clock,
+) -> anyhow::Result<Vec<platform::PlatformFile>> {
     // Marked first, written after: files never exist for a batch that another command discarded,
     // superseded or withdrew meanwhile. A crash after marking is harmless: exporting again writes
     // the same bytes.
-    if !s.mark_exported(batch_id, clock.now()).await? {
+    // The audit entry names what is exported: the batch's stored fingerprint and control sum (the
+    // files are rendered from exactly these rows).
+    let before = find_batch(s, batch_id).await?;
+    let details =
+        json!({ "dir": out.display().to_string(), "control_sum": crate::money::format_fen(before.control_sum_fen) });
+    let entry = audit(by, "export", batch_id, "", before.registry_fingerprint.clone(), details);
+    if !s.mark_exported(batch_id, &entry, clock.now()).await? {
         let state = s.batch(batch_id).await?.map(|b| b.state.as_str()).unwrap_or("missing");
         anyhow::bail!("batch {batch_id} is {state}, not approved: nothing was written; `subsidy status` shows it");
     }

@@ -365,8 +365,9 @@ pub trait LedgerStore {
     async fn batches(&self, district: Option<&str>, month: Option<ServiceMonth>) -> StoreResult<Vec<BatchRow>>;
     /// One batch.
     async fn batch(&self, batch_id: &str) -> StoreResult<Option<BatchRow>>;
-    /// Approve a computed batch. Returns whether it changed (false: not in state computed). When `by`
-    /// ran the batch the database's four-eyes check refuses it with an error; callers check first.
+    /// Approve a computed batch, with its audit entry, in one transaction. Returns whether it changed
+    /// (false: not in state computed). When `by` ran the batch the database's four-eyes check
+    /// refuses it with an error; callers check first.
     async fn approve_batch(&self, batch_id: &str, by: &str, now: DateTime<Utc>) -> StoreResult<bool>;
     /// Drop an unexported batch (computed or approved): state discarded, postings out of the
     /// balances, audit entry, one transaction. Returns false when it was not open.
@@ -407,7 +408,12 @@ pub trait LedgerStore {
     async fn person_as_of(&self, id_number: &str, import_id: i64) -> StoreResult<Option<PersonRecords>>;
     /// Mark an approved batch exported (idempotent for an exported one). False when the batch is
     /// in any other state: then nothing may be written for the platform.
-    async fn mark_exported(&self, batch_id: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+    async fn mark_exported(
+        &self,
+        batch_id: &str,
+        audit: &crate::audit::AuditEntry,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// The batch's transfers, by transfer id.
     async fn batch_transfers(&self, batch_id: &str) -> StoreResult<Vec<TransferRow>>;
     /// The batch's postings, by payment key.

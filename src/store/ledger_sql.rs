@@ -521,6 +521,7 @@ macro_rules! impl_ledger {
             }
 
             async fn approve_batch(&self, batch_id: &str, by: &str, now: chrono::DateTime<chrono::Utc>) -> $crate::store::StoreResult<bool> {
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query(
                     "update batches set state = 'approved', approved_by = $1, approved_at = $2
                      where batch_id = $3 and state = 'computed'",
@@ -528,9 +529,30 @@ macro_rules! impl_ledger {
                 .bind(by)
                 .bind(now)
                 .bind(batch_id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
-                Ok(done.rows_affected() == 1)
+                if done.rows_affected() != 1 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                // The approval and its audit entry commit together.
+                let (fingerprint, control_sum, transfers): (String, i64, i64) = sqlx::query_as(
+                    "select registry_fingerprint, control_sum_fen, transfer_count from batches where batch_id = $1",
+                )
+                .bind(batch_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                let entry = $crate::audit::AuditEntry {
+                    actor: by.to_string(),
+                    command: "approve".into(),
+                    target: batch_id.to_string(),
+                    reason: String::new(),
+                    input_fingerprint: fingerprint,
+                    details: serde_json::json!({ "control_sum": $crate::money::format_fen(control_sum), "transfers": transfers }).to_string(),
+                };
+                audit_insert(&mut tx, &entry, now).await?;
+                tx.commit().await?;
+                Ok(true)
             }
 
             async fn discard_batch(
@@ -709,18 +731,30 @@ macro_rules! impl_ledger {
                 Ok($crate::registry::PersonRecords::from_rows(id_number, latest))
             }
 
-            async fn mark_exported(&self, batch_id: &str, now: chrono::DateTime<chrono::Utc>) -> $crate::store::StoreResult<bool> {
+            async fn mark_exported(
+                &self,
+                batch_id: &str,
+                audit: &$crate::audit::AuditEntry,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
                 // One statement decides: a batch discarded, superseded or withdrawn meanwhile is
-                // not marked, and the caller writes no file.
+                // not marked, and the caller writes no file. The audit entry commits with it.
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query(
                     "update batches set state = 'exported', exported_at = coalesce(exported_at, $1)
                      where batch_id = $2 and state in ('approved', 'exported')",
                 )
                 .bind(now)
                 .bind(batch_id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
-                Ok(done.rows_affected() == 1)
+                if done.rows_affected() != 1 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                audit_insert(&mut tx, audit, now).await?;
+                tx.commit().await?;
+                Ok(true)
             }
 
             async fn batch_transfers(&self, batch_id: &str) -> $crate::store::StoreResult<Vec<$crate::store::TransferRow>> {
