@@ -1,10 +1,10 @@
 //! `subsidy import DIR`: stream each registry file row by row, validate it ([`super::validate`]),
-//! and apply accepted rows in chunks, one transaction per chunk. Memory holds one chunk and the
-//! list of rejects, never the file. Every data row ends up either accepted or reported with file,
+//! and apply accepted rows in chunks, all in one transaction (a failed or killed import leaves
+//! nothing half-written). Memory holds one chunk and the list of rejects, never the file. Every data row ends up either accepted or reported with file,
 //! line and reason code: nothing is dropped silently.
 
 use super::validate::{check_header, validate_row, Context, FileKind, RejectCode, RowOp};
-use crate::store::{Store, StoredReject};
+use crate::store::{ImportTx, Store, StoredReject};
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -72,10 +72,11 @@ pub async fn import_dir<S: Store>(
         let names: Vec<&str> = FileKind::ALL.iter().map(|k| k.file_name()).collect();
         anyhow::bail!("no registry file in {}: expected any of {}", dir.display(), names.join(", "));
     }
-    let import_id = store.begin_import(&dir.display().to_string(), now).await?;
-    let mut report = ImportReport { import_id, ..Default::default() };
+    // One transaction for the whole import: a failure or a kill leaves nothing of it.
+    let mut tx = store.begin_import(&dir.display().to_string(), now).await?;
+    let mut report = ImportReport { import_id: tx.import_id(), ..Default::default() };
     for kind in present {
-        let counts = import_file(store, import_id, kind, &dir.join(kind.file_name()), ctx, &mut report.rejects).await?;
+        let counts = import_file(&mut tx, kind, &dir.join(kind.file_name()), ctx, &mut report.rejects).await?;
         tracing::info!(file = kind.file_name(), accepted = counts.accepted, rejected = counts.rejected, "imported");
         report.files.insert(kind.file_name().to_string(), counts);
     }
@@ -90,13 +91,12 @@ pub async fn import_dir<S: Store>(
             detail: r.detail.clone(),
         })
         .collect();
-    store.finish_import(import_id, accepted, &stored, now).await?;
+    tx.finish(accepted, &stored, now).await?;
     Ok(report)
 }
 
-async fn import_file<S: Store>(
-    store: &S,
-    import_id: i64,
+async fn import_file<T: ImportTx>(
+    tx: &mut T,
     kind: FileKind,
     path: &Path,
     ctx: &Context<'_>,
@@ -154,19 +154,18 @@ async fn import_file<S: Store>(
             }
         }
         if chunk.len() == CHUNK {
-            counts.accepted += flush(store, import_id, kind, &mut chunk, rejects).await?;
+            counts.accepted += flush(tx, kind, &mut chunk, rejects).await?;
         }
     }
-    counts.accepted += flush(store, import_id, kind, &mut chunk, rejects).await?;
+    counts.accepted += flush(tx, kind, &mut chunk, rejects).await?;
     counts.rejected += (rejects.len() - file_start) as u64;
     rejects[file_start..].sort_by_key(|r| r.line);
     Ok(counts)
 }
 
 /// Apply a chunk; the store's own rejects (unknown person, duplicate key) join the list.
-async fn flush<S: Store>(
-    store: &S,
-    import_id: i64,
+async fn flush<T: ImportTx>(
+    tx: &mut T,
     kind: FileKind,
     chunk: &mut Vec<(u64, RowOp)>,
     rejects: &mut Vec<Reject>,
@@ -174,7 +173,7 @@ async fn flush<S: Store>(
     if chunk.is_empty() {
         return Ok(0);
     }
-    let refused = store.apply_rows(import_id, kind, chunk).await?;
+    let refused = tx.apply_rows(kind, chunk).await?;
     let accepted = (chunk.len() - refused.len()) as u64;
     rejects.extend(refused.into_iter().map(|r| Reject {
         file: kind.file_name().to_string(),

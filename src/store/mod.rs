@@ -98,19 +98,11 @@ pub trait Store {
     async fn policy_versions(&self) -> StoreResult<Vec<Policy>>;
     /// Store a policy version unless it is already there.
     async fn add_policy(&self, policy: &Policy, source: &str, now: DateTime<Utc>) -> StoreResult<PolicyLoad>;
-    /// Open an import of a directory; returns its id.
-    async fn begin_import(&self, dir: &str, now: DateTime<Utc>) -> StoreResult<i64>;
-    /// Apply validated rows of one file in one transaction: upsert or delete by key. Rows naming an
-    /// unknown person, or repeating a key already written by this import, are refused and returned.
-    async fn apply_rows(&self, import_id: i64, kind: FileKind, rows: &[(u64, RowOp)]) -> StoreResult<Vec<StoreReject>>;
-    /// Close an import with its totals and rejected rows.
-    async fn finish_import(
-        &self,
-        import_id: i64,
-        accepted: u64,
-        rejects: &[StoredReject],
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
+    /// The transaction an import is written in.
+    type Import: ImportTx;
+    /// Open an import of a directory: one transaction, committed by [`ImportTx::finish`]; an
+    /// import that fails or is killed leaves nothing behind.
+    async fn begin_import(&self, dir: &str, now: DateTime<Utc>) -> StoreResult<Self::Import>;
     /// Everything recorded of one person, or none when no registration exists.
     async fn person(&self, id_number: &str) -> StoreResult<Option<PersonRecords>>;
     /// Rows per registry table.
@@ -125,6 +117,18 @@ pub trait Store {
     ) -> StoreResult<crate::audit::AuditRow>;
     /// The whole audit log, and the head recorded at the last append.
     async fn audit_log(&self) -> StoreResult<(Vec<crate::audit::AuditRow>, Option<(i64, String)>)>;
+}
+
+/// An import in progress: every file's rows, then its totals, in one transaction.
+#[allow(async_fn_in_trait)]
+pub trait ImportTx {
+    /// The import's id.
+    fn import_id(&self) -> i64;
+    /// Apply validated rows of one file: upsert or delete by key. Rows naming an unknown person,
+    /// or repeating a key already written by this import, are refused and returned.
+    async fn apply_rows(&mut self, kind: FileKind, rows: &[(u64, RowOp)]) -> StoreResult<Vec<StoreReject>>;
+    /// Record the totals and rejected rows and commit the import.
+    async fn finish(self, accepted: u64, rejects: &[StoredReject], now: DateTime<Utc>) -> StoreResult<()>;
 }
 
 /// The store a URL selects.

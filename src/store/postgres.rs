@@ -62,5 +62,5 @@ impl PgStore {
 const RUN_LOCK_CLASS: i32 = 0x5355_4253;
 
 impl_audit!(Postgres, "lock table audit_log in exclusive mode");
-impl_store!(PgStore, Postgres);
+impl_store!(PgStore, PgImport, Postgres);
 impl_ledger!(PgStore, PgBatch, Postgres);

@@ -68,8 +68,16 @@ pub(crate) fn placeholders(n: usize) -> String {
 /// Stamp `impl Store` for a store type with fields `pool` and inherent methods
 /// `begin_write()` and `run_migrations()`.
 macro_rules! impl_store {
-    ($store:ty, $db:ty) => {
+    ($store:ty, $import:ident, $db:ty) => {
+        /// An import's transaction.
+        pub struct $import {
+            tx: sqlx::Transaction<'static, $db>,
+            import_id: i64,
+        }
+
         impl $crate::store::Store for $store {
+            type Import = $import;
+
             async fn migrate(&self) -> $crate::store::StoreResult<()> {
                 self.run_migrations().await
             }
@@ -144,18 +152,60 @@ macro_rules! impl_store {
                 Ok(PolicyLoad::Added)
             }
 
-            async fn begin_import(&self, dir: &str, now: chrono::DateTime<chrono::Utc>) -> $crate::store::StoreResult<i64> {
-                let id: i64 = sqlx::query_scalar("insert into imports (dir, started_at) values ($1, $2) returning import_id")
+            async fn begin_import(&self, dir: &str, now: chrono::DateTime<chrono::Utc>) -> $crate::store::StoreResult<$import> {
+                let mut tx = self.begin_write().await?;
+                let import_id: i64 = sqlx::query_scalar("insert into imports (dir, started_at) values ($1, $2) returning import_id")
                     .bind(dir)
                     .bind(now)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *tx)
                     .await?;
-                Ok(id)
+                Ok($import { tx, import_id })
+            }
+
+            async fn person(&self, id_number: &str) -> $crate::store::StoreResult<Option<$crate::registry::PersonRecords>> {
+                let ids = [id_number.to_string()];
+                let mut people = $crate::store::registry_sql::load_persons!(&self.pool, &ids);
+                Ok(people.remove(id_number))
+            }
+
+            async fn registry_counts(&self) -> $crate::store::StoreResult<std::collections::BTreeMap<String, i64>> {
+                let mut out = std::collections::BTreeMap::new();
+                for table in $crate::store::registry_sql::REGISTRY_TABLES {
+                    let n: i64 = sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(&self.pool).await?;
+                    out.insert(table.to_string(), n);
+                }
+                Ok(out)
+            }
+
+            async fn append_audit(
+                &self,
+                entry: &$crate::audit::AuditEntry,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<$crate::audit::AuditRow> {
+                let mut tx = self.begin_write().await?;
+                let row = audit_insert(&mut tx, entry, now).await?;
+                tx.commit().await?;
+                Ok(row)
+            }
+
+            async fn audit_log(
+                &self,
+            ) -> $crate::store::StoreResult<(Vec<$crate::audit::AuditRow>, Option<(i64, String)>)> {
+                audit_rows(&self.pool).await
+            }
+
+            async fn districts(&self) -> $crate::store::StoreResult<Vec<String>> {
+                Ok(sqlx::query_scalar("select distinct district_code from elders order by district_code").fetch_all(&self.pool).await?)
+            }
+        }
+
+        impl $crate::store::ImportTx for $import {
+            fn import_id(&self) -> i64 {
+                self.import_id
             }
 
             async fn apply_rows(
-                &self,
-                import_id: i64,
+                &mut self,
                 kind: $crate::registry::validate::FileKind,
                 rows: &[(u64, $crate::registry::validate::RowOp)],
             ) -> $crate::store::StoreResult<Vec<$crate::store::StoreReject>> {
@@ -163,9 +213,10 @@ macro_rules! impl_store {
                 use $crate::store::registry_sql::*;
                 use $crate::store::StoreReject;
                 use std::collections::HashSet;
-                let mut tx = self.begin_write().await?;
+                let import_id = self.import_id;
+                let tx = &mut self.tx;
                 let mut rejects = Vec::new();
-                let known = known_persons(&mut tx, kind, rows).await?;
+                let known = known_persons(tx, kind, rows).await?;
                 let mut seen: HashSet<String> = HashSet::new();
                 let mut pending: Vec<(u64, &Row, String)> = Vec::new();
                 for (line, op) in rows {
@@ -173,9 +224,22 @@ macro_rules! impl_store {
                         RowOp::Delete(key) if !seen.insert(key.text()) => rejects.push(duplicate(*line, kind)),
                         RowOp::Delete(key) => {
                             // Keep the file's order: rows before the delete are written first.
-                            flush(&mut tx, import_id, kind, &mut pending, &mut rejects).await?;
-                            delete_key(&mut tx, key).await?;
-                            record_versions(&mut tx, import_id, kind, &[(key.clone(), None)]).await?;
+                            flush(tx, import_id, kind, &mut pending, &mut rejects).await?;
+                            // A key an earlier chunk of this import wrote (or deleted) repeats it.
+                            let earlier: i64 = sqlx::query_scalar(
+                                "select count(*) from registry_versions where file = $1 and row_key = $2 and import_id = $3",
+                            )
+                            .bind(kind.file_name())
+                            .bind(key.text())
+                            .bind(import_id)
+                            .fetch_one(&mut **tx)
+                            .await?;
+                            if earlier > 0 {
+                                rejects.push(duplicate(*line, kind));
+                                continue;
+                            }
+                            delete_key(tx, key).await?;
+                            record_versions(tx, import_id, kind, &[(key.clone(), None)]).await?;
                         }
                         RowOp::Upsert(row) if kind != FileKind::Elders && !known.contains(row.id_number()) => {
                             rejects.push(StoreReject {
@@ -197,8 +261,7 @@ macro_rules! impl_store {
                         }
                     }
                 }
-                flush(&mut tx, import_id, kind, &mut pending, &mut rejects).await?;
-                tx.commit().await?;
+                flush(tx, import_id, kind, &mut pending, &mut rejects).await?;
                 rejects.sort_by_key(|r| r.line);
                 return Ok(rejects);
 
@@ -381,14 +444,14 @@ macro_rules! impl_store {
                 }
             }
 
-            async fn finish_import(
-                &self,
-                import_id: i64,
+            async fn finish(
+                self,
                 accepted: u64,
                 rejects: &[$crate::store::StoredReject],
                 now: chrono::DateTime<chrono::Utc>,
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.begin_write().await?;
+                let import_id = self.import_id;
+                let mut tx = self.tx;
                 for r in rejects {
                     sqlx::query("insert into import_rejects (import_id, file, line, reason, detail) values ($1, $2, $3, $4, $5)")
                         .bind(import_id)
@@ -410,41 +473,6 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn person(&self, id_number: &str) -> $crate::store::StoreResult<Option<$crate::registry::PersonRecords>> {
-                let ids = [id_number.to_string()];
-                let mut people = $crate::store::registry_sql::load_persons!(&self.pool, &ids);
-                Ok(people.remove(id_number))
-            }
-
-            async fn registry_counts(&self) -> $crate::store::StoreResult<std::collections::BTreeMap<String, i64>> {
-                let mut out = std::collections::BTreeMap::new();
-                for table in $crate::store::registry_sql::REGISTRY_TABLES {
-                    let n: i64 = sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(&self.pool).await?;
-                    out.insert(table.to_string(), n);
-                }
-                Ok(out)
-            }
-
-            async fn append_audit(
-                &self,
-                entry: &$crate::audit::AuditEntry,
-                now: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::store::StoreResult<$crate::audit::AuditRow> {
-                let mut tx = self.begin_write().await?;
-                let row = audit_insert(&mut tx, entry, now).await?;
-                tx.commit().await?;
-                Ok(row)
-            }
-
-            async fn audit_log(
-                &self,
-            ) -> $crate::store::StoreResult<(Vec<$crate::audit::AuditRow>, Option<(i64, String)>)> {
-                audit_rows(&self.pool).await
-            }
-
-            async fn districts(&self) -> $crate::store::StoreResult<Vec<String>> {
-                Ok(sqlx::query_scalar("select distinct district_code from elders order by district_code").fetch_all(&self.pool).await?)
-            }
         }
     };
 }

@@ -59,5 +59,5 @@ impl SqliteStore {
 }
 
 impl_audit!(Sqlite, "select 1");
-impl_store!(SqliteStore, Sqlite);
+impl_store!(SqliteStore, SqliteImport, Sqlite);
 impl_ledger!(SqliteStore, SqliteBatch, Sqlite);
