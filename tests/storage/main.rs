@@ -10,6 +10,7 @@ mod batch;
 mod corrections;
 mod import;
 mod registry;
+mod regressions;
 mod support;
 
 use libtest_mimic::{Arguments, Trial};
@@ -23,6 +24,7 @@ fn main() {
         .chain(import::cases())
         .chain(batch::cases())
         .chain(corrections::cases())
+        .chain(regressions::cases())
         .collect();
     let mut trials = Vec::new();
     for case in &cases {
