@@ -23,6 +23,12 @@ macro_rules! code_enum {
             }
         }
 
+        impl Code for $name {
+            fn codes() -> String {
+                [$($text),+].join(", ")
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.as_str())
@@ -39,6 +45,12 @@ macro_rules! code_enum {
             }
         }
     };
+}
+
+/// A code list of INTERFACE.md.
+pub trait Code: FromStr<Err = UnknownCode> {
+    /// Every value, as written in files, comma-separated (for error messages).
+    fn codes() -> String;
 }
 
 /// A value that is not one of the codes INTERFACE.md lists.

@@ -495,16 +495,17 @@ fn key(kind: FileKind, cells: &Cells, id: String) -> Result<RowKey, RowError> {
     })
 }
 
-fn parse_code<T: std::str::FromStr<Err = UnknownCode>>(col: &str, value: &str) -> Result<T, RowError> {
-    value.parse().map_err(|e: UnknownCode| {
-        err(RejectCode::UnknownCode, format!("{col}: `{}` is not a known {}", shown(value), e.kind))
-    })
+fn parse_code<T: Code>(col: &str, value: &str) -> Result<T, RowError> {
+    value
+        .parse()
+        .map_err(|_| err(RejectCode::UnknownCode, format!("{col} `{}` is not one of {}", shown(value), T::codes())))
 }
 
-/// A value as a reject message may show it: long values are masked, since a shifted column can
-/// put an ID or account number where a code or date was expected.
+/// A value as a reject message may show it: long runs of digits are masked, since a shifted
+/// column can put an ID or account number where a code or date was expected.
 fn shown(value: &str) -> String {
-    if value.chars().count() > 12 {
+    let digits = value.chars().filter(|c| c.is_ascii_digit()).count();
+    if value.chars().count() > 12 && digits * 2 > value.chars().count() {
         idcard::mask(value)
     } else {
         value.to_string()
@@ -542,7 +543,7 @@ impl Cells<'_> {
         }
     }
 
-    fn code<T: std::str::FromStr<Err = UnknownCode>>(&self, col: &'static str) -> Result<T, RowError> {
+    fn code<T: Code>(&self, col: &'static str) -> Result<T, RowError> {
         parse_code(col, self.required(col)?)
     }
 
@@ -580,11 +581,7 @@ impl Cells<'_> {
 
     /// A dated period. `valid_to` may lie in the future: a status granted until a set date is
     /// known in advance, unlike events such as births, moves or decisions.
-    fn period<K: std::str::FromStr<Err = UnknownCode>>(
-        &self,
-        ctx: &Context,
-        kind_col: &'static str,
-    ) -> Result<Period<K>, RowError> {
+    fn period<K: Code>(&self, ctx: &Context, kind_col: &'static str) -> Result<Period<K>, RowError> {
         let valid_from = self.date(ctx, "valid_from")?;
         let valid_to = self.opt("valid_to").map(|v| self.parse_date("valid_to", v)).transpose()?;
         not_before(valid_from, valid_to, "valid_to", "valid_from")?;
