@@ -105,7 +105,7 @@ pub struct BatchRow {
 }
 
 /// One stored posting as the next batch needs it (L1 history).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct HistoryRow {
     /// Person.
     pub id_number: String,
@@ -131,7 +131,7 @@ pub struct HistoryRow {
 
 /// A posting to store (a line or a recovery item), with the person's name and account as
 /// recorded when the batch was computed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct PostingRow {
     /// Payment key (L4).
     pub payment_key: String,
@@ -174,7 +174,7 @@ pub struct PostingRow {
 }
 
 /// A transfer to store (one person and allowance with a positive net).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct TransferRow {
     /// Transfer id (≤ 35 characters).
     pub transfer_id: String,
@@ -239,7 +239,7 @@ pub struct BatchTotals {
 }
 
 /// Per (allowance, person, month) net paid by a district, for reports (F5).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct NetRow {
     /// Allowance code.
     pub allowance: String,
@@ -257,7 +257,7 @@ pub struct NetRow {
 
 /// Postings a replacing batch carried over, grouped: (allowance, line type, held) with count and
 /// sums; transfers as line type `transfer`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct CarriedRow {
     /// Allowance code.
     pub allowance: String,
@@ -276,7 +276,7 @@ pub struct CarriedRow {
 }
 
 /// A recovery item and what became of it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct RecoveryRow {
     /// Payment key of the recovery posting.
     pub payment_key: String,

@@ -58,31 +58,6 @@ macro_rules! impl_ledger {
             })
         }
 
-        fn posting_row(r: &<$db as sqlx::Database>::Row) -> $crate::store::StoreResult<$crate::store::PostingRow> {
-            use sqlx::Row as _;
-            Ok($crate::store::PostingRow {
-                payment_key: r.try_get("payment_key")?,
-                batch_id: r.try_get("batch_id")?,
-                district_code: r.try_get("district_code")?,
-                id_number: r.try_get("id_number")?,
-                allowance: r.try_get("allowance")?,
-                service_month: r.try_get("service_month")?,
-                adjustment: r.try_get("adjustment")?,
-                line_type: r.try_get("line_type")?,
-                tier: r.try_get("tier")?,
-                amount_fen: r.try_get("amount_fen")?,
-                lottery_fen: r.try_get("lottery_fen")?,
-                district_fen: r.try_get("district_fen")?,
-                held_reason: r.try_get("held_reason")?,
-                transfer_id: r.try_get("transfer_id")?,
-                name: r.try_get("name")?,
-                account_type: r.try_get("account_type")?,
-                account_no: r.try_get("account_no")?,
-                street_code: r.try_get("street_code")?,
-                recovery_reason: r.try_get("recovery_reason")?,
-            })
-        }
-
         /// Take a batch's counted postings out of the balances (it is superseded or discarded).
         async fn unpost_batch(tx: &mut sqlx::Transaction<'static, $db>, batch_id: &str) -> Result<(), sqlx::Error> {
             sqlx::query(
@@ -126,7 +101,6 @@ macro_rules! impl_ledger {
                 new: &str,
                 watermark: i64,
             ) -> $crate::store::StoreResult<Vec<$crate::store::CarriedRow>> {
-                use sqlx::Row as _;
                 for table in ["postings", "transfers"] {
                     sqlx::query(&format!(
                         "update {table} set batch_id = $1
@@ -139,34 +113,21 @@ macro_rules! impl_ledger {
                     .execute(&mut *self.tx)
                     .await?;
                 }
-                let rows = sqlx::query(
-                    "select allowance, line_type, case when held_reason is null then 0 else 1 end as held, count(*) as n,
+                Ok(sqlx::query_as::<_, $crate::store::CarriedRow>(
+                    "select allowance, line_type, case when held_reason is null then false else true end as held, count(*) as count,
                             cast(sum(amount_fen) as bigint) as amount_fen, cast(sum(lottery_fen) as bigint) as lottery_fen,
                             cast(sum(district_fen) as bigint) as district_fen
                      from postings where batch_id = $1
-                     group by allowance, line_type, case when held_reason is null then 0 else 1 end
+                     group by allowance, line_type, case when held_reason is null then false else true end
                      union all
-                     select allowance, 'transfer' as line_type, 0 as held, count(*) as n, cast(sum(amount_fen) as bigint) as amount_fen,
-                            0 as lottery_fen, 0 as district_fen
+                     select allowance, 'transfer' as line_type, false as held, count(*) as count, cast(sum(amount_fen) as bigint) as amount_fen,
+                            cast(0 as bigint) as lottery_fen, cast(0 as bigint) as district_fen
                      from transfers where batch_id = $1 group by allowance
                      order by 1, 2, 3",
                 )
                 .bind(new)
                 .fetch_all(&mut *self.tx)
-                .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok($crate::store::CarriedRow {
-                            allowance: r.try_get("allowance")?,
-                            line_type: r.try_get("line_type")?,
-                            held: r.try_get::<i32, _>("held")? == 1,
-                            count: r.try_get("n")?,
-                            amount_fen: r.try_get("amount_fen")?,
-                            lottery_fen: r.try_get::<i64, _>("lottery_fen")?,
-                            district_fen: r.try_get::<i64, _>("district_fen")?,
-                        })
-                    })
-                    .collect()
+                .await?)
             }
 
             async fn changed_persons_page(
@@ -264,11 +225,10 @@ macro_rules! impl_ledger {
             }
 
             async fn history(&mut self, ids: &[String]) -> $crate::store::StoreResult<Vec<$crate::store::HistoryRow>> {
-                use sqlx::Row as _;
                 let sql = format!(
                     "select p.id_number, p.allowance, p.service_month, p.district_code, p.amount_fen, p.lottery_fen,
                             p.district_fen, p.adjustment, p.tier,
-                            case when {} then 1 else 0 end as counted
+                            case when {} then true else false end as counted
                      from postings p join batches b on b.batch_id = p.batch_id
                      left join transfers t on t.transfer_id = p.transfer_id
                      where p.id_number in ({})
@@ -276,27 +236,11 @@ macro_rules! impl_ledger {
                     $crate::store::COUNTED,
                     $crate::store::registry_sql::placeholders(ids.len())
                 );
-                let mut q = sqlx::query(&sql);
+                let mut q = sqlx::query_as::<_, $crate::store::HistoryRow>(&sql);
                 for id in ids {
                     q = q.bind(id);
                 }
-                let rows = q.fetch_all(&mut *self.tx).await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok($crate::store::HistoryRow {
-                            id_number: r.try_get("id_number")?,
-                            allowance: r.try_get("allowance")?,
-                            service_month: r.try_get("service_month")?,
-                            district_code: r.try_get("district_code")?,
-                            amount_fen: r.try_get("amount_fen")?,
-                            lottery_fen: r.try_get("lottery_fen")?,
-                            district_fen: r.try_get("district_fen")?,
-                            adjustment: r.try_get("adjustment")?,
-                            tier: r.try_get("tier")?,
-                            counted: r.try_get::<i32, _>("counted")? == 1,
-                        })
-                    })
-                    .collect()
+                Ok(q.fetch_all(&mut *self.tx).await?)
             }
 
             async fn lottery_used(&mut self, district: &str, year: i32) -> $crate::store::StoreResult<i64> {
@@ -643,10 +587,9 @@ macro_rules! impl_ledger {
             }
 
             async fn recoveries(&self, district: Option<&str>) -> $crate::store::StoreResult<Vec<$crate::store::RecoveryRow>> {
-                use sqlx::Row as _;
-                let rows = sqlx::query(
+                Ok(sqlx::query_as(
                     "select p.payment_key, p.batch_id, p.district_code, p.id_number, p.name, p.allowance, p.service_month,
-                            p.amount_fen, p.recovery_reason, d.decision, d.decided_by, d.reason as decision_reason
+                            -p.amount_fen as amount_fen, p.recovery_reason as reason, d.decision, d.decided_by, d.reason as decision_reason
                      from postings p join batches b on b.batch_id = p.batch_id
                      left join recovery_decisions d on d.payment_key = p.payment_key
                      where p.line_type = 'recovery' and b.state in ('computed', 'approved', 'exported')
@@ -655,25 +598,7 @@ macro_rules! impl_ledger {
                 )
                 .bind(district.unwrap_or(""))
                 .fetch_all(&self.pool)
-                .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok($crate::store::RecoveryRow {
-                            payment_key: r.try_get("payment_key")?,
-                            batch_id: r.try_get("batch_id")?,
-                            district_code: r.try_get("district_code")?,
-                            id_number: r.try_get("id_number")?,
-                            name: r.try_get("name")?,
-                            allowance: r.try_get("allowance")?,
-                            service_month: r.try_get("service_month")?,
-                            amount_fen: -r.try_get::<i64, _>("amount_fen")?,
-                            reason: r.try_get("recovery_reason")?,
-                            decision: r.try_get("decision")?,
-                            decided_by: r.try_get("decided_by")?,
-                            decision_reason: r.try_get("decision_reason")?,
-                        })
-                    })
-                    .collect()
+                .await?)
             }
 
             async fn postings_of(
@@ -682,6 +607,7 @@ macro_rules! impl_ledger {
                 month: $crate::month::ServiceMonth,
             ) -> $crate::store::StoreResult<Vec<($crate::store::PostingRow, $crate::store::BatchState, i64)>> {
                 use sqlx::Row as _;
+                use sqlx::FromRow as _;
                 let columns: Vec<String> =
                     $crate::store::ledger_sql::POSTING_COLUMNS.split(", ").map(|c| format!("p.{}", c.trim())).collect();
                 let sql = format!(
@@ -695,7 +621,7 @@ macro_rules! impl_ledger {
                         let state: String = r.try_get("state")?;
                         let state = $crate::store::BatchState::parse(&state)
                             .ok_or_else(|| $crate::store::StoreError::Corrupt(format!("batch state `{state}`")))?;
-                        Ok((posting_row(r)?, state, r.try_get::<i64, _>("registry_import_id")?))
+                        Ok(($crate::store::PostingRow::from_row(r)?, state, r.try_get::<i64, _>("registry_import_id")?))
                     })
                     .collect()
             }
@@ -758,28 +684,13 @@ macro_rules! impl_ledger {
             }
 
             async fn batch_transfers(&self, batch_id: &str) -> $crate::store::StoreResult<Vec<$crate::store::TransferRow>> {
-                use sqlx::Row as _;
-                let rows = sqlx::query(
+                Ok(sqlx::query_as(
                     "select transfer_id, batch_id, id_number, allowance, name, account_type, account_no, amount_fen
                      from transfers where batch_id = $1 order by transfer_id",
                 )
                 .bind(batch_id)
                 .fetch_all(&self.pool)
-                .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok($crate::store::TransferRow {
-                            transfer_id: r.try_get("transfer_id")?,
-                            batch_id: r.try_get("batch_id")?,
-                            id_number: r.try_get("id_number")?,
-                            allowance: r.try_get("allowance")?,
-                            name: r.try_get("name")?,
-                            account_type: r.try_get("account_type")?,
-                            account_no: r.try_get("account_no")?,
-                            amount_fen: r.try_get("amount_fen")?,
-                        })
-                    })
-                    .collect()
+                .await?)
             }
 
             async fn batch_postings(&self, batch_id: &str) -> $crate::store::StoreResult<Vec<$crate::store::PostingRow>> {
@@ -787,11 +698,10 @@ macro_rules! impl_ledger {
                     "select {} from postings where batch_id = $1 order by payment_key",
                     $crate::store::ledger_sql::POSTING_COLUMNS
                 );
-                sqlx::query(&sql).bind(batch_id).fetch_all(&self.pool).await?.iter().map(posting_row).collect()
+                Ok(sqlx::query_as::<_, $crate::store::PostingRow>(&sql).bind(batch_id).fetch_all(&self.pool).await?)
             }
 
             async fn net_by_month(&self, district: &str, year: i32) -> $crate::store::StoreResult<Vec<$crate::store::NetRow>> {
-                use sqlx::Row as _;
                 let sql = format!(
                     "select allowance, service_month, count(*) as person_times, cast(sum(amount) as bigint) as amount_fen,
                             cast(sum(lottery) as bigint) as lottery_fen, cast(sum(district) as bigint) as district_fen
@@ -806,24 +716,12 @@ macro_rules! impl_ledger {
                      order by allowance, service_month",
                     $crate::store::COUNTED
                 );
-                let rows = sqlx::query(&sql)
+                Ok(sqlx::query_as::<_, $crate::store::NetRow>(&sql)
                     .bind(district)
                     .bind(format!("{year:04}-01"))
                     .bind(format!("{year:04}-12"))
                     .fetch_all(&self.pool)
-                    .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok($crate::store::NetRow {
-                            allowance: r.try_get("allowance")?,
-                            service_month: r.try_get("service_month")?,
-                            person_times: r.try_get("person_times")?,
-                            amount_fen: r.try_get("amount_fen")?,
-                            lottery_fen: r.try_get("lottery_fen")?,
-                            district_fen: r.try_get("district_fen")?,
-                        })
-                    })
-                    .collect()
+                    .await?)
             }
 
             async fn ledger_check(&self) -> $crate::store::StoreResult<(i64, i64)> {
