@@ -762,7 +762,13 @@ pub async fn status<S: Store + LedgerStore>(
     let recoveries = s.recoveries(district).await?;
     let outstanding: Vec<&crate::store::RecoveryRow> = recoveries.iter().filter(|r| r.decision.is_none()).collect();
     let outstanding_fen: i64 = outstanding.iter().map(|r| r.amount_fen).sum();
-    let held_waiting = batches.iter().rev().find(|b| b.state.counts()).map(|b| b.held_fen).unwrap_or(0);
+    // Held lines are listed again by every regular batch until paid: the latest regular batch of
+    // each district shows what waits now.
+    let mut latest_regular: std::collections::BTreeMap<&str, &crate::store::BatchRow> = Default::default();
+    for b in batches.iter().filter(|b| b.kind == BatchKind::Regular && b.state.counts()) {
+        latest_regular.insert(&b.district_code, b);
+    }
+    let held_waiting: i64 = latest_regular.values().map(|b| b.held_fen).sum();
     if json {
         let masked: Vec<serde_json::Value> = recoveries
             .iter()
@@ -806,7 +812,7 @@ pub async fn status<S: Store + LedgerStore>(
     }
     let note = if balances == postings { "consistent" } else { "INCONSISTENT: report this" };
     println!("ledger: net paid {} yuan over all batches (balances {note})", crate::money::format_fen(postings));
-    println!("held, waiting for an account (latest batch): {} yuan", crate::money::format_fen(held_waiting));
+    println!("held, waiting (latest regular batch of each district): {} yuan", crate::money::format_fen(held_waiting));
     println!(
         "recoveries outstanding: {} items, {} yuan (collected or waived: {})",
         outstanding.len(),
