@@ -23,80 +23,29 @@
 //! case's database and on a fresh SQLite file and compares the exported files byte for byte (on
 //! PostgreSQL: the same files from both databases, as INTERFACE.md requires).
 
-use crate::import::{import, write_dir};
+use crate::scenario::{
+    clock, csv, ledger_rows, load, month, regular, transfer, transfer_id, transfer_row, transfer_text, Elder,
+    APPLICATIONS, CERTS, DISTRICT, ELDERS, HELD_HEADER, LINES_HEADER, OPERATOR, RECOVERIES_HEADER, REVIEWER,
+    TRANSFERS_HEADER,
+};
 use crate::support::{check, eq};
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use libtest_mimic::Failed;
 use std::collections::BTreeMap;
 use std::path::Path;
-use subsidy::batch::{run_district, RunOutcome, RunRequest};
-use subsidy::clock::Clock;
+use subsidy::batch::RunOutcome;
 use subsidy::eligibility::owed_between;
 use subsidy::ledger::BatchKind;
 use subsidy::money::{format_fen, to_fen};
-use subsidy::month::ServiceMonth;
 use subsidy::platform;
 use subsidy::policy::{Policy, PolicyBook, DEFAULT_POLICY};
-use subsidy::store::{BatchState, LedgerStore, PostingRow, SqliteStore, Store, TransferRow};
+use subsidy::store::{BatchState, LedgerStore, PostingRow, SqliteStore, Store};
 
 pub fn cases() -> Vec<crate::support::Case> {
     crate::cases![batch_four_months_hand_checked, batch_files_identical_to_a_sqlite_run]
 }
 
-const DISTRICT: &str = "110102";
-const OPERATOR: &str = "operator-wang";
-const REVIEWER: &str = "reviewer-li";
-
-const ELDERS: &str = concat!(
-    "id_number,name,birth_date,district_code,street_code,",
-    "hukou_in_date,hukou_out_date,death_date,account_type,account_no\n"
-);
-const APPLICATIONS: &str = "id_number,allowance,applied_on,decision,decided_on\n";
-const CERTS: &str = "id_number,category,grade,multiple,issued_on,revoked_on\n";
-
-const TRANSFERS_HEADER: &str = "transfer_id,id_number,name,account_type,account_no,allowance,amount";
-const LINES_HEADER: &str = concat!(
-    "transfer_id,payment_key,id_number,allowance,tier,service_month,line_type,",
-    "amount,lottery_amount,district_amount,street_code"
-);
-const HELD_HEADER: &str = "id_number,name,allowance,service_month,amount,reason";
-const RECOVERIES_HEADER: &str = "id_number,name,allowance,service_month,amount,reason";
-
 /// Exported files of every batch: file name → bytes.
 type Files = BTreeMap<String, Vec<u8>>;
-
-/// One elder of the scenario.
-struct Elder {
-    id: String,
-    name: &'static str,
-    birth: &'static str,
-    street: &'static str,
-    account_type: &'static str,
-    /// The account number once recorded (`held` has none before 2020-03).
-    account_no: &'static str,
-}
-
-impl Elder {
-    fn new(
-        name: &'static str,
-        birth: &'static str,
-        seq: u32,
-        street: &'static str,
-        account_type: &'static str,
-        account_no: &'static str,
-    ) -> Elder {
-        let id = subsidy::idcard::make(DISTRICT, day(birth), seq);
-        Elder { id, name, birth, street, account_type, account_no }
-    }
-
-    /// An `elders.csv` row; `death` and `account_no` may be empty.
-    fn row(&self, death: &str, account_no: &str) -> String {
-        format!(
-            "{},{},{},{DISTRICT},{},,,{death},{},{account_no}\n",
-            self.id, self.name, self.birth, self.street, self.account_type
-        )
-    }
-}
 
 struct Cast {
     late: Elder,
@@ -164,7 +113,7 @@ fn line<'a>(
 
 impl Line<'_> {
     fn key(&self) -> String {
-        format!("{}-{}-{}-{}", self.who.id, self.allowance, self.month, self.adjustment)
+        self.who.key(self.allowance, self.month, self.adjustment)
     }
 
     /// As [`posting_text`] renders a stored posting.
@@ -185,14 +134,11 @@ struct Transfer<'a>(u32, &'a Elder, &'static str, &'static str);
 impl Transfer<'_> {
     fn text(&self, batch: &str) -> String {
         let Transfer(n, who, allowance, amount) = self;
-        format!("{} {} {} {} {} {amount}", transfer_id(batch, *n), who.id, who.account_type, who.account_no, allowance)
+        transfer(batch, *n, who, allowance, amount)
     }
 }
 
-fn transfer_id(batch: &str, n: u32) -> String {
-    format!("{batch}-{n:06}")
-}
-
+/// Like [`crate::scenario::posting_text`] without the district code (every posting here is Xicheng's).
 fn posting_text(p: &PostingRow) -> String {
     let pay = match (&p.transfer_id, &p.held_reason) {
         (Some(t), _) => format!("-> {t}"),
@@ -210,28 +156,6 @@ fn posting_text(p: &PostingRow) -> String {
     )
 }
 
-fn transfer_text(t: &TransferRow) -> String {
-    format!(
-        "{} {} {} {} {} {}",
-        t.transfer_id,
-        t.id_number,
-        t.account_type.clone().unwrap_or_default(),
-        t.account_no,
-        t.allowance,
-        format_fen(t.amount_fen)
-    )
-}
-
-/// A CSV file's expected text: header, rows, each ending in `\n`.
-fn csv(header: &str, rows: Vec<String>) -> String {
-    let mut text = format!("{header}\n");
-    for r in rows {
-        text.push_str(&r);
-        text.push('\n');
-    }
-    text
-}
-
 /// What one batch must hold, and what its files must say.
 struct Expect<'a> {
     month: &'static str,
@@ -243,55 +167,14 @@ struct Expect<'a> {
     totals: (i64, &'static str, &'static str, &'static str, &'static str, &'static str),
 }
 
-fn day(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
-}
-
-fn month(s: &str) -> ServiceMonth {
-    s.parse().expect("month")
-}
-
-fn clock() -> Clock {
-    Clock::fixed(day("2021-01-01"))
-}
-
-/// T1: month M is run on the 26th of M−1 at 02:00 Beijing time (18:00 UTC the day before).
-fn run_time(m: ServiceMonth) -> DateTime<Utc> {
-    let p = m.prev();
-    Utc.with_ymd_and_hms(p.year(), p.month(), 25, 18, 0, 0).unwrap()
-}
-
-async fn load<S: Store>(s: &S, files: &[(&str, &str)]) -> Result<(), Failed> {
-    let dir = write_dir(files);
-    let report = import(s, dir.path()).await?;
-    eq(report.rejects.len(), 0, &format!("import rejects {:?}", report.rejects))
-}
-
-async fn run<S: Store + LedgerStore>(s: &S, book: &PolicyBook, m: &str) -> Result<RunOutcome, Failed> {
-    let req =
-        RunRequest { month: month(m), by: OPERATOR.into(), dry_run: false, kind: BatchKind::Regular, reason: None };
-    Ok(run_district(s, book, month("2020-01"), DISTRICT, &req, run_time(month(m))).await?)
-}
-
 async fn run_computed<S: Store + LedgerStore>(s: &S, book: &PolicyBook, m: &str) -> Result<String, Failed> {
-    match run(s, book, m).await? {
+    match regular(s, book, m).await? {
         RunOutcome::Computed(sum) => {
             eq(sum.batch_id.as_str(), format!("{DISTRICT}-{m}-R1").as_str(), "batch id")?;
             Ok(sum.batch_id)
         }
         other => Err(format!("run {m}: expected a computed batch, got {other:?}").into()),
     }
-}
-
-/// Rows in the ledger: batches, postings, transfers.
-async fn ledger_rows<S: LedgerStore>(s: &S) -> Result<(usize, usize, usize), Failed> {
-    let batches = s.batches(None, None).await?;
-    let (mut postings, mut transfers) = (0, 0);
-    for b in &batches {
-        postings += s.batch_postings(&b.batch_id).await?.len();
-        transfers += s.batch_transfers(&b.batch_id).await?.len();
-    }
-    Ok((batches.len(), postings, transfers))
 }
 
 /// Four eyes: the runner is refused by the command and by the database, the reviewer approves.
@@ -392,16 +275,7 @@ async fn expect_batch<S: LedgerStore>(s: &S, batch: &str, files: &Files, e: &Exp
     let transfers_csv = e
         .transfers
         .iter()
-        .map(|Transfer(n, who, allowance, amount)| {
-            format!(
-                "{},{},{},{},{},{allowance},{amount}",
-                transfer_id(batch, *n),
-                who.id,
-                who.name,
-                who.account_type,
-                who.account_no
-            )
-        })
+        .map(|Transfer(n, who, allowance, amount)| transfer_row(batch, *n, who, allowance, amount))
         .collect();
     eq(file("transfers.csv")?, csv(TRANSFERS_HEADER, transfers_csv), &format!("{batch}-transfers.csv"))?;
     // Paid lines only; here payment-key order is also transfer order, the file's sort order.
@@ -488,7 +362,7 @@ async fn scenario<S: Store + LedgerStore>(s: &S) -> Result<Files, Failed> {
     // pays from 2020-01). `held` has no account number yet. `backpay` is known, without an
     // application. `regraded` holds a limb grade 1 certificate (R4: tier A).
     let rows: String =
-        c.all().iter().map(|e| if e.id == held.id { e.row("", "") } else { e.row("", e.account_no) }).collect();
+        c.all().iter().map(|e| if e.id == held.id { e.row_with_account("", "") } else { e.row("") }).collect();
     let elders = format!("{ELDERS}{rows}");
     let applications = [late, ninety, dies, held]
         .iter()
@@ -538,7 +412,7 @@ async fn scenario<S: Store + LedgerStore>(s: &S) -> Result<Files, Failed> {
 
     // Repeating the run of an exported month changes nothing and returns that batch.
     let before = ledger_rows(s).await?;
-    match run(s, &book, "2020-01").await? {
+    match regular(s, &book, "2020-01").await? {
         RunOutcome::Existing(b) => eq((b.batch_id.as_str(), b.state), (b1.as_str(), BatchState::Exported), "rerun")?,
         other => return Err(format!("running 2020-01 again: expected Existing, got {other:?}").into()),
     }
@@ -546,12 +420,12 @@ async fn scenario<S: Store + LedgerStore>(s: &S) -> Result<Files, Failed> {
 
     // ---------------------------------------------------------------- 2020-02
     // Reported before the 2020-02 run: `dies` died on 2020-02-10.
-    load(s, &[("elders.csv", &format!("{ELDERS}{}", dies.row("2020-02-10", dies.account_no)))]).await?;
+    load(s, &[("elders.csv", &format!("{ELDERS}{}", dies.row("2020-02-10")))]).await?;
     let b2 = run_computed(s, &book, "2020-02").await?;
     // 2020-02 is computed, neither approved nor exported: no later month may run.
     let before = ledger_rows(s).await?;
     for state in ["computed", "approved"] {
-        match run(s, &book, "2020-03").await? {
+        match regular(s, &book, "2020-03").await? {
             RunOutcome::Refused(why) => check(why.contains(&b2), format!("refusal names {b2}: {why}"))?,
             other => {
                 return Err(format!("running 2020-03 while {b2} is {state}: expected Refused, got {other:?}").into())
@@ -603,7 +477,7 @@ async fn scenario<S: Store + LedgerStore>(s: &S) -> Result<Files, Failed> {
         s,
         &[
             ("applications.csv", &format!("{APPLICATIONS}{},longevity,2020-03-02,approved,2020-03-09\n", backpay.id)),
-            ("elders.csv", &format!("{ELDERS}{}", held.row("", held.account_no))),
+            ("elders.csv", &format!("{ELDERS}{}", held.row(""))),
         ],
     )
     .await?;
@@ -657,7 +531,7 @@ async fn scenario<S: Store + LedgerStore>(s: &S) -> Result<Files, Failed> {
     load(
         s,
         &[
-            ("elders.csv", &format!("{ELDERS}{}", late.row("2020-02-10", late.account_no))),
+            ("elders.csv", &format!("{ELDERS}{}", late.row("2020-02-10"))),
             ("disability_certs.csv", &format!("{CERTS}{},limb,2,false,2020-02-15,\n", regraded.id)),
         ],
     )
@@ -726,7 +600,7 @@ async fn scenario<S: Store + LedgerStore>(s: &S) -> Result<Files, Failed> {
     // Postings 5 + 6 + 9 + 6, transfers 4 + 4 + 5 + 4, as listed above.
     eq(before, (4, 26, 17), "rows (batches, postings, transfers) after four months")?;
     for m in ["2020-01", "2020-04"] {
-        match run(s, &book, m).await? {
+        match regular(s, &book, m).await? {
             RunOutcome::Existing(b) => eq(b.batch_id, format!("{DISTRICT}-{m}-R1"), "existing batch")?,
             other => return Err(format!("running {m} again: expected Existing, got {other:?}").into()),
         }

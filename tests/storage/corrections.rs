@@ -25,23 +25,25 @@
 //! postings, and for every (person, allowance, month) from the start month through the last month
 //! run, the net paid (L1) equals what the final registry says is owed (L2).
 
-use crate::import::{import, write_dir};
+use crate::scenario::{
+    approve, clock, day, export, ledger_rows, load, month, posting_text, regular, totals_text, transfer, transfer_id,
+    transfer_row, transfer_text, Elder, APPLICATIONS, CERTS, DISTRICT, ELDERS, HELD_HEADER, LINES_HEADER, OPERATOR,
+    RECOVERIES_HEADER, REVIEWER, TRANSFERS_HEADER,
+};
 use crate::support::{check, eq, pg_admin_url, with_database};
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use libtest_mimic::Failed;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use subsidy::batch::{run_district, BatchSummary, RunOutcome, RunRequest};
 use subsidy::cli::commands;
-use subsidy::clock::Clock;
 use subsidy::codes::Allowance;
 use subsidy::eligibility::owed_between;
 use subsidy::ledger::{BatchKind, LineType};
 use subsidy::money::{format_fen, format_yuan, to_fen};
-use subsidy::month::ServiceMonth;
 use subsidy::policy::{Policy, PolicyBook, DEFAULT_POLICY};
-use subsidy::store::{BatchState, LedgerStore, PostingRow, Store, TransferRow};
+use subsidy::store::{BatchState, LedgerStore, Store};
 use BatchState::{Computed, Discarded, Exported, Superseded};
 
 pub fn cases() -> Vec<crate::support::Case> {
@@ -64,55 +66,8 @@ pub fn cases() -> Vec<crate::support::Case> {
 
 /// Who exports (`export --by`).
 const EXPORTER: &str = "exporter-zhao";
-const DISTRICT: &str = "110102";
-const OPERATOR: &str = "operator-wang";
-const REVIEWER: &str = "reviewer-li";
-
-const ELDERS: &str = concat!(
-    "id_number,name,birth_date,district_code,street_code,",
-    "hukou_in_date,hukou_out_date,death_date,account_type,account_no\n"
-);
-const APPLICATIONS: &str = "id_number,allowance,applied_on,decision,decided_on\n";
-const CERTS: &str = "id_number,category,grade,multiple,issued_on,revoked_on\n";
-const LINES_HEADER: &str = concat!(
-    "transfer_id,payment_key,id_number,allowance,tier,service_month,line_type,",
-    "amount,lottery_amount,district_amount,street_code"
-);
-const TRANSFERS_HEADER: &str = "transfer_id,id_number,name,account_type,account_no,allowance,amount";
-const HELD_HEADER: &str = "id_number,name,allowance,service_month,amount,reason";
-const RECOVERIES_HEADER: &str = "id_number,name,allowance,service_month,amount,reason";
 
 // ------------------------------------------------------------------------------------------ cast
-
-/// One elder.
-struct Elder {
-    id: String,
-    name: &'static str,
-    birth: &'static str,
-    street: &'static str,
-    account_type: &'static str,
-    account_no: &'static str,
-}
-
-impl Elder {
-    fn new(name: &'static str, birth: &'static str, seq: u32, street: &'static str, account_no: &'static str) -> Self {
-        let id = subsidy::idcard::make(DISTRICT, day(birth), seq);
-        Elder { id, name, birth, street, account_type: "shebao", account_no }
-    }
-
-    /// An `elders.csv` row; `death` may be empty.
-    fn row(&self, death: &str) -> String {
-        format!(
-            "{},{},{},{DISTRICT},{},,,{death},{},{}\n",
-            self.id, self.name, self.birth, self.street, self.account_type, self.account_no
-        )
-    }
-
-    /// The payment key of one posting (L4).
-    fn key(&self, allowance: &str, month: &str, adjustment: u32) -> String {
-        format!("{}-{allowance}-{month}-{adjustment}", self.id)
-    }
-}
 
 struct Cast {
     late: Elder,
@@ -124,10 +79,10 @@ struct Cast {
 impl Cast {
     fn new() -> Cast {
         Cast {
-            late: Elder::new("赵一", "1928-06-01", 101, "110102003", "6217000000000000011"),
-            steady: Elder::new("钱二", "1935-04-01", 202, "110102007", "6217000000000000022"),
-            backpay: Elder::new("孙三", "1939-11-15", 303, "110102009", "6217000000000000033"),
-            carer: Elder::new("李四", "1950-05-20", 404, "110102010", "6217000000000000044"),
+            late: Elder::new("赵一", "1928-06-01", 101, "110102003", "shebao", "6217000000000000011"),
+            steady: Elder::new("钱二", "1935-04-01", 202, "110102007", "shebao", "6217000000000000022"),
+            backpay: Elder::new("孙三", "1939-11-15", 303, "110102009", "shebao", "6217000000000000033"),
+            carer: Elder::new("李四", "1950-05-20", 404, "110102010", "shebao", "6217000000000000044"),
         }
     }
 }
@@ -160,24 +115,6 @@ async fn load_cast<S: Store>(s: &S, c: &Cast, who: &[&Elder]) -> Result<(), Fail
 
 // ------------------------------------------------------------------------------------ helpers
 
-fn day(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
-}
-
-fn month(s: &str) -> ServiceMonth {
-    s.parse().expect("month")
-}
-
-fn clock() -> Clock {
-    Clock::fixed(day("2021-01-01"))
-}
-
-/// T1: month M is run on the 26th of M−1 at 02:00 Beijing time (18:00 UTC the day before).
-fn run_time(m: &str) -> DateTime<Utc> {
-    let p = month(m).prev();
-    Utc.with_ymd_and_hms(p.year(), p.month(), 25, 18, 0, 0).unwrap()
-}
-
 /// A time of day on a date, for reruns (after the runs before them).
 fn at(date: &str) -> DateTime<Utc> {
     Utc.from_utc_datetime(&day(date).and_hms_opt(3, 0, 0).unwrap())
@@ -190,24 +127,8 @@ async fn setup<S: Store>(s: &S) -> Result<PolicyBook, Failed> {
     Ok(PolicyBook::new(s.policy_versions().await?)?)
 }
 
-async fn load<S: Store>(s: &S, files: &[(&str, &str)]) -> Result<(), Failed> {
-    let dir = write_dir(files);
-    let report = import(s, dir.path()).await?;
-    eq(report.rejects.len(), 0, &format!("import rejects {:?}", report.rejects))
-}
-
 fn batch_id(m: &str, tag: &str) -> String {
     format!("{DISTRICT}-{m}-{tag}")
-}
-
-fn transfer_id(batch: &str, n: u32) -> String {
-    format!("{batch}-{n:06}")
-}
-
-async fn regular<S: Store + LedgerStore>(s: &S, book: &PolicyBook, m: &str) -> Result<RunOutcome, Failed> {
-    let req =
-        RunRequest { month: month(m), by: OPERATOR.into(), dry_run: false, kind: BatchKind::Regular, reason: None };
-    Ok(run_district(s, book, month("2020-01"), DISTRICT, &req, run_time(m)).await?)
 }
 
 async fn rerun<S: Store + LedgerStore>(
@@ -244,22 +165,6 @@ fn nothing(outcome: RunOutcome, what: &str) -> Result<(), Failed> {
         RunOutcome::NothingToSettle => Ok(()),
         other => Err(format!("{what}: expected NothingToSettle, got {other:?}").into()),
     }
-}
-
-/// Four eyes: the reviewer approves what the operator ran.
-async fn approve<S: LedgerStore>(s: &S, batch: &str) -> Result<(), Failed> {
-    eq(s.approve_batch(batch, REVIEWER, clock().now()).await?, true, &format!("{batch} approved by {REVIEWER}"))
-}
-
-/// Export into `out/<batch>`; file name → text.
-async fn export<S: LedgerStore>(s: &S, batch: &str, out: &Path) -> Result<BTreeMap<String, String>, Failed> {
-    let written = commands::write_export(s, batch, &out.join(batch), clock()).await?;
-    eq(s.batch(batch).await?.map(|b| b.state), Some(Exported), &format!("{batch} exported"))?;
-    let mut files = BTreeMap::new();
-    for f in written {
-        files.insert(f.name, String::from_utf8(f.bytes)?);
-    }
-    Ok(files)
 }
 
 /// Run, approve and export a regular month; returns its batch id.
@@ -347,41 +252,6 @@ impl Want<'_> {
     }
 }
 
-fn posting_text(p: &PostingRow) -> String {
-    let pay = match (&p.transfer_id, &p.held_reason) {
-        (Some(t), _) => format!("-> {t}"),
-        (None, Some(h)) => format!("held {h}"),
-        (None, None) => "no transfer".to_string(),
-    };
-    format!(
-        "{} {} {} {} = {} + {} {} {pay}",
-        p.payment_key,
-        p.line_type,
-        p.tier,
-        format_fen(p.amount_fen),
-        format_fen(p.lottery_fen),
-        format_fen(p.district_fen),
-        p.district_code
-    )
-}
-
-fn transfer_text(t: &TransferRow) -> String {
-    format!(
-        "{} {} {} {} {} {}",
-        t.transfer_id,
-        t.id_number,
-        t.account_type.clone().unwrap_or_default(),
-        t.account_no,
-        t.allowance,
-        format_fen(t.amount_fen)
-    )
-}
-
-/// An expected transfer: sequence number, elder, allowance, amount.
-fn transfer(batch: &str, n: u32, who: &Elder, allowance: &str, amount: &str) -> String {
-    format!("{} {} {} {} {allowance} {amount}", transfer_id(batch, n), who.id, who.account_type, who.account_no)
-}
-
 /// The batch's postings (by payment key) and transfers (by transfer id), exactly.
 async fn expect_rows<S: LedgerStore>(
     s: &S,
@@ -411,27 +281,13 @@ async fn expect_batch<S: LedgerStore>(
     let kind = if batch.contains("-C") { BatchKind::Correction } else { BatchKind::Regular };
     eq((b.kind, b.state, b.run_by.as_str()), (kind, state, OPERATOR), &format!("{batch}: kind, state, runner"))?;
     eq(b.state_reason.as_deref(), reason, &format!("{batch}: reason"))?;
-    let got = format!(
-        "{}: {} = {} + {}; held {}; recovered {}",
-        b.transfer_count,
-        format_fen(b.control_sum_fen),
-        format_fen(b.lottery_fen),
-        format_fen(b.district_fen),
-        format_fen(b.held_fen),
-        format_fen(b.recovery_fen)
-    );
-    eq(got.as_str(), totals, &format!("{batch}: totals"))
+    eq(totals_text(&b).as_str(), totals, &format!("{batch}: totals"))
 }
 
 /// A CSV file's expected text: header, then rows sorted as the files sort them (byte order).
 fn csv(header: &str, mut rows: Vec<String>) -> String {
     rows.sort();
-    let mut text = format!("{header}\n");
-    for r in rows {
-        text.push_str(&r);
-        text.push('\n');
-    }
-    text
+    crate::scenario::csv(header, rows)
 }
 
 /// The exported lines.csv, transfers.csv, held.csv and recoveries.csv of a batch.
@@ -454,18 +310,6 @@ fn expect_files(
         file("recoveries.csv")?.as_str(),
         csv(RECOVERIES_HEADER, recoveries).as_str(),
         &format!("{batch}-recoveries.csv"),
-    )
-}
-
-/// A transfers.csv row.
-fn transfer_row(batch: &str, n: u32, who: &Elder, allowance: &str, amount: &str) -> String {
-    format!(
-        "{},{},{},{},{},{allowance},{amount}",
-        transfer_id(batch, n),
-        who.id,
-        who.name,
-        who.account_type,
-        who.account_no
     )
 }
 
@@ -500,17 +344,6 @@ async fn recovery_reasons<S: LedgerStore>(s: &S, batch: &str) -> Result<Vec<(Str
         .filter(|p| p.line_type == "recovery")
         .map(|p| (p.payment_key, p.recovery_reason.unwrap_or_default()))
         .collect())
-}
-
-/// Rows in the ledger: batches, postings, transfers.
-async fn ledger_rows<S: LedgerStore>(s: &S) -> Result<(usize, usize, usize), Failed> {
-    let batches = s.batches(None, None).await?;
-    let (mut postings, mut transfers) = (0, 0);
-    for b in &batches {
-        postings += s.batch_postings(&b.batch_id).await?.len();
-        transfers += s.batch_transfers(&b.batch_id).await?.len();
-    }
-    Ok((batches.len(), postings, transfers))
 }
 
 async fn audit_len<S: Store>(s: &S) -> Result<usize, Failed> {

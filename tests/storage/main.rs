@@ -11,6 +11,7 @@ mod corrections;
 mod import;
 mod registry;
 mod regressions;
+mod scenario;
 mod support;
 
 use libtest_mimic::{Arguments, Trial};

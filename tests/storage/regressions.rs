@@ -19,21 +19,22 @@
 //! the split of its lines is the F2 split as well.
 
 use crate::import::{import, write_dir};
+use crate::scenario::{
+    approve, clock, csv, day, export, id, load, month, posting_text, regular_in, totals_text, APPLICATIONS, ELDERS,
+    HELD_HEADER, OPERATOR, RECOVERIES_HEADER,
+};
 use crate::support::{check, eq};
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
 use libtest_mimic::Failed;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use subsidy::batch::{run_district, RunOutcome, RunRequest};
+use subsidy::batch::RunOutcome;
 use subsidy::cli::commands;
-use subsidy::clock::Clock;
 use subsidy::eligibility::owed_between;
-use subsidy::ledger::BatchKind;
 use subsidy::money::{format_fen, format_yuan, to_fen};
-use subsidy::month::ServiceMonth;
 use subsidy::platform;
 use subsidy::policy::{Policy, PolicyBook, DEFAULT_POLICY};
-use subsidy::store::{BatchState, LedgerStore, PostingRow, Store};
+use subsidy::store::{BatchState, LedgerStore, Store};
 
 pub fn cases() -> Vec<crate::support::Case> {
     crate::cases![
@@ -47,42 +48,8 @@ pub fn cases() -> Vec<crate::support::Case> {
 
 const XICHENG: &str = "110102";
 const CHAOYANG: &str = "110105";
-const OPERATOR: &str = "operator-wang";
-const REVIEWER: &str = "reviewer-li";
-
-const ELDERS: &str = concat!(
-    "id_number,name,birth_date,district_code,street_code,",
-    "hukou_in_date,hukou_out_date,death_date,account_type,account_no\n"
-);
-const APPLICATIONS: &str = "id_number,allowance,applied_on,decision,decided_on\n";
-const HELD_HEADER: &str = "id_number,name,allowance,service_month,amount,reason";
-const RECOVERIES_HEADER: &str = "id_number,name,allowance,service_month,amount,reason";
 
 // ------------------------------------------------------------------------------------ helpers
-
-fn day(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
-}
-
-fn month(s: &str) -> ServiceMonth {
-    s.parse().expect("month")
-}
-
-fn clock() -> Clock {
-    Clock::fixed(day("2021-01-01"))
-}
-
-/// T1: month M is run on the 26th of M−1 at 02:00 Beijing time (18:00 UTC the day before).
-fn run_time(m: &str) -> DateTime<Utc> {
-    let p = month(m).prev();
-    Utc.with_ymd_and_hms(p.year(), p.month(), 25, 18, 0, 0).unwrap()
-}
-
-/// An ID number whose region of first issue is `region` (the registry, not the ID, says where
-/// the person is registered).
-fn id(region: &str, birth: &str, seq: u32) -> String {
-    subsidy::idcard::make(region, day(birth), seq)
-}
 
 /// Start month 2020-01 (T7) and the default policy, plus `more` versions, all loaded before any
 /// batch (2019-10-01).
@@ -96,12 +63,6 @@ async fn setup<S: Store>(s: &S, more: &[Policy]) -> Result<PolicyBook, Failed> {
     Ok(PolicyBook::new(s.policy_versions().await?)?)
 }
 
-async fn load<S: Store>(s: &S, files: &[(&str, &str)]) -> Result<(), Failed> {
-    let dir = write_dir(files);
-    let report = import(s, dir.path()).await?;
-    eq(report.rejects.len(), 0, &format!("import rejects {:?}", report.rejects))
-}
-
 /// A regular batch of `district` for month `m`; fails unless it is computed with id `<district>-<m>-R<seq>`.
 async fn regular<S: Store + LedgerStore>(
     s: &S,
@@ -110,51 +71,14 @@ async fn regular<S: Store + LedgerStore>(
     m: &str,
     seq: u32,
 ) -> Result<String, Failed> {
-    let req =
-        RunRequest { month: month(m), by: OPERATOR.into(), dry_run: false, kind: BatchKind::Regular, reason: None };
     let want = format!("{district}-{m}-R{seq}");
-    match run_district(s, book, month("2020-01"), district, &req, run_time(m)).await? {
+    match regular_in(s, book, district, m).await? {
         RunOutcome::Computed(sum) => {
             eq(sum.batch_id.as_str(), want.as_str(), "batch id")?;
             Ok(sum.batch_id)
         }
         other => Err(format!("run {district} {m}: expected batch {want} computed, got {other:?}").into()),
     }
-}
-
-async fn approve<S: LedgerStore>(s: &S, batch: &str) -> Result<(), Failed> {
-    eq(s.approve_batch(batch, REVIEWER, clock().now()).await?, true, &format!("{batch} approved by {REVIEWER}"))
-}
-
-/// Export into `out/<batch>`; file name → text.
-async fn export<S: LedgerStore>(s: &S, batch: &str, out: &Path) -> Result<BTreeMap<String, String>, Failed> {
-    let written = commands::write_export(s, batch, &out.join(batch), clock()).await?;
-    eq(s.batch(batch).await?.map(|b| b.state), Some(BatchState::Exported), &format!("{batch} exported"))?;
-    let mut files = BTreeMap::new();
-    for f in written {
-        files.insert(f.name, String::from_utf8(f.bytes)?);
-    }
-    Ok(files)
-}
-
-/// `key type tier amount = lottery + district district-code paid`, paid being `-> transfer`,
-/// `held REASON` or `no transfer`.
-fn posting_text(p: &PostingRow) -> String {
-    let pay = match (&p.transfer_id, &p.held_reason) {
-        (Some(t), _) => format!("-> {t}"),
-        (None, Some(h)) => format!("held {h}"),
-        (None, None) => "no transfer".to_string(),
-    };
-    format!(
-        "{} {} {} {} = {} + {} {} {pay}",
-        p.payment_key,
-        p.line_type,
-        p.tier,
-        format_fen(p.amount_fen),
-        format_fen(p.lottery_fen),
-        format_fen(p.district_fen),
-        p.district_code
-    )
 }
 
 async fn postings<S: LedgerStore>(s: &S, batch: &str) -> Result<Vec<String>, Failed> {
@@ -164,15 +88,7 @@ async fn postings<S: LedgerStore>(s: &S, batch: &str) -> Result<Vec<String>, Fai
 /// `transfers: control sum = lottery + district; held H; recovered R` of a stored batch.
 async fn totals<S: LedgerStore>(s: &S, batch: &str) -> Result<String, Failed> {
     let b = s.batch(batch).await?.ok_or_else(|| format!("batch {batch} missing"))?;
-    Ok(format!(
-        "{}: {} = {} + {}; held {}; recovered {}",
-        b.transfer_count,
-        format_fen(b.control_sum_fen),
-        format_fen(b.lottery_fen),
-        format_fen(b.district_fen),
-        format_fen(b.held_fen),
-        format_fen(b.recovery_fen)
-    ))
+    Ok(totals_text(&b))
 }
 
 async fn transfers<S: LedgerStore>(s: &S, batch: &str) -> Result<Vec<String>, Failed> {
@@ -231,15 +147,6 @@ fn files_of(dir: &Path, batch: &str) -> Result<Vec<String>, Failed> {
     }
     names.sort();
     Ok(names)
-}
-
-fn csv(header: &str, rows: Vec<String>) -> String {
-    let mut text = format!("{header}\n");
-    for r in rows {
-        text.push_str(&r);
-        text.push('\n');
-    }
-    text
 }
 
 // -------------------------------------------------------------------------------------- cases
