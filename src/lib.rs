@@ -10,11 +10,16 @@
 //! | [`codes`] | the fixed codes of the file formats | — |
 //! | [`idcard`] | resident ID checksum, birth date, masking | Identity |
 //! | [`policy`] | the policy as data, versions, the fund split | R2–R8 rates, T1/T5 parameters, F1–F4 |
-//! | [`registry`] | a person's records; CSV validation and import | INTERFACE.md |
 //! | [`eligibility`] | who is owed what, each month, and why | R1–R8, T2–T7 |
-//! | [`store`] | one storage trait, SQLite and PostgreSQL | L4 in the schema |
-//! | [`generate`] | the synthetic registry | — |
-//! | [`cli`] | the `subsidy` command line | INTERFACE.md |
+//! | [`ledger`] | differences into postings, payment keys, the lottery purse | L1–L4, F2, F3 |
+//! | [`audit`] | the hash-chained audit log, checked | — |
+//! | [`registry`] | a person's records; CSV validation and streaming import | INTERFACE.md |
+//! | [`store`] | the storage contract (`Store`, `LedgerStore`), SQLite and PostgreSQL | L4 in the schema |
+//! | [`batch`] | the monthly run and corrections: one transaction per district | L2, L3 |
+//! | [`platform`] | the six platform files, rendered for `export` and `verify` alike | INTERFACE.md |
+//! | [`report`] | the year's figures in the seed report's shape | F5 |
+//! | [`generate`], [`demo`] | the synthetic registry; a year of Xicheng end to end | — |
+//! | [`clock`], [`cli`] | injected "now"; the `subsidy` command line | INTERFACE.md |
 //!
 //! Rule numbers (R, T, F, L) are those of `shared/domain/POLICY.md`; tests are named after them.
 
