@@ -117,7 +117,10 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
         );
     } else {
         print!("{}", crate::report::text(&reports));
-        println!("try: subsidy --database-url sqlite://{DEMO_DB} status | explain --id ID --month 2020-05 | report --year 2020 --json");
+        println!("look closer (the database stays until the next demo):");
+        for cmd in ["status --recoveries", "explain --id 110102193401080062 --month 2020-05", "report --year 2020 --json"] {
+            println!("  cargo run --release -- --database-url sqlite://{DEMO_DB} {cmd}");
+        }
     }
     s.close().await;
     Ok(0)
