@@ -118,7 +118,11 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
     } else {
         print!("{}", crate::report::text(&reports));
         println!("look closer (the database stays until the next demo):");
-        for cmd in ["status --recoveries", "explain --id 110102193401080062 --month 2020-05", "report --year 2020 --json"] {
+        for cmd in [
+            "status --recoveries",
+            "explain --id ID_NUMBER --month 2020-05   (IDs: demo-out/*-recoveries.csv)",
+            "report --year 2020 --json",
+        ] {
             println!("  cargo run --release -- --database-url sqlite://{DEMO_DB} {cmd}");
         }
     }
