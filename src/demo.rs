@@ -6,7 +6,7 @@
 //! finally prints the year's report. The same functions serve the ordinary commands.
 
 use crate::batch::{run_district, RunOutcome, RunRequest};
-use crate::cli::commands::write_export_by;
+use crate::cli::commands::{verify_batch, write_export_by};
 use crate::clock::Clock;
 use crate::ledger::BatchKind;
 use crate::money::format_yuan;
@@ -15,7 +15,6 @@ use crate::policy::{Policy, PolicyBook, DEFAULT_POLICY};
 use crate::registry::import::{import_dir, ImportReport};
 use crate::registry::validate::Context;
 use crate::store::{LedgerStore, SqliteStore, Store};
-use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 
 /// The demo's own database file.
@@ -77,19 +76,7 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
             };
             anyhow::ensure!(s.approve_batch(&sum.batch_id, REVIEWER, clock.now()).await?, "demo: approval refused");
             write_export_by(&s, &sum.batch_id, out, OPERATOR, clock).await?;
-            let b = s.batch(&sum.batch_id).await?.context("batch just written")?;
-            let files = crate::platform::render(
-                &b,
-                &s.batch_transfers(&b.batch_id).await?,
-                &s.batch_postings(&b.batch_id).await?,
-            );
-            let problems = crate::platform::compare(
-                &files,
-                out,
-                &b,
-                &s.batch_transfers(&b.batch_id).await?,
-                &s.batch_postings(&b.batch_id).await?,
-            );
+            let (_, problems) = verify_batch(&s, &sum.batch_id, out).await?;
             anyhow::ensure!(problems.is_empty(), "demo: verify found {problems:?}");
             say(format!(
                 "{:<8} {:<20} {:>9} {:>13} {:>12} {:>12} {:>9} {:>11}",

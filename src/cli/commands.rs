@@ -723,14 +723,7 @@ pub async fn export<S: LedgerStore + Store>(
 
 /// `verify`: exit 5 on any difference between files, manifest, totals and database.
 pub async fn verify<S: LedgerStore>(s: &S, batch_id: &str, dir: &Path, json: bool) -> anyhow::Result<ExitStatus> {
-    let b = find_batch(s, batch_id).await?;
-    let (transfers, postings) = (s.batch_transfers(batch_id).await?, s.batch_postings(batch_id).await?);
-    let files = platform::render(&b, &transfers, &postings);
-    let mut problems = platform::compare(&files, dir, &b, &transfers, &postings);
-    if b.state != BatchState::Exported {
-        problems
-            .insert(0, format!("batch {batch_id} is {}, not exported: these files must not be paid", b.state.as_str()));
-    }
+    let (files, problems) = verify_batch(s, batch_id, dir).await?;
     if json {
         print_json(&json!({ "batch_id": batch_id, "ok": problems.is_empty(), "differences": problems }));
     } else if problems.is_empty() {
@@ -747,6 +740,24 @@ pub async fn verify<S: LedgerStore>(s: &S, batch_id: &str, dir: &Path, json: boo
         println!("do not send these files; export the batch again into an empty folder and verify that");
     }
     Ok(if problems.is_empty() { 0 } else { 5 })
+}
+
+/// Render a batch's files from the database and compare them with those in `dir`: what differs,
+/// and the files expected. A batch that is not exported is itself a difference.
+pub async fn verify_batch<S: LedgerStore>(
+    s: &S,
+    batch_id: &str,
+    dir: &Path,
+) -> anyhow::Result<(Vec<platform::PlatformFile>, Vec<String>)> {
+    let b = find_batch(s, batch_id).await?;
+    let (transfers, postings) = (s.batch_transfers(batch_id).await?, s.batch_postings(batch_id).await?);
+    let files = platform::render(&b, &transfers, &postings);
+    let mut problems = platform::compare(&files, dir, &b, &transfers, &postings);
+    if b.state != BatchState::Exported {
+        problems
+            .insert(0, format!("batch {batch_id} is {}, not exported: these files must not be paid", b.state.as_str()));
+    }
+    Ok((files, problems))
 }
 
 /// `status`: batches and their states.

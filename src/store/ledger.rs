@@ -340,8 +340,6 @@ pub trait BatchTx: Sized {
         after: &str,
         limit: i64,
     ) -> StoreResult<Vec<PersonRecords>>;
-    /// The newest import id (the registry watermark of a batch computed now).
-    async fn registry_watermark(&mut self) -> StoreResult<i64>;
     /// Whether a policy version was loaded after the district's latest counted batch was computed
     /// (then every person must be recomputed).
     async fn policy_loaded_since_last_batch(&mut self, district: &str) -> StoreResult<bool>;

@@ -58,6 +58,22 @@ macro_rules! impl_ledger {
             })
         }
 
+        /// The records of these persons, in this order. A person paid before whose registration was
+        /// since deleted still needs settling (their months are no longer owed): an empty record.
+        async fn records_of(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            ids: Vec<String>,
+        ) -> $crate::store::StoreResult<Vec<$crate::registry::PersonRecords>> {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut people = $crate::store::registry_sql::load_persons!(&mut **tx, &ids);
+            Ok(ids
+                .into_iter()
+                .map(|id| people.remove(&id).unwrap_or_else(|| $crate::registry::PersonRecords { id_number: id, ..Default::default() }))
+                .collect())
+        }
+
         /// Take a batch's counted postings out of the balances (it is superseded or discarded).
         async fn unpost_batch(tx: &mut sqlx::Transaction<'static, $db>, batch_id: &str) -> Result<(), sqlx::Error> {
             sqlx::query(
@@ -150,22 +166,7 @@ macro_rules! impl_ledger {
                 .bind(limit)
                 .fetch_all(&mut *self.tx)
                 .await?;
-                if ids.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let mut people = $crate::store::registry_sql::load_persons!(&mut *self.tx, &ids);
-                Ok(ids
-                    .into_iter()
-                    .map(|id| people.remove(&id).unwrap_or_else(|| $crate::registry::PersonRecords { id_number: id, ..Default::default() }))
-                    .collect())
-            }
-
-            async fn registry_watermark(&mut self) -> $crate::store::StoreResult<i64> {
-                let w: Option<i64> =
-                    sqlx::query_scalar("select cast(max(import_id) as bigint) from imports where finished_at is not null")
-                        .fetch_one(&mut *self.tx)
-                        .await?;
-                Ok(w.unwrap_or(0))
+                records_of(&mut self.tx, ids).await
             }
 
             async fn policy_loaded_since_last_batch(&mut self, district: &str) -> $crate::store::StoreResult<bool> {
@@ -212,16 +213,7 @@ macro_rules! impl_ledger {
                 .bind(limit)
                 .fetch_all(&mut *self.tx)
                 .await?;
-                if ids.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let mut people = $crate::store::registry_sql::load_persons!(&mut *self.tx, &ids);
-                // A person paid before whose registration was since deleted still needs settling
-                // (their months are no longer owed): give them an empty record.
-                Ok(ids
-                    .into_iter()
-                    .map(|id| people.remove(&id).unwrap_or_else(|| $crate::registry::PersonRecords { id_number: id, ..Default::default() }))
-                    .collect())
+                records_of(&mut self.tx, ids).await
             }
 
             async fn history(&mut self, ids: &[String]) -> $crate::store::StoreResult<Vec<$crate::store::HistoryRow>> {
