@@ -9,6 +9,10 @@
 mod batch;
 mod corrections;
 mod import;
+mod issue7_allocations;
+mod issue7_exports;
+mod issue7_inputs;
+mod issue7_ledger;
 mod registry;
 mod regressions;
 mod scenario;
@@ -26,6 +30,10 @@ fn main() {
         .chain(batch::cases())
         .chain(corrections::cases())
         .chain(regressions::cases())
+        .chain(issue7_ledger::cases())
+        .chain(issue7_exports::cases())
+        .chain(issue7_allocations::cases())
+        .chain(issue7_inputs::cases())
         .collect();
     let mut trials = Vec::new();
     for case in &cases {
