@@ -67,7 +67,14 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
             let r = import(&s, &book, dir, clock).await?;
             say(format!("before running {when}: imported correction `{name}` ({})", counts(&r)));
         }
-        let req = RunRequest { month, by: OPERATOR.into(), dry_run: false, kind: BatchKind::Regular, reason: None };
+        let req = RunRequest {
+            month,
+            by: OPERATOR.into(),
+            dry_run: false,
+            kind: BatchKind::Regular,
+            reason: None,
+            ..Default::default()
+        };
         for district in s.districts().await? {
             let sum = match run_district(&s, &book, start, &district, &req, clock.now()).await? {
                 RunOutcome::Computed(sum) => sum,

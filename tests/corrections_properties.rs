@@ -435,7 +435,7 @@ impl World {
 
     async fn run(&mut self, kind: BatchKind, month: ServiceMonth, dry_run: bool) -> Res<RunOutcome> {
         let reason = (kind == BatchKind::Correction).then(|| "registry corrected".to_string());
-        let req = RunRequest { month, by: OPERATOR.into(), dry_run, kind, reason };
+        let req = RunRequest { month, by: OPERATOR.into(), dry_run, kind, reason, ..Default::default() };
         let now = self.now();
         run_district(&self.store, &self.book, jan(), DISTRICT, &req, now).await
     }

@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 const PAGE: i64 = 500;
 
 /// What a run is asked to do.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct RunRequest {
     /// Service month.
     pub month: ServiceMonth,
@@ -38,6 +38,11 @@ pub struct RunRequest {
     pub kind: BatchKind,
     /// Why (reruns).
     pub reason: Option<String>,
+    /// Read everyone even where reading only the changed persons would do (the optimisation's
+    /// reference: tests compare the two).
+    pub read_everyone: bool,
+    /// Keep every posting computed in the summary (tests compare batches line by line).
+    pub keep_postings: bool,
 }
 
 /// What happened in one district.
@@ -64,32 +69,55 @@ pub async fn run_district<S: LedgerStore>(
     req: &RunRequest,
     now: DateTime<Utc>,
 ) -> anyhow::Result<RunOutcome> {
+    match attempt(store, book, start, district, req, now, false).await? {
+        Attempt::Done(outcome) => Ok(outcome),
+        // F3: the allocation ran out with carried-over lines in the batch. Their lottery shares were
+        // drawn in another order than a full run's (a freed share must go to the first lines in
+        // payment-key order): compute the whole batch again, reading everyone.
+        Attempt::ReadEveryone => match attempt(store, book, start, district, req, now, true).await? {
+            Attempt::Done(outcome) => Ok(outcome),
+            Attempt::ReadEveryone => unreachable!("a run reading everyone carries nothing over"),
+        },
+    }
+}
+
+/// One try at a district's batch.
+enum Attempt {
+    Done(RunOutcome),
+    /// Rolled back: the batch must be computed reading everyone.
+    ReadEveryone,
+}
+
+async fn attempt<S: LedgerStore>(
+    store: &S,
+    book: &PolicyBook,
+    start: ServiceMonth,
+    district: &str,
+    req: &RunRequest,
+    now: DateTime<Utc>,
+    read_everyone: bool,
+) -> anyhow::Result<Attempt> {
     let Some(mut tx) = store.begin_batch(district).await? else {
-        return Ok(RunOutcome::Locked);
+        return Ok(Attempt::Done(RunOutcome::Locked));
     };
     let batches = tx.district_batches(district).await?;
     let plan = match plan(&batches, req) {
         Ok(plan) => plan,
         Err(outcome) => {
             tx.rollback().await?;
-            return Ok(*outcome);
+            return Ok(Attempt::Done(*outcome));
         }
     };
-    let mode = read_mode(&mut tx, district, &batches, req).await?;
-    // Nothing imported since the batch a rerun would replace, or since the district's last batch:
-    // a correction has nothing to do.
-    let unchanged_since = match (mode, &plan.replaces) {
-        (ReadMode::Changed { watermark }, _) => Some(watermark),
-        (ReadMode::Everyone, Some(old)) if !tx.policy_loaded_since_last_batch(district).await? => {
-            Some(old.registry_import_id)
-        }
-        _ => None,
+    let mode = if read_everyone || req.read_everyone {
+        ReadMode::Everyone
+    } else {
+        read_mode(&mut tx, district, &batches, req).await?
     };
-    if let Some(watermark) = unchanged_since {
-        if tx.changed_persons_page(district, watermark, "", 1).await?.is_empty() {
-            tx.rollback().await?;
-            return Ok(RunOutcome::NothingToSettle);
-        }
+    if mode == ReadMode::Changed(0) {
+        // Nothing changed since the batch that vouches for the district: a correction has nothing
+        // to do (and a batch it would replace stays as it is).
+        tx.rollback().await?;
+        return Ok(Attempt::Done(RunOutcome::NothingToSettle));
     }
     let seq = batches.iter().filter(|b| b.service_month == req.month && b.kind == req.kind).count() as u32 + 1;
     let batch_id = ledger::batch_id(district, req.month, req.kind, seq);
@@ -107,13 +135,13 @@ pub async fn run_district<S: LedgerStore>(
     })
     .await?;
     // A rerun replaces the month's unexported batch, which then stops counting (L1). The postings
-    // and transfers of persons unchanged since it was computed move to the new batch as they
-    // stand (nothing is copied or recomputed); only changed persons are settled again. A dry run
-    // leaves the old batch in place, so that what it lists is exactly what the correction changes.
+    // and transfers of persons outside the rerun set move to the new batch as they stand (nothing
+    // is copied or recomputed); only the others are settled again. A dry run does the same in a
+    // transaction it rolls back, so that it announces exactly what the rerun writes.
     let mut carried = Vec::new();
-    if let (Some(old), false) = (&plan.replaces, req.dry_run) {
-        if let ReadMode::Changed { watermark } = mode {
-            carried = tx.carry_over(&old.batch_id, &batch_id, watermark).await?;
+    if let Some(old) = &plan.replaces {
+        if let ReadMode::Changed(_) = mode {
+            carried = tx.carry_over(&old.batch_id, &batch_id).await?;
         }
         let reason = req.reason.clone().unwrap_or_default();
         anyhow::ensure!(
@@ -124,38 +152,56 @@ pub async fn run_district<S: LedgerStore>(
     }
     let mut ctx = BatchContext::new(&mut tx, book, start, district, &batch_id, req.month).await?;
     ctx.list_differences = req.dry_run && req.kind == BatchKind::Correction;
+    ctx.keep_postings = req.keep_postings;
     let mut after = String::new();
     loop {
         let people = match mode {
             ReadMode::Everyone => tx.persons_page(district, &after, PAGE).await?,
-            ReadMode::Changed { watermark } => tx.changed_persons_page(district, watermark, &after, PAGE).await?,
+            ReadMode::Changed(_) => tx.rerun_persons_page(&after, PAGE).await?,
         };
         let Some(last) = people.last() else { break };
         let ids: Vec<String> = people.iter().map(|p| p.id_number.clone()).collect();
         let history = tx.history(&ids).await?;
         let (postings, transfers) = ctx.settle_page(&people, &history)?;
-        tx.insert_postings(&postings, &ctx.ceilings_fen).await.map_err(explain_l4)?;
+        // A replacing rerun refreshes the balances once at the end: until the batch it replaces is
+        // out of them, its postings and the new ones would both count.
+        tx.insert_postings(&postings, &ctx.ceilings_fen, plan.replaces.is_none()).await.map_err(explain_l4)?;
         tx.insert_transfers(&transfers).await?;
         after = last.id_number.clone();
+    }
+    if plan.replaces.as_ref().is_some_and(|old| !carried.is_empty() && ctx.purse_ran_out_with_carried(old)) {
+        tx.rollback().await?;
+        return Ok(Attempt::ReadEveryone);
+    }
+    if let Some(old) = &plan.replaces {
+        tx.refresh_balances(&[&old.batch_id, &batch_id], &ctx.ceilings_fen).await.map_err(explain_l4)?;
+        if !carried.is_empty() {
+            // Every transfer id of a batch starts with that batch's id (INTERFACE.md), numbered as
+            // a full run numbers them.
+            tx.renumber_transfers(&batch_id).await?;
+        }
     }
     let mut summary = ctx.finish(req, policy.version.clone());
     summary.absorb_carried(&carried)?;
     summary.replaces = plan.replaces.as_ref().map(|b| b.batch_id.clone());
-    summary.read_changed_only = matches!(mode, ReadMode::Changed { .. });
-    if summary.by_line_type.is_empty() && (plan.replaces.is_none() || req.dry_run) {
-        // An empty batch would only wait for an approval that approves nothing. (A rerun that
-        // replaces a batch keeps its empty batch: the one it replaces must stop counting.)
+    summary.read_changed_only = matches!(mode, ReadMode::Changed(_));
+    let lines: u64 = summary.by_line_type.values().map(|c| c.count).sum();
+    let only_held = req.kind == BatchKind::Correction && lines == summary.held.count;
+    if (lines == 0 || only_held) && plan.replaces.is_none() {
+        // An empty batch would only wait for an approval that approves nothing; so would a
+        // correction that only holds again what waits already (L3: the next batch lists it). (A
+        // rerun that replaces a batch keeps its batch: the one it replaces must stop counting.)
         tx.rollback().await?;
-        return Ok(RunOutcome::NothingToSettle);
+        return Ok(Attempt::Done(RunOutcome::NothingToSettle));
     }
     tx.finish_batch(&batch_id, &summary.totals()).await?;
     if req.dry_run {
         tx.rollback().await?;
-        return Ok(RunOutcome::Computed(Box::new(summary)));
+        return Ok(Attempt::Done(RunOutcome::Computed(Box::new(summary))));
     }
     tx.append_audit(&audit_entry(req, &summary), now).await?;
     tx.commit().await.with_context(|| format!("could not commit batch {batch_id}; nothing of it was written"))?;
-    Ok(RunOutcome::Computed(Box::new(summary)))
+    Ok(Attempt::Done(RunOutcome::Computed(Box::new(summary))))
 }
 
 /// What a run will do with the district's batches, or why it stops.
@@ -194,15 +240,14 @@ fn plan(batches: &[BatchRow], req: &RunRequest) -> Result<Plan, Box<RunOutcome>>
 /// Which persons a batch reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ReadMode {
-    /// Everyone the district registers or paid: a regular month, or a batch that replaces another.
+    /// Everyone the district registers or paid: a regular month, a correction after a policy
+    /// change, or one with no batch to vouch for the others.
     Everyone,
-    /// Only persons changed by imports after `watermark`: everyone else was settled through the
-    /// month by the district's latest batch, so their differences are zero (corrections cost what
-    /// they change).
-    Changed {
-        /// Import id the latest counted batch had read.
-        watermark: i64,
-    },
+    /// Only the rerun set, of this many persons ([`BatchTx::mark_rerun_persons`]): everyone else was
+    /// settled through the month by the batch that vouches for the district and nothing that
+    /// decides their amounts changed since, so their differences are zero (corrections cost what
+    /// they change). Reading only them must give exactly what reading everyone gives.
+    Changed(i64),
 }
 
 async fn read_mode<T: BatchTx>(
@@ -214,18 +259,22 @@ async fn read_mode<T: BatchTx>(
     if req.kind == BatchKind::Regular {
         return Ok(ReadMode::Everyone);
     }
-    // Only batches that settled through this month or later vouch for the persons they did not
-    // read: a correction of an earlier month settled its persons only through that month.
-    let latest = batches
-        .iter()
-        .filter(|b| b.state.counts() && b.service_month >= req.month)
-        .max_by_key(|b| b.registry_import_id);
-    match latest {
-        Some(b) if !tx.policy_loaded_since_last_batch(district).await? => {
-            Ok(ReadMode::Changed { watermark: b.registry_import_id })
+    // The batch that vouches for the persons a correction does not read: the latest written
+    // (audit order) of the district's counted batches that settled through this month or later (a
+    // correction of an earlier month settled its persons only through that month).
+    let mut vouching: Option<(i64, &BatchRow)> = None;
+    for b in batches.iter().filter(|b| b.state.counts() && b.service_month >= req.month) {
+        if let Some(seq) = tx.batch_seq(&b.batch_id).await? {
+            if vouching.is_none_or(|(best, _)| seq > best) {
+                vouching = Some((seq, b));
+            }
         }
-        _ => Ok(ReadMode::Everyone),
     }
+    let Some((seq, batch)) = vouching else { return Ok(ReadMode::Everyone) };
+    if tx.policy_loaded_since(&batch.batch_id, seq).await? {
+        return Ok(ReadMode::Everyone);
+    }
+    Ok(ReadMode::Changed(tx.mark_rerun_persons(district, batch.registry_import_id, seq).await?))
 }
 
 /// The audit entry of a written batch.
@@ -277,6 +326,8 @@ struct BatchContext<'a> {
     summary: BatchSummary,
     /// Dry-run reruns list, per person and allowance, net paid, owed now and the difference.
     list_differences: bool,
+    /// Keep the postings in the summary ([`RunRequest::keep_postings`]).
+    keep_postings: bool,
 }
 
 impl<'a> BatchContext<'a> {
@@ -326,6 +377,7 @@ impl<'a> BatchContext<'a> {
             transfer_seq: 0,
             summary,
             list_differences: false,
+            keep_postings: false,
         })
     }
 
@@ -377,6 +429,9 @@ impl<'a> BatchContext<'a> {
                 let reason = (p.line_type == LineType::Recovery).then(|| recovery_reason(rec, p, &owed));
                 posting_rows.push(self.posting_row(p, transfer_id, &snapshot, reason)?);
                 self.summary.add_posting(p);
+            }
+            if self.keep_postings {
+                self.summary.postings.extend(postings);
             }
         }
         Ok((posting_rows, transfer_rows))
@@ -439,6 +494,16 @@ impl<'a> BatchContext<'a> {
             street_code: snap.street_code.clone(),
             recovery_reason,
         })
+    }
+
+    /// F3 with carried-over lines: whether the lottery draw may differ from a full run's. It does
+    /// when any year's allocation ran out, in this batch or in the one it replaces (whose carried
+    /// lines kept the shares drawn then).
+    fn purse_ran_out_with_carried(&self, replaced: &BatchRow) -> bool {
+        let replaced_ran_out = serde_json::from_str::<BatchSummary>(&replaced.summary)
+            .map(|s| s.lottery_years.iter().any(|y| y.exhausted_lines > 0))
+            .unwrap_or(true);
+        self.purse.ran_out() || replaced_ran_out
     }
 
     fn finish(mut self, req: &RunRequest, policy_version: String) -> BatchSummary {

@@ -99,6 +99,9 @@ pub struct BatchSummary {
     /// Dry-run reruns: per person and allowance, what changes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub differences: Vec<Difference>,
+    /// Every posting computed (not carried), when the request asked to keep them; never stored.
+    #[serde(skip)]
+    pub postings: Vec<Posting>,
 }
 
 /// What a correction changes for one person and allowance (`rerun --dry-run`).

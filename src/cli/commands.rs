@@ -484,7 +484,8 @@ pub async fn run<S: Store + LedgerStore>(
     json: bool,
     clock: Clock,
 ) -> anyhow::Result<ExitStatus> {
-    let req = RunRequest { month, by: by.to_string(), dry_run, kind: BatchKind::Regular, reason: None };
+    let req =
+        RunRequest { month, by: by.to_string(), dry_run, kind: BatchKind::Regular, reason: None, ..Default::default() };
     run_batches(s, district, &req, json, clock).await
 }
 
@@ -509,6 +510,7 @@ pub async fn rerun<S: Store + LedgerStore>(
         dry_run,
         kind: BatchKind::Correction,
         reason: Some(reason.to_string()),
+        ..Default::default()
     };
     run_batches(s, district, &req, json, clock).await
 }

@@ -318,31 +318,44 @@ pub trait BatchTx: Sized {
     async fn lottery_used(&mut self, district: &str, year: i32) -> StoreResult<i64>;
     /// Create the batch row (state computed, zero totals).
     async fn insert_batch(&mut self, batch: &NewBatch) -> StoreResult<()>;
-    /// Store postings and add the counted ones to the balances (L4, enforced by the database).
-    async fn insert_postings(&mut self, rows: &[PostingRow], ceilings: &[(String, i64)]) -> StoreResult<()>;
+    /// Store postings and, with `update_balances`, add the counted ones to the balances (L4,
+    /// enforced by the database). A replacing rerun stores without and refreshes at the end.
+    async fn insert_postings(
+        &mut self,
+        rows: &[PostingRow],
+        ceilings: &[(String, i64)],
+        update_balances: bool,
+    ) -> StoreResult<()>;
     /// Store transfers.
     async fn insert_transfers(&mut self, rows: &[TransferRow]) -> StoreResult<()>;
     /// Write the batch's totals.
     async fn finish_batch(&mut self, batch_id: &str, totals: &BatchTotals) -> StoreResult<()>;
-    /// Mark a computed or approved batch superseded by `by_batch` and take its postings out of the
-    /// balances (L1: a superseded batch never counts). Returns false when it was not open.
+    /// Mark a computed or approved batch superseded by `by_batch` (L1: a superseded batch never
+    /// counts). The balances are left to [`BatchTx::refresh_balances`]. Returns false when it was
+    /// not open.
     async fn supersede(&mut self, batch_id: &str, by_batch: &str, reason: &str) -> StoreResult<bool>;
-    /// A rerun replacing `old` by `new`: move the postings and transfers of the persons not changed
-    /// since `watermark` from `old` to `new` (they stand as they were computed; nothing is copied)
-    /// and return what `new` then holds.
-    async fn carry_over(&mut self, old: &str, new: &str, watermark: i64) -> StoreResult<Vec<CarriedRow>>;
-    /// Persons changed by imports after `watermark` that the district's batch must consider, after
-    /// `after` in byte order, with their records (correction batches read only these).
-    async fn changed_persons_page(
-        &mut self,
-        district: &str,
-        watermark: i64,
-        after: &str,
-        limit: i64,
-    ) -> StoreResult<Vec<PersonRecords>>;
-    /// Whether a policy version was loaded after the district's latest counted batch was computed
-    /// (then every person must be recomputed).
-    async fn policy_loaded_since_last_batch(&mut self, district: &str) -> StoreResult<bool>;
+    /// A rerun replacing `old` by `new`: move the postings and transfers of the persons outside the
+    /// rerun set ([`BatchTx::mark_rerun_persons`]) from `old` to `new` (they stand as they were
+    /// computed; nothing is copied) and return what `new` then holds.
+    async fn carry_over(&mut self, old: &str, new: &str) -> StoreResult<Vec<CarriedRow>>;
+    /// Fill the rerun set of a correction of `district`: the persons whose owed or paid amounts may
+    /// have changed since the batch that vouches for the others (registry imports after
+    /// `watermark`, batches run, rerun or discarded after audit entry `since_seq`, held lines).
+    /// Returns its size.
+    async fn mark_rerun_persons(&mut self, district: &str, watermark: i64, since_seq: i64) -> StoreResult<i64>;
+    /// The next page of the rerun set, after `after` in byte order, with their records.
+    async fn rerun_persons_page(&mut self, after: &str, limit: i64) -> StoreResult<Vec<PersonRecords>>;
+    /// The audit sequence number of the entry that wrote a batch (`run` / `rerun`), if any.
+    async fn batch_seq(&mut self, batch_id: &str) -> StoreResult<Option<i64>>;
+    /// Whether a policy version was loaded after the batch was written (then every person must be
+    /// recomputed).
+    async fn policy_loaded_since(&mut self, batch_id: &str, since_seq: i64) -> StoreResult<bool>;
+    /// Recompute the balance of every key these batches posted from the counted postings (L1) and
+    /// check it against the bound (L4) once, on the final state.
+    async fn refresh_balances(&mut self, batch_ids: &[&str], ceilings: &[(String, i64)]) -> StoreResult<()>;
+    /// Number the batch's transfers from 1 in person and allowance order under its own id (a
+    /// replacing rerun carries transfers of the batch it replaces). Returns their count.
+    async fn renumber_transfers(&mut self, batch_id: &str) -> StoreResult<u32>;
     /// Append to the audit log in this transaction (the entry commits with the batch or not at all).
     async fn append_audit(&mut self, entry: &crate::audit::AuditEntry, now: DateTime<Utc>) -> StoreResult<()>;
     /// Make it all durable.

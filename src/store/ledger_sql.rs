@@ -17,7 +17,7 @@ pub(super) const ROWS_PER_INSERT: usize = 50;
 /// Stamp `impl LedgerStore` for a store type and `impl BatchTx` for its transaction wrapper.
 /// The store needs a `begin_batch_tx(district)` inherent method returning the locked transaction.
 macro_rules! impl_ledger {
-    ($store:ty, $tx:ident, $db:ty) => {
+    ($store:ty, $tx:ident, $db:ty, $rerun_persons_ddl:literal) => {
         /// A batch transaction (holds the district's run lock until commit or rollback).
         pub struct $tx {
             tx: sqlx::Transaction<'static, $db>,
@@ -95,6 +95,9 @@ macro_rules! impl_ledger {
 
         impl $crate::store::BatchTx for $tx {
             async fn supersede(&mut self, batch_id: &str, by_batch: &str, reason: &str) -> $crate::store::StoreResult<bool> {
+                // The balances are not touched here: the rerun refreshes the keys of both batches
+                // once its own postings are in (`refresh_balances`), so that no state halfway
+                // through the transaction is held against the L4 bound.
                 let done = sqlx::query(
                     "update batches set state = 'superseded', superseded_by = $1, state_reason = $2
                      where batch_id = $3 and state in ('computed', 'approved')",
@@ -104,28 +107,23 @@ macro_rules! impl_ledger {
                 .bind(batch_id)
                 .execute(&mut *self.tx)
                 .await?;
-                if done.rows_affected() == 0 {
-                    return Ok(false);
-                }
-                unpost_batch(&mut self.tx, batch_id).await?;
-                Ok(true)
+                Ok(done.rows_affected() > 0)
             }
 
             async fn carry_over(
                 &mut self,
                 old: &str,
                 new: &str,
-                watermark: i64,
             ) -> $crate::store::StoreResult<Vec<$crate::store::CarriedRow>> {
+                // Persons outside the rerun set (`mark_rerun_persons`) are settled as they stand:
+                // their postings and transfers move to the new batch.
                 for table in ["postings", "transfers"] {
                     sqlx::query(&format!(
                         "update {table} set batch_id = $1
-                         where batch_id = $2
-                           and id_number not in (select id_number from person_changes where import_id > $3)"
+                         where batch_id = $2 and id_number not in (select id_number from rerun_persons)"
                     ))
                     .bind(new)
                     .bind(old)
-                    .bind(watermark)
                     .execute(&mut *self.tx)
                     .await?;
                 }
@@ -146,39 +144,167 @@ macro_rules! impl_ledger {
                 .await?)
             }
 
-            async fn changed_persons_page(
+            async fn mark_rerun_persons(
                 &mut self,
                 district: &str,
                 watermark: i64,
+                since_seq: i64,
+            ) -> $crate::store::StoreResult<i64> {
+                sqlx::query($rerun_persons_ddl).execute(&mut *self.tx).await?;
+                sqlx::query("delete from rerun_persons").execute(&mut *self.tx).await?;
+                // Everything that can change what a person is owed or has been paid since the batch
+                // that vouches for the district (audit entries commit in order, so `seq` orders
+                // them): their registry rows (imports), batches run, rerun or discarded since (any
+                // district: L1 counts every district's payments), the postings a rerun left on the
+                // batch it superseded, and lines still held (L3: re-held by every batch that reads
+                // the person). A policy version loaded since makes the caller read everyone.
+                sqlx::query(
+                    "insert into rerun_persons (id_number)
+                     select distinct c.id_number from (
+                         select id_number from person_changes where import_id > $1
+                         union
+                         select p.id_number from postings p
+                         where p.batch_id in (select a.target from audit_log a
+                                              where a.seq > $2 and a.command in ('run', 'rerun', 'discard'))
+                         union
+                         select p.id_number from postings p join batches b on b.batch_id = p.batch_id
+                         where b.superseded_by in (select a.target from audit_log a where a.seq > $2 and a.command = 'rerun')
+                         union
+                         select p.id_number from postings p join batches b on b.batch_id = p.batch_id
+                         where p.district_code = $3 and p.held_reason is not null
+                           and b.state in ('computed', 'approved', 'exported')
+                     ) c
+                     where exists (select 1 from elders e where e.id_number = c.id_number and e.district_code = $3)
+                        or exists (select 1 from postings p where p.id_number = c.id_number and p.district_code = $3)",
+                )
+                .bind(watermark)
+                .bind(since_seq)
+                .bind(district)
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(sqlx::query_scalar::<_, i64>("select count(*) from rerun_persons").fetch_one(&mut *self.tx).await?)
+            }
+
+            async fn batch_seq(&mut self, batch_id: &str) -> $crate::store::StoreResult<Option<i64>> {
+                Ok(sqlx::query_scalar::<_, Option<i64>>(
+                    "select max(seq) from audit_log where target = $1 and command in ('run', 'rerun')",
+                )
+                .bind(batch_id)
+                .fetch_one(&mut *self.tx)
+                .await?)
+            }
+
+            async fn policy_loaded_since(&mut self, batch_id: &str, since_seq: i64) -> $crate::store::StoreResult<bool> {
+                // The audit entry orders the load against the batch; the load time is kept as a
+                // second witness (a policy stored without its entry still counts).
+                let n: i64 = sqlx::query_scalar(
+                    "select (select count(*) from audit_log where seq > $1 and command = 'policy load')
+                          + (select count(*) from policy_versions
+                             where loaded_at > (select computed_at from batches where batch_id = $2))",
+                )
+                .bind(since_seq)
+                .bind(batch_id)
+                .fetch_one(&mut *self.tx)
+                .await?;
+                Ok(n > 0)
+            }
+
+            async fn refresh_balances(
+                &mut self,
+                batch_ids: &[&str],
+                ceilings: &[(String, i64)],
+            ) -> $crate::store::StoreResult<()> {
+                let ceiling_of = |a: &str| ceilings.iter().find(|(x, _)| x == a).map(|(_, c)| *c).unwrap_or(0);
+                for batch_id in batch_ids {
+                    // Each key's net recomputed from the counted postings (L1) in one statement: the
+                    // bound (L4) is checked on the final state of the key, never on a state halfway
+                    // through the rerun.
+                    let sql = format!(
+                        "insert into balances (id_number, allowance, service_month, net_fen, ceiling_fen)
+                         select k.id_number, k.allowance, k.service_month,
+                                coalesce((select cast(sum(p.amount_fen) as bigint) from postings p
+                                          join batches b on b.batch_id = p.batch_id
+                                          left join transfers t on t.transfer_id = p.transfer_id
+                                          where p.id_number = k.id_number and p.allowance = k.allowance
+                                            and p.service_month = k.service_month and {}), 0),
+                                case k.allowance when 'longevity' then $2 when 'care' then $3 else $4 end
+                         from (select distinct id_number, allowance, service_month from postings where batch_id = $1) k
+                         where true
+                         on conflict (id_number, allowance, service_month) do update
+                         set net_fen = excluded.net_fen,
+                             ceiling_fen = case when excluded.ceiling_fen > balances.ceiling_fen
+                                                then excluded.ceiling_fen else balances.ceiling_fen end",
+                        $crate::store::COUNTED
+                    );
+                    sqlx::query(&sql)
+                        .bind(*batch_id)
+                        .bind(ceiling_of("longevity"))
+                        .bind(ceiling_of("care"))
+                        .bind(ceiling_of("hardship"))
+                        .execute(&mut *self.tx)
+                        .await
+                        .map_err(|e| $crate::store::StoreError::LedgerBound {
+                            payment_key: format!("a posting of batch {batch_id}"),
+                            source: e,
+                        })?;
+                }
+                Ok(())
+            }
+
+            async fn renumber_transfers(&mut self, batch_id: &str) -> $crate::store::StoreResult<u32> {
+                // Transfer ids in the order a full run gives them: person, then allowance (byte
+                // order), numbered from 1 under this batch's id. Two steps, because the primary key
+                // is checked row by row: first out of the way, then to the final ids.
+                let mut rows: Vec<(String, String, String)> =
+                    sqlx::query_as("select transfer_id, id_number, allowance from transfers where batch_id = $1")
+                        .bind(batch_id)
+                        .fetch_all(&mut *self.tx)
+                        .await?;
+                rows.sort_by(|a, b| (a.1.as_bytes(), a.2.as_bytes()).cmp(&(b.1.as_bytes(), b.2.as_bytes())));
+                for table in ["transfers", "postings"] {
+                    sqlx::query(&format!(
+                        "update {table} set transfer_id = '~' || transfer_id where batch_id = $1 and transfer_id is not null"
+                    ))
+                    .bind(batch_id)
+                    .execute(&mut *self.tx)
+                    .await?;
+                }
+                let renames: Vec<(String, String)> = rows
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (old, ..))| (format!("~{old}"), $crate::ledger::transfer_id(batch_id, i as u32 + 1)))
+                    .collect();
+                for chunk in renames.chunks($crate::store::ledger_sql::ROWS_PER_INSERT) {
+                    for table in ["transfers", "postings"] {
+                        let mut q = sqlx::QueryBuilder::<$db>::new(format!("update {table} set transfer_id = case transfer_id "));
+                        for (old, new) in chunk {
+                            q.push(" when ").push_bind(old.clone()).push(" then ").push_bind(new.clone());
+                        }
+                        q.push(" end where batch_id = ").push_bind(batch_id.to_string()).push(" and transfer_id in (");
+                        let mut sep = q.separated(", ");
+                        for (old, _) in chunk {
+                            sep.push_bind(old.clone());
+                        }
+                        q.push(")");
+                        q.build().execute(&mut *self.tx).await?;
+                    }
+                }
+                Ok(rows.len() as u32)
+            }
+
+            async fn rerun_persons_page(
+                &mut self,
                 after: &str,
                 limit: i64,
             ) -> $crate::store::StoreResult<Vec<$crate::registry::PersonRecords>> {
                 let ids: Vec<String> = sqlx::query_scalar(
-                    "select c.id_number from person_changes c
-                     where c.import_id > $1 and c.id_number > $2
-                       and (exists (select 1 from elders e where e.id_number = c.id_number and e.district_code = $3)
-                            or exists (select 1 from postings p where p.id_number = c.id_number and p.district_code = $3))
-                     order by c.id_number limit $4",
+                    "select id_number from rerun_persons where id_number > $1 order by id_number limit $2",
                 )
-                .bind(watermark)
                 .bind(after)
-                .bind(district)
                 .bind(limit)
                 .fetch_all(&mut *self.tx)
                 .await?;
                 records_of(&mut self.tx, ids).await
-            }
-
-            async fn policy_loaded_since_last_batch(&mut self, district: &str) -> $crate::store::StoreResult<bool> {
-                let n: i64 = sqlx::query_scalar(
-                    "select count(*) from policy_versions
-                     where loaded_at > (select max(computed_at) from batches
-                                        where district_code = $1 and state in ('computed', 'approved', 'exported'))",
-                )
-                .bind(district)
-                .fetch_one(&mut *self.tx)
-                .await?;
-                Ok(n > 0)
             }
 
             async fn district_batches(&mut self, district: &str) -> $crate::store::StoreResult<Vec<$crate::store::BatchRow>> {
@@ -276,6 +402,7 @@ macro_rules! impl_ledger {
                 &mut self,
                 rows: &[$crate::store::PostingRow],
                 ceilings: &[(String, i64)],
+                update_balances: bool,
             ) -> $crate::store::StoreResult<()> {
                 // Many rows per statement: a batch writes tens of thousands of postings.
                 for chunk in rows.chunks($crate::store::ledger_sql::ROWS_PER_INSERT) {
@@ -306,6 +433,9 @@ macro_rules! impl_ledger {
                     });
                     q.build().execute(&mut *self.tx).await?;
                 }
+                if !update_balances {
+                    return Ok(());
+                }
                 let ceiling_of = |a: &str| ceilings.iter().find(|(x, _)| x == a).map(|(_, c)| *c).unwrap_or(0);
                 // L4 balances. A batch has at most one positive posting per key, so positive ones
                 // go in many-row upserts. Negative ones update first and insert when absent:
@@ -324,8 +454,12 @@ macro_rules! impl_ledger {
                             .push_bind(p.amount_fen)
                             .push_bind(ceiling_of(&p.allowance));
                     });
+                    // L4: the bound is the highest monthly rate in any policy version loaded, so a
+                    // version loaded later can raise it for months paid before.
                     q.push(
-                        " on conflict (id_number, allowance, service_month) do update set net_fen = balances.net_fen + excluded.net_fen",
+                        " on conflict (id_number, allowance, service_month) do update set net_fen = balances.net_fen + excluded.net_fen,
+                          ceiling_fen = case when excluded.ceiling_fen > balances.ceiling_fen
+                                             then excluded.ceiling_fen else balances.ceiling_fen end",
                     );
                     let first = chunk.first().map(|p| $crate::idcard::mask_key(&p.payment_key)).unwrap_or_default();
                     q.build().execute(&mut *self.tx).await.map_err(|e| $crate::store::StoreError::LedgerBound {
@@ -336,13 +470,15 @@ macro_rules! impl_ledger {
                 for p in negative {
                     let bound = |e| $crate::store::StoreError::LedgerBound { payment_key: $crate::idcard::mask_key(&p.payment_key), source: e };
                     let updated = sqlx::query(
-                        "update balances set net_fen = net_fen + $1
+                        "update balances set net_fen = net_fen + $1,
+                                ceiling_fen = case when $5 > ceiling_fen then $5 else ceiling_fen end
                          where id_number = $2 and allowance = $3 and service_month = $4",
                     )
                     .bind(p.amount_fen)
                     .bind(&p.id_number)
                     .bind(&p.allowance)
                     .bind(&p.service_month)
+                    .bind(ceiling_of(&p.allowance))
                     .execute(&mut *self.tx)
                     .await
                     .map_err(bound)?;

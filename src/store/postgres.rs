@@ -63,4 +63,10 @@ const RUN_LOCK_CLASS: i32 = 0x5355_4253;
 
 impl_audit!(Postgres, "lock table audit_log in exclusive mode");
 impl_store!(PgStore, PgImport, Postgres);
-impl_ledger!(PgStore, PgBatch, Postgres);
+// A rerun's set of persons to read lives in a temporary table dropped with its transaction.
+impl_ledger!(
+    PgStore,
+    PgBatch,
+    Postgres,
+    "create temporary table if not exists rerun_persons (id_number text collate \"C\" primary key) on commit drop"
+);

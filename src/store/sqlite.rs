@@ -60,4 +60,10 @@ impl SqliteStore {
 
 impl_audit!(Sqlite, "select 1");
 impl_store!(SqliteStore, SqliteImport, Sqlite);
-impl_ledger!(SqliteStore, SqliteBatch, Sqlite);
+// A rerun's set of persons to read lives in a temporary table of the batch's connection.
+impl_ledger!(
+    SqliteStore,
+    SqliteBatch,
+    Sqlite,
+    "create temp table if not exists rerun_persons (id_number text primary key)"
+);

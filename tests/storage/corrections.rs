@@ -145,6 +145,7 @@ async fn rerun<S: Store + LedgerStore>(
         dry_run,
         kind: BatchKind::Correction,
         reason: Some(reason.into()),
+        ..Default::default()
     };
     Ok(run_district(s, book, month("2020-01"), DISTRICT, &req, now).await?)
 }
@@ -664,20 +665,19 @@ async fn rerun_replaces_unexported_batch<S: Store + LedgerStore>(s: &S) -> Resul
     let c1 = batch_id("2020-02", "C1");
     let reason = "death of 赵一 and certificate of 李四 reported before approval";
 
-    // The dry run leaves R1 in place and lists what the correction changes against it:
-    // late: T3 owed 2020-01 only (500); paid 500 + 500 (R1) = 1000 → -500.
+    // The dry run announces exactly what the rerun writes (issue 7, point 4): within a transaction
+    // it rolls back, R1 is superseded (no longer counted, L1) and the changed persons are settled
+    // against what counts without it:
+    // late: T3 owed 2020-01 only (500); paid 500 (2020-01) → no difference, nothing listed.
     // carer: T2 2020-01 = better of end Jan (B) and end Dec (A) = A 600; 2020-02 = B 400; owed 1000,
-    // paid 600 + 600 (R1) = 1200 → -200. steady did not change and is not read.
+    // paid 600 (2020-01) → +400. steady did not change and is not read (carried over).
     let before = ledger_rows(s).await?;
     let dry = computed(rerun(s, &book, "2020-02", reason, true, at("2020-01-27")).await?, &c1)?;
     eq(dry.replaces.as_deref(), Some(r1.as_str()), "dry run names the batch it would replace")?;
     eq((dry.read_changed_only, dry.persons_read), (true, 2), "dry run reads the two changed persons")?;
     eq(
         differences(&dry),
-        vec![
-            difference(late, Allowance::Longevity, "1000.00", "500.00", "-500.00"),
-            difference(carer, Allowance::Care, "1200.00", "1000.00", "-200.00"),
-        ],
+        vec![difference(carer, Allowance::Care, "600.00", "1000.00", "400.00")],
         "dry run: differences",
     )?;
     eq(ledger_rows(s).await?, before, "rows after the dry run")?;
@@ -694,21 +694,20 @@ async fn rerun_replaces_unexported_batch<S: Store + LedgerStore>(s: &S) -> Resul
     // and, being the first counted payment of the service month, is `regular` (L2).
     // late: 2020-02 not owed (T3), not paid: nothing. steady: R1's 100 (100 + 0), carried.
     // carer: B 400, lottery min(100, 400) = 100, district 300, on C1's first transfer.
+    // Every transfer id of C1 starts with C1's id (INTERFACE.md): the carried transfer is numbered
+    // again, in person order as a full run numbers them (steady's ID sorts before carer's).
     let lines = [
-        want(
-            steady,
-            "longevity",
-            "2020-02",
-            0,
-            "regular",
-            "80-89",
-            ["100.00", "100.00", "0.00"],
-            Pay::Of(r1.clone(), 2),
-        ),
-        want(carer, "care", "2020-02", 1, "regular", "B", ["400.00", "100.00", "300.00"], T(1)),
+        want(steady, "longevity", "2020-02", 0, "regular", "80-89", ["100.00", "100.00", "0.00"], T(1)),
+        want(carer, "care", "2020-02", 1, "regular", "B", ["400.00", "100.00", "300.00"], T(2)),
     ];
-    let transfers = vec![transfer(&c1, 1, carer, "care", "400.00"), transfer(&r1, 2, steady, "longevity", "100.00")];
+    let transfers = vec![transfer(&c1, 1, steady, "longevity", "100.00"), transfer(&c1, 2, carer, "care", "400.00")];
     expect_rows(s, &c1, &lines, transfers).await?;
+    // What the dry run announced is what was written.
+    eq(
+        (dry.transfer_count, dry.control_sum, dry.held.clone(), dry.recoveries.clone(), dry.by_line_type.clone()),
+        (sum.transfer_count, sum.control_sum, sum.held.clone(), sum.recoveries.clone(), sum.by_line_type.clone()),
+        "dry run = rerun (counts and amounts)",
+    )?;
     // 100 + 400 = 500 = lottery (100 + 100) + district (0 + 300).
     expect_batch(s, &c1, Computed, Some(reason), "2: 500.00 = 200.00 + 300.00; held 0.00; recovered 0.00").await?;
     // R1 is kept, marked superseded with the reason; `status` lists both.
@@ -750,7 +749,7 @@ async fn rerun_replaces_unexported_batch<S: Store + LedgerStore>(s: &S) -> Resul
         &files,
         &c1,
         &lines,
-        vec![transfer_row(&c1, 1, carer, "care", "400.00"), transfer_row(&r1, 2, steady, "longevity", "100.00")],
+        vec![transfer_row(&c1, 1, steady, "longevity", "100.00"), transfer_row(&c1, 2, carer, "care", "400.00")],
         vec![],
     )?;
 

@@ -136,8 +136,14 @@ pub async fn regular_in<S: Store + LedgerStore>(
     district: &str,
     m: &str,
 ) -> Result<RunOutcome, Failed> {
-    let req =
-        RunRequest { month: month(m), by: OPERATOR.into(), dry_run: false, kind: BatchKind::Regular, reason: None };
+    let req = RunRequest {
+        month: month(m),
+        by: OPERATOR.into(),
+        dry_run: false,
+        kind: BatchKind::Regular,
+        reason: None,
+        ..Default::default()
+    };
     Ok(run_district(s, book, month("2020-01"), district, &req, run_time(m)).await?)
 }
 
