@@ -181,8 +181,6 @@ async fn pay_month<S: Store + LedgerStore>(s: &S, book: &PolicyBook, m: &str, ou
 enum Pay {
     /// On the batch's transfer with this sequence number.
     T(u32),
-    /// On a transfer of another batch, carried over as it stood (a rerun replacing that batch).
-    Of(String, u32),
     /// On no transfer: a recovery item, or a line whose person's net in the batch is not positive.
     None,
 }
@@ -223,7 +221,6 @@ impl Want<'_> {
         let [amount, lottery, district] = self.yuan;
         let pay = match &self.pay {
             Pay::T(n) => format!("-> {}", transfer_id(batch, *n)),
-            Pay::Of(other, n) => format!("-> {}", transfer_id(other, *n)),
             Pay::None => "no transfer".into(),
         };
         format!("{} {} {} {amount} = {lottery} + {district} {DISTRICT} {pay}", self.key(), self.line_type, self.tier)
@@ -236,7 +233,6 @@ impl Want<'_> {
         }
         let transfer = match &self.pay {
             Pay::T(n) => transfer_id(batch, *n),
-            Pay::Of(other, n) => transfer_id(other, *n),
             Pay::None => String::new(),
         };
         let [amount, lottery, district] = self.yuan;
