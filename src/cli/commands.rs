@@ -1005,8 +1005,11 @@ pub async fn discard<S: LedgerStore>(
         b.registry_fingerprint.clone(),
         json!({ "state_before": b.state, "control_sum": crate::money::format_fen(b.control_sum_fen) }),
     );
-    if !s.discard_batch(batch_id, reason, &entry, clock.now()).await? {
-        anyhow::bail!("batch {batch_id} changed state meanwhile; `subsidy status` shows it");
+    match s.discard_batch(batch_id, reason, &entry, clock.now()).await {
+        Ok(true) => {}
+        Ok(false) => anyhow::bail!("batch {batch_id} changed state meanwhile; `subsidy status` shows it"),
+        Err(store::StoreError::LedgerBound { .. }) => return Err(relied_on(s, &b).await),
+        Err(e) => return Err(e.into()),
     }
     if json {
         print_json(&json!({ "batch_id": batch_id, "state": "discarded" }));
@@ -1014,6 +1017,35 @@ pub async fn discard<S: LedgerStore>(
         println!("batch {batch_id} discarded ({reason}); it will never be paid. `subsidy run --month {}` computes the month again", b.service_month);
     }
     Ok(0)
+}
+
+/// Why a batch cannot be discarded: another district's batch pays months it recovers (a late
+/// move), and dropping it would count those months twice (L4). Name those batches and what to do.
+async fn relied_on<S: LedgerStore>(s: &S, b: &crate::store::BatchRow) -> anyhow::Error {
+    let relying = match s.relying_batches(&b.batch_id).await {
+        Ok(r) => r,
+        Err(e) => return e.into(),
+    };
+    let names: Vec<String> = relying
+        .iter()
+        .map(|r| format!("{} (district {}, {})", r.batch_id, r.district_code, r.state.as_str()))
+        .collect();
+    let open: Vec<&str> = relying.iter().filter(|r| r.state.is_open()).map(|r| r.batch_id.as_str()).collect();
+    let next = if open.len() == relying.len() && !open.is_empty() {
+        format!(
+            "discard or rerun {} first, or correct this batch with `subsidy rerun --month {}`",
+            open.join(", "),
+            b.service_month
+        )
+    } else {
+        format!("correct it with `subsidy rerun --month {} --reason TEXT` instead", b.service_month)
+    };
+    anyhow::anyhow!(
+        "batch {} cannot be discarded: {} pays months whose recovery it raises (a move known late); \
+         without it those months would be paid twice (L4). Nothing changed; {next}",
+        b.batch_id,
+        if names.is_empty() { "another district's batch".to_string() } else { names.join(", ") }
+    )
 }
 
 /// `withdraw`: take back an approval before export.

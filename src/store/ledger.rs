@@ -389,6 +389,9 @@ pub trait LedgerStore {
         audit: &crate::audit::AuditEntry,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
+    /// Counted batches of other districts paying a month that this batch recovers or offsets (a
+    /// late move: they rely on it, L1/L4).
+    async fn relying_batches(&self, batch_id: &str) -> StoreResult<Vec<BatchRow>>;
     /// Withdraw the approval of an approved, unexported batch (back to computed), with its audit entry.
     async fn withdraw_approval(
         &self,

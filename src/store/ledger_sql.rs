@@ -647,10 +647,31 @@ macro_rules! impl_ledger {
                     tx.rollback().await?;
                     return Ok(false);
                 }
-                unpost_batch(&mut tx, batch_id).await?;
+                // L4: dropping a batch whose recoveries another district's batch relies on would
+                // count a month twice; the database refuses it (the caller names that batch).
+                unpost_batch(&mut tx, batch_id).await.map_err(|e| $crate::store::StoreError::LedgerBound {
+                    payment_key: format!("the postings of batch {batch_id}"),
+                    source: e,
+                })?;
                 audit_insert(&mut tx, audit, now).await?;
                 tx.commit().await?;
                 Ok(true)
+            }
+
+            async fn relying_batches(&self, batch_id: &str) -> $crate::store::StoreResult<Vec<$crate::store::BatchRow>> {
+                // Batches of other districts that pay a month this batch recovers or offsets.
+                let sql = format!(
+                    "select {} from batches where batch_id in (
+                         select q.batch_id from postings p
+                         join postings q on q.id_number = p.id_number and q.allowance = p.allowance
+                                        and q.service_month = p.service_month
+                         join batches b on b.batch_id = q.batch_id
+                         where p.batch_id = $1 and p.amount_fen < 0 and q.amount_fen > 0 and q.held_reason is null
+                           and q.district_code <> p.district_code and b.state in ('computed', 'approved', 'exported'))
+                     order by batch_id",
+                    $crate::store::ledger_sql::BATCH_COLUMNS
+                );
+                sqlx::query(&sql).bind(batch_id).fetch_all(&self.pool).await?.iter().map(batch_row).collect()
             }
 
             async fn withdraw_approval(

@@ -415,22 +415,42 @@ macro_rules! impl_store {
                     versions: &[(RowKey, Option<&Row>)],
                 ) -> Result<(), sqlx::Error> {
                     for part in versions.chunks(REGISTRY_ROWS_PER_STATEMENT) {
+                        // A person changes when a row's content changes: a row identical to the key's
+                        // latest version (or a delete of a key already gone) is no change, and
+                        // re-importing the same files marks nobody for the next correction. (The
+                        // version is kept all the same: it records that this import wrote the key.)
+                        let latest = latest_versions(tx, import_id, kind, part).await?;
+                        let part: Vec<(&RowKey, Option<String>)> = part
+                            .iter()
+                            .map(|(key, row)| (key, row.map(|r| serde_json::to_string(r).expect("row serializes"))))
+                            .collect();
                         let mut q = sqlx::QueryBuilder::<$db>::new(
                             "insert into registry_versions (import_id, file, id_number, row_key, deleted, row_json) ",
                         );
-                        q.push_values(part, |mut b, (key, row)| {
+                        q.push_values(&part, |mut b, (key, json)| {
                             b.push_bind(import_id)
                                 .push_bind(kind.file_name())
                                 .push_bind(key.id_number().to_string())
                                 .push_bind(key.text())
-                                .push_bind(i32::from(row.is_none()))
-                                .push_bind(row.map(|r| serde_json::to_string(r).expect("row serializes")).unwrap_or_default());
+                                .push_bind(i32::from(json.is_none()))
+                                .push_bind(json.clone().unwrap_or_default());
                         });
                         q.push(
                             " on conflict (file, row_key, import_id) do update set deleted = excluded.deleted, row_json = excluded.row_json",
                         );
                         q.build().execute(&mut **tx).await?;
-                        let mut ids: Vec<&str> = part.iter().map(|(k, _)| k.id_number()).collect();
+                        let mut ids: Vec<&str> = part
+                            .iter()
+                            .filter(|(key, json)| match (latest.get(&key.text()), json) {
+                                (Some(Some(before)), Some(now)) => before != now,
+                                (Some(None) | None, None) => false,
+                                _ => true,
+                            })
+                            .map(|(k, _)| k.id_number())
+                            .collect();
+                        if ids.is_empty() {
+                            continue;
+                        }
                         ids.sort_unstable();
                         ids.dedup();
                         let mut q = sqlx::QueryBuilder::<$db>::new("insert into person_changes (id_number, import_id) ");
@@ -441,6 +461,32 @@ macro_rules! impl_store {
                         q.build().execute(&mut **tx).await?;
                     }
                     Ok(())
+                }
+
+                /// The latest version before this import of each key of `part`: its row JSON, or
+                /// `None` when it was deleted. Keys never seen are absent.
+                async fn latest_versions(
+                    tx: &mut sqlx::Transaction<'_, $db>,
+                    import_id: i64,
+                    kind: FileKind,
+                    part: &[(RowKey, Option<&Row>)],
+                ) -> Result<std::collections::HashMap<String, Option<String>>, sqlx::Error> {
+                    let sql = format!(
+                        "select v.row_key, v.deleted, v.row_json from registry_versions v
+                         where v.file = $1 and v.row_key in ({})
+                           and v.import_id = (select max(w.import_id) from registry_versions w
+                                              where w.file = v.file and w.row_key = v.row_key and w.import_id < $2)",
+                        (0..part.len()).map(|i| format!("${}", i + 3)).collect::<Vec<_>>().join(", ")
+                    );
+                    let mut q = sqlx::query_as::<_, (String, i32, String)>(&sql).bind(kind.file_name()).bind(import_id);
+                    for (key, _) in part {
+                        q = q.bind(key.text());
+                    }
+                    Ok(q.fetch_all(&mut **tx)
+                        .await?
+                        .into_iter()
+                        .map(|(key, deleted, json)| (key, (deleted == 0).then_some(json)))
+                        .collect())
                 }
             }
 
