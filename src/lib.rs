@@ -13,7 +13,7 @@
 //! | [`eligibility`] | who is owed what, each month, and why | R1–R8, T2–T7 |
 //! | [`ledger`] | differences into postings, payment keys, the lottery purse | L1–L4, F2, F3 |
 //! | [`audit`] | the hash-chained audit log, checked | — |
-//! | [`registry`] | a person's records; CSV validation and streaming import | INTERFACE.md |
+//! | [`registry`] | a person's records; CSV validation, encodings (UTF-8, GB18030) and streaming import | INTERFACE.md |
 //! | [`store`] | the storage contract (`Store`, `LedgerStore`), SQLite and PostgreSQL | L4 in the schema |
 //! | [`batch`] | the monthly run and corrections: one transaction per district | L2, L3 |
 //! | [`platform`] | the six platform files, rendered for `export` and `verify` alike | INTERFACE.md |

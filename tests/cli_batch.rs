@@ -18,9 +18,16 @@ fn elders() -> u64 {
     }
 }
 
-/// Run `subsidy` with a database URL; returns the output.
+/// Run `subsidy` with a database URL, as the login `cli-test` (init and import record who acted;
+/// commands refuse to change anything without a name); returns the output.
 fn subsidy(db: &str, args: &[&str]) -> Output {
-    Command::new(bin()).env("DATABASE_URL", db).env_remove("SUBSIDY_DISTRICT").args(args).output().expect("run subsidy")
+    Command::new(bin())
+        .env("DATABASE_URL", db)
+        .env("USER", "cli-test")
+        .env_remove("SUBSIDY_DISTRICT")
+        .args(args)
+        .output()
+        .expect("run subsidy")
 }
 
 fn ok(out: &Output) -> String {

@@ -9,10 +9,12 @@ fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_subsidy")
 }
 
-/// Run `subsidy` on a database with today fixed.
+/// Run `subsidy` on a database with today fixed, as the login `cli-test` (init and import record
+/// who acted; commands refuse to change anything without a name).
 fn subsidy(db: &str, today: &str, args: &[&str]) -> Output {
     Command::new(bin())
         .env("DATABASE_URL", db)
+        .env("USER", "cli-test")
         .env("SUBSIDY_TODAY", today)
         .env_remove("SUBSIDY_DISTRICT")
         .args(args)

@@ -451,7 +451,8 @@ impl World {
         }
         if export {
             let out = self.dir.path().join("out").join(&batch.batch_id);
-            subsidy::cli::commands::write_export(&self.store, &batch.batch_id, &out, Clock::fixed(today())).await?;
+            let clock = Clock::fixed(today());
+            subsidy::cli::commands::write_export_by(&self.store, &batch.batch_id, &out, OPERATOR, clock).await?;
             let state = self.store.batch(&batch.batch_id).await?.map(|b| b.state);
             anyhow::ensure!(state == Some(BatchState::Exported), "{} after export: {state:?}", batch.batch_id);
         }

@@ -30,6 +30,9 @@ pub enum Command {
         /// The first service month this engine pays (required the first time).
         #[arg(long)]
         start_month: Option<ServiceMonth>,
+        /// Who initialises (recorded in the audit log). Default: $USER, else $LOGNAME.
+        #[arg(long)]
+        by: Option<String>,
     },
     /// Show or load the policy (rates, quotas, allocations, [decision] parameters).
     Policy {
@@ -41,6 +44,13 @@ pub enum Command {
     Import {
         /// Folder with elders.csv, applications.csv, … (any subset).
         dir: PathBuf,
+        /// The files' encoding: utf-8 (a BOM is allowed) or gb18030 (GBK files of Chinese
+        /// Windows/Excel; GB18030 is their superset).
+        #[arg(long, value_enum, default_value = "utf-8")]
+        encoding: ImportEncoding,
+        /// Who imports (recorded in the audit log). Default: $USER, else $LOGNAME.
+        #[arg(long)]
+        by: Option<String>,
     },
     /// For one person and month: each allowance, paid or not, amount, tier, shares and the rules.
     Explain {
@@ -56,7 +66,7 @@ pub enum Command {
         /// Service month YYYY-MM.
         #[arg(long)]
         month: ServiceMonth,
-        /// Who runs it (recorded; may not approve it). Default: $USER.
+        /// Who runs it (recorded; may not approve it). Default: $USER, else $LOGNAME.
         #[arg(long)]
         by: Option<String>,
         /// Compute and print, write nothing.
@@ -72,7 +82,7 @@ pub enum Command {
         /// Why (kept with the batch and in the audit log).
         #[arg(long)]
         reason: String,
-        /// Who runs it. Default: $USER.
+        /// Who runs it. Default: $USER, else $LOGNAME.
         #[arg(long)]
         by: Option<String>,
         /// Print, per person and allowance, net paid, owed now and the difference; write nothing.
@@ -87,7 +97,7 @@ pub enum Command {
         /// Why.
         #[arg(long)]
         reason: String,
-        /// Who. Default: $USER.
+        /// Who. Default: $USER, else $LOGNAME.
         #[arg(long)]
         by: Option<String>,
     },
@@ -99,7 +109,7 @@ pub enum Command {
         /// Why.
         #[arg(long)]
         reason: String,
-        /// Who. Default: $USER.
+        /// Who. Default: $USER, else $LOGNAME.
         #[arg(long)]
         by: Option<String>,
     },
@@ -138,7 +148,7 @@ pub enum Command {
         /// Folder to write to (created if missing).
         #[arg(long)]
         out: PathBuf,
-        /// Who exports (recorded in the audit log). Default: $USER.
+        /// Who exports (recorded in the audit log). Default: $USER, else $LOGNAME.
         #[arg(long)]
         by: Option<String>,
     },
@@ -211,6 +221,9 @@ pub enum PolicyAction {
     Load {
         /// The TOML file.
         file: PathBuf,
+        /// Who loads it (recorded in the audit log). Default: $USER, else $LOGNAME.
+        #[arg(long)]
+        by: Option<String>,
     },
 }
 
@@ -223,4 +236,24 @@ pub enum ReportFormat {
     Csv,
     /// One JSON object.
     Json,
+}
+
+/// Encodings `import` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportEncoding {
+    /// UTF-8, the format's encoding (a byte-order mark is allowed).
+    #[value(name = "utf-8", alias = "utf8")]
+    Utf8,
+    /// GB18030, which reads GBK and GB2312 too.
+    #[value(name = "gb18030", alias = "gbk")]
+    Gb18030,
+}
+
+impl From<ImportEncoding> for crate::registry::encoding::Encoding {
+    fn from(e: ImportEncoding) -> Self {
+        match e {
+            ImportEncoding::Utf8 => Self::Utf8,
+            ImportEncoding::Gb18030 => Self::Gb18030,
+        }
+    }
 }

@@ -11,7 +11,8 @@ use crate::money::format_yuan;
 use crate::month::ServiceMonth;
 use crate::platform;
 use crate::policy::{Policy, PolicyBook, SplitRule, DEFAULT_POLICY};
-use crate::registry::import::import_dir;
+use crate::registry::encoding::Encoding;
+use crate::registry::import::import_dir_as;
 use crate::registry::validate::Context;
 use crate::store::{self, PolicyLoad, Store};
 use crate::store::{BatchState, LedgerStore};
@@ -36,8 +37,9 @@ pub async fn dispatch(cli: Cli, clock: Clock) -> anyhow::Result<ExitStatus> {
 }
 
 async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> anyhow::Result<ExitStatus> {
-    if let Command::Init { start_month } = &cli.command {
-        return init(s, *start_month, cli.json, clock).await;
+    if let Command::Init { start_month, by } = &cli.command {
+        let by = actor(by.as_deref())?;
+        return init(s, *start_month, &by, cli.json, clock).await;
     }
     if s.start_month().await.ok().flatten().is_none() {
         return Err(UsageError(
@@ -48,12 +50,12 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
     match &cli.command {
         Command::Init { .. } | Command::Generate { .. } | Command::Demo { .. } => unreachable!("handled above"),
         Command::Run { month, by, dry_run } => {
-            let by = by.clone().unwrap_or_else(current_user);
+            let by = actor(by.as_deref())?;
             run(s, cli.district.as_deref(), *month, &by, *dry_run, cli.json, clock).await
         }
         Command::Approve { batch, by } => approve(s, batch, by, cli.json, clock).await,
         Command::Export { batch, out, by } => {
-            let by = by.clone().unwrap_or_else(current_user);
+            let by = actor(by.as_deref())?;
             export(s, batch, out, &by, cli.json, clock).await
         }
         Command::Verify { audit: true, .. } => verify_audit(s, cli.json).await,
@@ -67,27 +69,34 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
             status(s, cli.district.as_deref(), *month, *recoveries, cli.json).await
         }
         Command::Rerun { month, reason, by, dry_run } => {
-            let by = by.clone().unwrap_or_else(current_user);
+            let by = actor(by.as_deref())?;
             rerun(s, cli.district.as_deref(), *month, reason, &by, *dry_run, cli.json, clock).await
         }
         Command::Discard { batch, reason, by } => {
-            let by = by.clone().unwrap_or_else(current_user);
+            let by = actor(by.as_deref())?;
             discard(s, batch, reason, &by, cli.json, clock).await
         }
         Command::Withdraw { batch, reason, by } => {
-            let by = by.clone().unwrap_or_else(current_user);
+            let by = actor(by.as_deref())?;
             withdraw(s, batch, reason, &by, cli.json, clock).await
         }
         Command::Recovery { key, collected, reason, by, .. } => {
-            recovery(s, key, if *collected { "collected" } else { "waived" }, reason, by, cli.json, clock).await
+            let by = actor(Some(by))?;
+            recovery(s, key, if *collected { "collected" } else { "waived" }, reason, &by, cli.json, clock).await
         }
         Command::Report { year, month, format, out } => {
             let format = if cli.json { ReportFormat::Json } else { *format };
             report(s, cli.district.as_deref(), *year, *month, format, out.as_deref()).await
         }
         Command::Policy { action: PolicyAction::Show } => policy_show(s, cli.json, clock).await,
-        Command::Policy { action: PolicyAction::Load { file } } => policy_load(s, file, cli.json, clock).await,
-        Command::Import { dir } => import(s, dir, cli.json, clock).await,
+        Command::Policy { action: PolicyAction::Load { file, by } } => {
+            let by = actor(by.as_deref())?;
+            policy_load(s, file, &by, cli.json, clock).await
+        }
+        Command::Import { dir, encoding, by } => {
+            let by = actor(by.as_deref())?;
+            import(s, dir, (*encoding).into(), &by, cli.json, clock).await
+        }
         Command::Explain { id, month } => explain(s, id, *month, cli.json).await,
     }
 }
@@ -107,6 +116,7 @@ fn redact_url(url: &str) -> String {
 async fn init<S: Store>(
     s: &S,
     start_month: Option<ServiceMonth>,
+    by: &str,
     json: bool,
     clock: Clock,
 ) -> anyhow::Result<ExitStatus> {
@@ -117,7 +127,7 @@ async fn init<S: Store>(
         }
         (None, Some(m)) => {
             s.set_start_month(m).await?;
-            let entry = audit(&current_user(), "init", &m.to_string(), "", crate::store::sha256_hex(m.to_string().as_bytes()), json!({ "start_month": m }));
+            let entry = audit(by, "init", &m.to_string(), "", crate::store::sha256_hex(m.to_string().as_bytes()), json!({ "start_month": m }));
             s.append_audit(&entry, clock.now()).await?;
             m
         }
@@ -247,13 +257,13 @@ fn join<T: std::fmt::Display>(items: &[T]) -> String {
     items.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("/")
 }
 
-async fn policy_load<S: Store>(s: &S, file: &Path, json: bool, clock: Clock) -> anyhow::Result<ExitStatus> {
+async fn policy_load<S: Store>(s: &S, file: &Path, by: &str, json: bool, clock: Clock) -> anyhow::Result<ExitStatus> {
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let policy = Policy::parse(&text).with_context(|| format!("{} is not a usable policy file", file.display()))?;
     let outcome = s.add_policy(&policy, &file.display().to_string(), clock.now()).await?;
     if outcome == PolicyLoad::Added {
         let entry = audit(
-            &current_user(),
+            by,
             "policy load",
             &policy.version,
             "",
@@ -281,12 +291,19 @@ async fn policy_load<S: Store>(s: &S, file: &Path, json: bool, clock: Clock) -> 
     Ok(status)
 }
 
-async fn import<S: Store>(s: &S, dir: &Path, json: bool, clock: Clock) -> anyhow::Result<ExitStatus> {
+async fn import<S: Store>(
+    s: &S,
+    dir: &Path,
+    encoding: Encoding,
+    by: &str,
+    json: bool,
+    clock: Clock,
+) -> anyhow::Result<ExitStatus> {
     let book = policy_book(s).await?;
     let ctx = Context { today: clock.today(), policy: book.latest() };
-    let report = import_dir(s, dir, &ctx, clock.now()).await?;
+    let report = import_dir_as(s, dir, encoding, &ctx, clock.now()).await?;
     let entry = audit(
-        &current_user(),
+        by,
         "import",
         &dir.display().to_string(),
         "",
@@ -453,9 +470,33 @@ fn generate(
     Ok(0)
 }
 
-/// Who is running this, for `--by` defaults: the login name.
-pub fn current_user() -> String {
-    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "operator".into())
+/// Who is acting, as recorded in batches and the audit log: `--by` if given, else the login name
+/// (`$USER`, then `$LOGNAME`), trimmed. An empty name, or none at all, is a usage error: every
+/// change names a person, never a stand-in.
+pub fn actor(by: Option<&str>) -> Result<String, UsageError> {
+    if let Some(by) = by {
+        let name = by.trim();
+        if name.is_empty() {
+            return Err(UsageError("--by is empty: give the name of the person acting, e.g. --by wang".into()));
+        }
+        return Ok(name.to_string());
+    }
+    ["USER", "LOGNAME"]
+        .iter()
+        .filter_map(|var| std::env::var(var).ok())
+        .map(|name| name.trim().to_string())
+        .find(|name| !name.is_empty())
+        .ok_or_else(|| {
+            UsageError(
+                "no one to record as acting: neither --by nor $USER or $LOGNAME names a person; pass --by NAME".into(),
+            )
+        })
+}
+
+/// Whether two recorded names are one person, as people compare names: trimmed and case-folded
+/// (`alice`, `Alice` and ` alice ` are one person for four eyes).
+pub fn same_person(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
 }
 
 /// The districts a command acts on: the one given, or every district in the registry.
@@ -662,16 +703,18 @@ pub async fn approve<S: LedgerStore + Store>(
     json: bool,
     clock: Clock,
 ) -> anyhow::Result<ExitStatus> {
+    let by = actor(Some(by))?;
     let b = find_batch(s, batch_id).await?;
-    if by.trim().is_empty() {
-        return Err(UsageError("--by must name the approver".into()).into());
-    }
     match b.state {
-        BatchState::Computed if b.run_by == by => {
-            anyhow::bail!("{by} ran batch {batch_id} and cannot approve it: the approver must be someone else")
+        BatchState::Computed if same_person(&b.run_by, &by) => {
+            anyhow::bail!(
+                "{} ran batch {batch_id} and cannot approve it (names are compared ignoring case and surrounding spaces): \
+                 the approver must be someone else",
+                b.run_by
+            )
         }
         BatchState::Computed => {
-            if !s.approve_batch(batch_id, by, clock.now()).await? {
+            if !s.approve_batch(batch_id, &by, clock.now()).await? {
                 anyhow::bail!("batch {batch_id} changed state while approving; run `subsidy status` and try again");
             }
         }
@@ -882,17 +925,7 @@ pub async fn report<S: Store + LedgerStore>(
 }
 
 /// Render an approved (or exported) batch's files, write each atomically into `out`, and mark the
-/// batch exported.
-pub async fn write_export<S: LedgerStore>(
-    s: &S,
-    batch_id: &str,
-    out: &Path,
-    clock: Clock,
-) -> anyhow::Result<Vec<platform::PlatformFile>> {
-    write_export_by(s, batch_id, out, &current_user(), clock).await
-}
-
-/// [`write_export`], recording `by` as the exporter in the audit log.
+/// batch exported, recording `by` as the exporter in the audit log.
 pub async fn write_export_by<S: LedgerStore>(
     s: &S,
     batch_id: &str,

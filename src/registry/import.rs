@@ -1,8 +1,12 @@
 //! `subsidy import DIR`: stream each registry file row by row, validate it ([`super::validate`]),
 //! and apply accepted rows in chunks, all in one transaction (a failed or killed import leaves
 //! nothing half-written). Memory holds one chunk and the list of rejects, never the file. Every data row ends up either accepted or reported with file,
-//! line and reason code: nothing is dropped silently.
+//! line and reason code: nothing is dropped silently. Line numbers are the file's physical lines
+//! (header = line 1; a record spanning lines is reported at its first), whatever its line ends
+//! ([`super::encoding`]). A file not in the import's encoding is rejected whole, once, before any
+//! of its rows is stored, like a file with an unknown or missing column.
 
+use super::encoding::{self, Encoding, TextReader};
 use super::validate::{check_header, validate_row, Context, FileKind, RejectCode, RowOp};
 use crate::store::{ImportTx, Store, StoredReject};
 use anyhow::Context as _;
@@ -54,10 +58,21 @@ impl ImportReport {
     }
 }
 
-/// Import every registry file present in `dir`, persons first.
+/// Import every registry file present in `dir`, persons first, read as UTF-8.
 pub async fn import_dir<S: Store>(
     store: &S,
     dir: &Path,
+    ctx: &Context<'_>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ImportReport> {
+    import_dir_as(store, dir, Encoding::Utf8, ctx, now).await
+}
+
+/// Import every registry file present in `dir`, persons first, each read in `encoding`.
+pub async fn import_dir_as<S: Store>(
+    store: &S,
+    dir: &Path,
+    encoding: Encoding,
     ctx: &Context<'_>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<ImportReport> {
@@ -76,7 +91,8 @@ pub async fn import_dir<S: Store>(
     let mut tx = store.begin_import(&dir.display().to_string(), now).await?;
     let mut report = ImportReport { import_id: tx.import_id(), ..Default::default() };
     for kind in present {
-        let counts = import_file(&mut tx, kind, &dir.join(kind.file_name()), ctx, &mut report.rejects).await?;
+        let counts =
+            import_file(&mut tx, kind, &dir.join(kind.file_name()), encoding, ctx, &mut report.rejects).await?;
         tracing::info!(file = kind.file_name(), accepted = counts.accepted, rejected = counts.rejected, "imported");
         report.files.insert(kind.file_name().to_string(), counts);
     }
@@ -99,11 +115,11 @@ async fn import_file<T: ImportTx>(
     tx: &mut T,
     kind: FileKind,
     path: &Path,
+    encoding: Encoding,
     ctx: &Context<'_>,
     rejects: &mut Vec<Reject>,
 ) -> anyhow::Result<FileCounts> {
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(std::io::BufReader::new(file));
+    let open = || std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()));
     let reject = |line: u64, reason: RejectCode, detail: String| Reject {
         file: kind.file_name().to_string(),
         line,
@@ -111,6 +127,27 @@ async fn import_file<T: ImportTx>(
         detail,
     };
     let mut counts = FileCounts::default();
+    // One pass before any row is stored: a file in another encoding is refused whole and once,
+    // not as one garbled or unreadable row after another (and not half-stored).
+    let refused = encoding::refusal(path, kind.file_name(), encoding)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if let Some(why) = refused {
+        // Rows as the CSV reader sees them (bytes, so any encoding), header excluded.
+        let rows = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(std::io::BufReader::new(open()?))
+            .byte_records()
+            .count() as u64;
+        rejects.push(reject(
+            1,
+            RejectCode::BadEncoding,
+            format!("{why}; the whole file ({rows} rows) was not imported"),
+        ));
+        counts.rejected = rows;
+        return Ok(counts);
+    }
+    let text = TextReader::new(std::io::BufReader::new(open()?), encoding);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text);
     let header = match reader.headers() {
         Ok(h) => check_header(kind, h),
         Err(e) => {
@@ -131,20 +168,25 @@ async fn import_file<T: ImportTx>(
     let mut chunk: Vec<(u64, RowOp)> = Vec::with_capacity(CHUNK);
     let mut record = csv::StringRecord::new();
     loop {
-        let line = reader.position().line() + 1;
+        // Where the next record starts (the reader stands just past the previous one's LF).
+        let next = reader.position().line();
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map(|p| p.line()).unwrap_or(line);
+                // The line the record starts on, also when a quoted value spans lines.
+                let line = record.position().map(|p| p.line()).unwrap_or(next);
                 match validate_row(&header, ctx, &record) {
                     Ok(op) => chunk.push((line, op)),
                     Err(e) => rejects.push(reject(line, e.code, e.detail)),
                 }
             }
+            // Only if the file changed since it was found to be in the import's encoding.
             Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(next);
                 rejects.push(reject(line, RejectCode::BadRow, format!("row is not valid UTF-8: {e}")));
             }
             Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(next);
                 // The reader cannot resynchronise after a broken row; stop here, said plainly, and
                 // count every row after it as rejected too.
                 let rest = reader.byte_records().count() as u64;

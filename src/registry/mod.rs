@@ -1,6 +1,7 @@
 //! The registry as the core sees it: one person's records from the seven input files, already
 //! validated. `import` (the shell) turns CSV rows into these; `eligibility` (the core) reads them.
 
+pub mod encoding;
 pub mod import;
 pub mod validate;
 

@@ -102,6 +102,9 @@ pub enum RejectCode {
     UnknownColumn,
     /// The header names a column twice: the whole file is rejected.
     DuplicateColumn,
+    /// The file is not in the import's encoding (UTF-8 unless `--encoding gb18030`): the whole
+    /// file is rejected, once, naming the encoding it looks like.
+    BadEncoding,
     /// The row cannot be read as CSV or has the wrong number of fields.
     BadRow,
     /// A required value is empty.
@@ -139,6 +142,7 @@ impl RejectCode {
             RejectCode::MissingColumn => "MISSING_COLUMN",
             RejectCode::UnknownColumn => "UNKNOWN_COLUMN",
             RejectCode::DuplicateColumn => "DUPLICATE_COLUMN",
+            RejectCode::BadEncoding => "BAD_ENCODING",
             RejectCode::BadRow => "BAD_ROW",
             RejectCode::MissingValue => "MISSING_VALUE",
             RejectCode::BadIdFormat => "BAD_ID_FORMAT",

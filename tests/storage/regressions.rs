@@ -176,20 +176,20 @@ async fn export_after_discard_writes_nothing<S: Store + LedgerStore>(s: &S) -> R
     let reason = "street reported a wrong account after approval";
     eq(commands::discard(s, &r1, reason, OPERATOR, false, clock()).await?, 0, "discard the approved R1")?;
 
-    // The export, called directly (`write_export`) and through the command: refused,
+    // The export, called directly (`write_export_by`) and through the command: refused,
     // nothing written, not even the folder's files of R1; R1 stays discarded with its reason.
     let folder = out.path().join("r1");
-    let direct = commands::write_export(s, &r1, &folder, clock()).await;
+    let direct = commands::write_export_by(s, &r1, &folder, OPERATOR, clock()).await;
     check(
         direct
             .as_ref()
             .is_err_and(|e| e.to_string().contains("discarded") && e.to_string().contains("nothing was written")),
         format!(
-            "write_export of a discarded batch must fail saying it is discarded, got {:?}",
+            "write_export_by of a discarded batch must fail saying it is discarded, got {:?}",
             direct.map(|f| f.len())
         ),
     )?;
-    eq(files_of(&folder, &r1)?, vec![], "files of R1 after write_export")?;
+    eq(files_of(&folder, &r1)?, vec![], "files of R1 after write_export_by")?;
     let command = commands::export(s, &r1, &folder, OPERATOR, false, clock()).await;
     check(command.is_err(), format!("`export` of a discarded batch must fail, got {command:?}"))?;
     eq(files_of(&folder, &r1)?, vec![], "files of R1 after `export`")?;
