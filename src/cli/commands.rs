@@ -540,9 +540,15 @@ async fn run_batches<S: Store + LedgerStore>(
     let mut status = 0;
     let mut results = Vec::new();
     for d in districts(s, district).await? {
-        let outcome = run_district(s, &book, start, &d, req, clock.now())
-            .await
-            .with_context(|| format!("district {d}, month {month}: nothing was written"))?;
+        // On PostgreSQL two districts' batches may update the same rows (a person who moved pays
+        // from both); the later one to commit then fails whole, writing nothing: run it again.
+        let mut attempt = 1;
+        let outcome = loop {
+            match run_district(s, &book, start, &d, req, clock.now()).await {
+                Err(e) if attempt < 3 && super::is_serialization_failure(&e) => attempt += 1,
+                other => break other.with_context(|| format!("district {d}, month {month}: nothing was written"))?,
+            }
+        };
         status = status.max(match &outcome {
             RunOutcome::Locked => 4,
             RunOutcome::Refused(_) => 1,

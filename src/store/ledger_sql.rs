@@ -21,6 +21,8 @@ macro_rules! impl_ledger {
         /// A batch transaction (holds the district's run lock until commit or rollback).
         pub struct $tx {
             tx: sqlx::Transaction<'static, $db>,
+            /// For reads that must see past the transaction's snapshot (the audit chain's head).
+            pool: sqlx::Pool<$db>,
         }
 
         fn batch_row(r: &<$db as sqlx::Database>::Row) -> $crate::store::StoreResult<$crate::store::BatchRow> {
@@ -409,7 +411,7 @@ macro_rules! impl_ledger {
                 entry: &$crate::audit::AuditEntry,
                 now: chrono::DateTime<chrono::Utc>,
             ) -> $crate::store::StoreResult<()> {
-                audit_insert(&mut self.tx, entry, now).await?;
+                audit_insert_fresh(&mut self.tx, &self.pool, entry, now).await?;
                 Ok(())
             }
 
@@ -428,7 +430,7 @@ macro_rules! impl_ledger {
             type Tx = $tx;
 
             async fn begin_batch(&self, district: &str) -> $crate::store::StoreResult<Option<$tx>> {
-                Ok(self.begin_batch_tx(district).await?.map(|tx| $tx { tx }))
+                Ok(self.begin_batch_tx(district).await?.map(|tx| $tx { tx, pool: self.pool.clone() }))
             }
 
             async fn batches(

@@ -58,6 +58,6 @@ impl SqliteStore {
     }
 }
 
-impl_audit!(Sqlite, "select 1");
+impl_audit!(Sqlite, "select 1", false);
 impl_store!(SqliteStore, SqliteImport, Sqlite);
 impl_ledger!(SqliteStore, SqliteBatch, Sqlite);
