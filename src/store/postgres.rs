@@ -27,6 +27,9 @@ impl PgStore {
         self.pool.close().await;
     }
 
+    /// Locks a row read in a write transaction until commit.
+    pub(crate) const ROW_LOCK: &'static str = " for update";
+
     pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
         self.pool.begin().await
     }
@@ -77,4 +80,4 @@ const RUN_LOCK_CLASS: i32 = 0x5355_4253;
 
 impl_audit!(Postgres, "lock table audit_log in exclusive mode", true);
 impl_store!(PgStore, PgImport, Postgres);
-impl_ledger!(PgStore, PgBatch, Postgres);
+impl_ledger!(PgStore, PgBatch, PgExport, Postgres);

@@ -35,6 +35,9 @@ impl SqliteStore {
         self.pool.close().await;
     }
 
+    /// Nothing to add: a write transaction (`begin immediate`) already excludes every other writer.
+    pub(crate) const ROW_LOCK: &'static str = "";
+
     pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
         self.pool.begin_with("begin immediate").await
     }
@@ -60,4 +63,4 @@ impl SqliteStore {
 
 impl_audit!(Sqlite, "select 1", false);
 impl_store!(SqliteStore, SqliteImport, Sqlite);
-impl_ledger!(SqliteStore, SqliteBatch, Sqlite);
+impl_ledger!(SqliteStore, SqliteBatch, SqliteExport, Sqlite);
