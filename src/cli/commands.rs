@@ -583,9 +583,15 @@ async fn run_batches<S: Store + LedgerStore>(
     let mut status = 0;
     let mut results = Vec::new();
     for d in districts(s, district).await? {
-        let outcome = run_district(s, &book, start, &d, req, clock.now())
-            .await
-            .with_context(|| format!("district {d}, month {month}: nothing was written"))?;
+        // On PostgreSQL two districts' batches may update the same rows (a person who moved pays
+        // from both); the later one to commit then fails whole, writing nothing: run it again.
+        let mut attempt = 1;
+        let outcome = loop {
+            match run_district(s, &book, start, &d, req, clock.now()).await {
+                Err(e) if attempt < 3 && super::is_serialization_failure(&e) => attempt += 1,
+                other => break other.with_context(|| format!("district {d}, month {month}: nothing was written"))?,
+            }
+        };
         status = status.max(match &outcome {
             RunOutcome::Locked => 4,
             RunOutcome::Refused(_) => 1,
@@ -924,8 +930,13 @@ pub async fn report<S: Store + LedgerStore>(
     Ok(0)
 }
 
-/// Render an approved (or exported) batch's files, write each atomically into `out`, and mark the
-/// batch exported, recording `by` as the exporter in the audit log.
+/// Render an approved (or exported) batch's files, write them into `out`, and mark the batch
+/// exported, recording `by` as the exporter in the audit log: all or nothing.
+///
+/// One write transaction holds the batch's row from the state check to the commit, so a discard,
+/// withdrawal or rerun waits for the export or is refused after it: files never exist for a batch
+/// that is not exported. The batch becomes exported, with its audit entry, only once every file
+/// is written and durable; a file that cannot be written leaves it as it was (approved).
 pub async fn write_export_by<S: LedgerStore>(
     s: &S,
     batch_id: &str,
@@ -933,25 +944,52 @@ pub async fn write_export_by<S: LedgerStore>(
     by: &str,
     clock: Clock,
 ) -> anyhow::Result<Vec<platform::PlatformFile>> {
-    // Marked first, written after: files never exist for a batch that another command discarded,
-    // superseded or withdrew meanwhile. A crash after marking is harmless: exporting again writes
-    // the same bytes.
-    // The audit entry names what is exported: the batch's stored fingerprint and control sum (the
-    // files are rendered from exactly these rows).
-    let before = find_batch(s, batch_id).await?;
-    let details =
-        json!({ "dir": out.display().to_string(), "control_sum": crate::money::format_fen(before.control_sum_fen) });
-    let entry = audit(by, "export", batch_id, "", before.registry_fingerprint.clone(), details);
-    if !s.mark_exported(batch_id, &entry, clock.now()).await? {
-        let state = s.batch(batch_id).await?.map(|b| b.state.as_str()).unwrap_or("missing");
-        anyhow::bail!("batch {batch_id} is {state}, not approved: nothing was written; `subsidy status` shows it");
+    use crate::store::ExportTx as _;
+    let Some(mut tx) = s.begin_export(batch_id).await? else {
+        anyhow::bail!("there is no batch {batch_id}; `subsidy status` lists the batches");
+    };
+    let b = tx.batch().clone();
+    if !matches!(b.state, BatchState::Approved | BatchState::Exported) {
+        tx.abandon().await?;
+        anyhow::bail!(
+            "batch {batch_id} is {}, not approved: nothing was written; `subsidy status` shows it",
+            b.state.as_str()
+        );
     }
-    let b = find_batch(s, batch_id).await?;
-    let files = platform::render(&b, &s.batch_transfers(batch_id).await?, &s.batch_postings(batch_id).await?);
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    for f in &files {
-        platform::write_atomically(out, &f.name, &f.bytes)
-            .with_context(|| format!("cannot write {} in {}", f.name, out.display()))?;
+    let (transfers, postings) = (tx.transfers().await?, tx.postings().await?);
+    let files = platform::render(&b, &transfers, &postings);
+    let named: Vec<(&str, &[u8], u32)> =
+        files.iter().map(|f| (f.name.as_str(), f.bytes.as_slice(), f.mode())).collect();
+    let stays =
+        if b.state == BatchState::Exported { "stays exported (its earlier export stands)" } else { "stays approved" };
+    if let Err(e) = platform::write_all_atomically(out, &named) {
+        tx.abandon().await?;
+        anyhow::bail!(
+            "nothing was exported: batch {batch_id} {stays}; {e}; fix the folder (it must be a directory you can \
+             write, with space) and run `subsidy export --batch {batch_id} --out {}` again",
+            out.display()
+        );
+    }
+    // The audit entry names what is exported: the batch's stored fingerprint and control sum, read
+    // under the lock (the files are rendered from exactly these rows).
+    let details =
+        json!({ "dir": out.display().to_string(), "control_sum": crate::money::format_fen(b.control_sum_fen) });
+    let entry = audit(by, "export", batch_id, "", b.registry_fingerprint.clone(), details);
+    if let Err(e) = tx.finish(&entry, clock.now()).await {
+        // Files of a batch that is not exported must not be sent: take them away again (an
+        // exported batch's files are the same bytes as before and stay).
+        let removed = if b.state == BatchState::Approved {
+            for f in &files {
+                std::fs::remove_file(out.join(&f.name)).ok();
+            }
+            "the files written were removed again; "
+        } else {
+            ""
+        };
+        return Err(anyhow::Error::new(e).context(format!(
+            "nothing was exported: batch {batch_id} {stays}; {removed}run `subsidy export --batch {batch_id} --out {}` again",
+            out.display()
+        )));
     }
     Ok(files)
 }

@@ -1,11 +1,11 @@
 //! The platform files of INTERFACE.md, rendered from what the database holds for a batch. One
-//! pure renderer serves both `export` (which writes them atomically) and `verify` (which renders
-//! again and compares), so the two can never disagree about what a file should contain. The CSV
-//! files hold nothing that depends on the clock or on the database that computed them.
+//! pure renderer serves both `export` (which writes them atomically, all or none, the CSV files
+//! with mode 0640) and `verify` (which renders again and compares), so the two can never disagree
+//! about what a file should contain. The CSV files hold nothing that depends on the clock or on the database that computed them.
 
 mod write;
 
-pub use write::write_atomically;
+pub use write::{write_all_atomically, write_atomically, WriteError, PRIVATE_MODE, PUBLIC_MODE};
 
 use crate::money::format_fen;
 use crate::store::{BatchRow, PostingRow, TransferRow};
@@ -22,6 +22,18 @@ pub struct PlatformFile {
     pub bytes: Vec<u8>,
     /// Data rows (CSV) or 1 (JSON).
     pub rows: usize,
+}
+
+impl PlatformFile {
+    /// The file's mode: the CSV files carry ID and account numbers, so they are not readable by
+    /// everyone (0640); the order and the manifest carry totals only (0644).
+    pub fn mode(&self) -> u32 {
+        if self.name.ends_with(".csv") {
+            PRIVATE_MODE
+        } else {
+            PUBLIC_MODE
+        }
+    }
 }
 
 /// A manifest entry.

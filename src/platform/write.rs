@@ -1,17 +1,86 @@
 //! Writing files so that a reader never sees half of one: temporary file, fsync, rename, fsync
-//! of the directory.
+//! of the directory. Temporary names carry the process id and a counter, so two exports into one
+//! folder never write into each other's temporary files.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Write `bytes` to `dir/name` atomically.
-pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = dir.join(format!(".{name}.tmp"));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+/// Mode of files that carry ID or account numbers: owner and group read, nobody else.
+pub const PRIVATE_MODE: u32 = 0o640;
+/// Mode of the other files (subject to the umask, as usual).
+pub const PUBLIC_MODE: u32 = 0o644;
+
+static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// A file that could not be written, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {}: {source}", path.display())]
+pub struct WriteError {
+    /// The file (or folder) that failed.
+    pub path: PathBuf,
+    /// What the system said.
+    pub source: std::io::Error,
+}
+
+fn err(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
+    move |source| WriteError { path: path.to_path_buf(), source }
+}
+
+/// Create a new temporary file for `name` in `dir` with `mode`, write `bytes` and fsync it.
+fn write_temp(dir: &Path, name: &str, bytes: &[u8], mode: u32) -> Result<PathBuf, WriteError> {
+    loop {
+        let tmp = dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), TEMP_SEQ.fetch_add(1, Ordering::Relaxed)));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+        #[cfg(not(unix))]
+        let _ = mode;
+        let mut f = match options.open(&tmp) {
+            // Left behind by a crashed process that had the same id: take the next name.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            other => other.map_err(err(&dir.join(name)))?,
+        };
+        let written = f.write_all(bytes).and_then(|_| f.sync_all());
+        if let Err(e) = written {
+            std::fs::remove_file(&tmp).ok();
+            return Err(err(&dir.join(name))(e));
+        }
+        return Ok(tmp);
     }
-    std::fs::rename(&tmp, dir.join(name))?;
-    std::fs::File::open(dir)?.sync_all()
+}
+
+/// Write `bytes` to `dir/name` atomically (mode 0644 before the umask).
+pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    write_all_atomically(dir, &[(name, bytes, PUBLIC_MODE)]).map_err(|e| e.source)
+}
+
+/// Write several files into `dir` (created if missing), all or none as far as the file system
+/// allows: every file goes to a temporary file and is fsynced first; only when all are written are
+/// they renamed into place, then the directory is fsynced. A failure before the renames removes
+/// the temporary files and leaves `dir` as it was.
+pub fn write_all_atomically(dir: &Path, files: &[(&str, &[u8], u32)]) -> Result<(), WriteError> {
+    std::fs::create_dir_all(dir).map_err(err(dir))?;
+    let mut temps: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for (name, bytes, mode) in files {
+        match write_temp(dir, name, bytes, *mode) {
+            Ok(tmp) => temps.push((tmp, dir.join(name))),
+            Err(e) => {
+                for (tmp, _) in &temps {
+                    std::fs::remove_file(tmp).ok();
+                }
+                return Err(e);
+            }
+        }
+    }
+    for (i, (tmp, path)) in temps.iter().enumerate() {
+        if let Err(e) = std::fs::rename(tmp, path) {
+            for (tmp, _) in &temps[i..] {
+                std::fs::remove_file(tmp).ok();
+            }
+            return Err(err(path)(e));
+        }
+    }
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(err(dir))
 }

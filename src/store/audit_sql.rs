@@ -1,21 +1,48 @@
 //! Appending to and reading the audit log, the same SQL on both databases.
 
-/// Stamp `audit_insert` (append one entry inside a write transaction) and `audit_rows` for a
-/// database. `$lock` serialises appends (PostgreSQL locks the table; SQLite's `begin immediate`
-/// already has).
+/// Stamp `audit_insert` (append one entry inside a write transaction), `audit_insert_fresh` (the
+/// same inside a batch's transaction) and `audit_rows` for a database. `$lock` serialises appends
+/// until commit (PostgreSQL locks the table; SQLite's `begin immediate` already has). `$stale` says
+/// whether a batch's transaction may read an older snapshot than the last append: PostgreSQL's
+/// repeatable-read batch transaction took its snapshot when the batch began, so another district's
+/// batch committed since is invisible to it; SQLite's single writer always reads the latest.
 macro_rules! impl_audit {
-    ($db:ty, $lock:literal) => {
-        /// Append an entry in `tx`: next sequence number, hash chained to the entry before, head
-        /// recorded in settings.
+    ($db:ty, $lock:literal, $stale:literal) => {
+        /// Append an entry in `tx` (a read-committed or serial write transaction): next sequence
+        /// number, hash chained to the entry before, head appended to `audit_heads`.
         pub(crate) async fn audit_insert(
             tx: &mut sqlx::Transaction<'static, $db>,
             e: &$crate::audit::AuditEntry,
             now: chrono::DateTime<chrono::Utc>,
         ) -> $crate::store::StoreResult<$crate::audit::AuditRow> {
+            audit_append(tx, None, e, now).await
+        }
+
+        /// [`audit_insert`] in a batch's transaction, whose snapshot may predate the last append:
+        /// once the lock is held no other append can commit, so the chain's head is read through
+        /// `pool` (a fresh read of what is committed) instead of through the old snapshot.
+        pub(crate) async fn audit_insert_fresh(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            pool: &sqlx::Pool<$db>,
+            e: &$crate::audit::AuditEntry,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> $crate::store::StoreResult<$crate::audit::AuditRow> {
+            audit_append(tx, if $stale { Some(pool) } else { None }, e, now).await
+        }
+
+        async fn audit_append(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            head_from: Option<&sqlx::Pool<$db>>,
+            e: &$crate::audit::AuditEntry,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> $crate::store::StoreResult<$crate::audit::AuditRow> {
+            // Held until commit: the head read below stays the head until this entry commits.
             sqlx::query($lock).execute(&mut **tx).await?;
-            let last: Option<(i64, String)> = sqlx::query_as("select seq, hash from audit_log order by seq desc limit 1")
-                .fetch_optional(&mut **tx)
-                .await?;
+            let head = "select seq, hash from audit_log order by seq desc limit 1";
+            let last: Option<(i64, String)> = match head_from {
+                Some(pool) => sqlx::query_as(head).fetch_optional(pool).await?,
+                None => sqlx::query_as(head).fetch_optional(&mut **tx).await?,
+            };
             let (seq, prev_hash) = match last {
                 Some((s, h)) => (s + 1, h),
                 None => (1, $crate::audit::GENESIS.to_string()),
@@ -38,13 +65,13 @@ macro_rules! impl_audit {
             .bind(&hash)
             .execute(&mut **tx)
             .await?;
-            sqlx::query(
-                "insert into settings (key, value) values ('audit_head', $1)
-                 on conflict (key) do update set value = excluded.value",
-            )
-            .bind(format!("{seq} {hash}"))
-            .execute(&mut **tx)
-            .await?;
+            // Appended, never updated: a repeatable-read transaction could not update a row that
+            // another append changed after its snapshot.
+            sqlx::query("insert into audit_heads (seq, hash) values ($1, $2)")
+                .bind(seq)
+                .bind(&hash)
+                .execute(&mut **tx)
+                .await?;
             Ok($crate::audit::AuditRow { seq, at, entry: e.clone(), prev_hash, hash })
         }
 
@@ -78,12 +105,8 @@ macro_rules! impl_audit {
                     })
                 })
                 .collect::<Result<Vec<_>, sqlx::Error>>()?;
-            let head: Option<String> =
-                sqlx::query_scalar("select value from settings where key = 'audit_head'").fetch_optional(pool).await?;
-            let head = head.and_then(|h| {
-                let (seq, hash) = h.split_once(' ')?;
-                Some((seq.parse().ok()?, hash.to_string()))
-            });
+            let head: Option<(i64, String)> =
+                sqlx::query_as("select seq, hash from audit_heads order by seq desc limit 1").fetch_optional(pool).await?;
             Ok((rows, head))
         }
     };

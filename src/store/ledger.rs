@@ -364,6 +364,24 @@ pub trait BatchTx: Sized {
     async fn rollback(self) -> StoreResult<()>;
 }
 
+/// An export in progress (see [`LedgerStore::begin_export`]): the batch as it stands under the
+/// lock, its rows, then exported and audited at once once every file is written.
+#[allow(async_fn_in_trait)]
+pub trait ExportTx: Sized {
+    /// The batch, read under the lock.
+    fn batch(&self) -> &BatchRow;
+    /// The batch's transfers, by transfer id.
+    async fn transfers(&mut self) -> StoreResult<Vec<TransferRow>>;
+    /// The batch's postings, by payment key.
+    async fn postings(&mut self) -> StoreResult<Vec<PostingRow>>;
+    /// Mark the batch exported (an exported one stays so, its first export time kept), append the
+    /// audit entry, commit. Call only when every file is written and durable, and only for a batch
+    /// read as approved or exported.
+    async fn finish(self, audit: &crate::audit::AuditEntry, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Change nothing (a file could not be written, or the batch is not approved).
+    async fn abandon(self) -> StoreResult<()>;
+}
+
 /// Ledger storage: batches and what they paid.
 #[allow(async_fn_in_trait)]
 pub trait LedgerStore {
@@ -420,14 +438,13 @@ pub trait LedgerStore {
     ) -> StoreResult<Vec<(PostingRow, BatchState, i64)>>;
     /// A person's records as they stood after import `import_id` (registry versions).
     async fn person_as_of(&self, id_number: &str, import_id: i64) -> StoreResult<Option<PersonRecords>>;
-    /// Mark an approved batch exported (idempotent for an exported one). False when the batch is
-    /// in any other state: then nothing may be written for the platform.
-    async fn mark_exported(
-        &self,
-        batch_id: &str,
-        audit: &crate::audit::AuditEntry,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool>;
+    /// The transaction an export is written in.
+    type Export: ExportTx;
+    /// Begin an export: one write transaction holding the batch's row (PostgreSQL `for update`,
+    /// SQLite's single writer) until [`ExportTx::finish`] or [`ExportTx::abandon`], so that no
+    /// discard, withdrawal or rerun changes the batch while its files are written. `None` when
+    /// there is no such batch.
+    async fn begin_export(&self, batch_id: &str) -> StoreResult<Option<Self::Export>>;
     /// The batch's transfers, by transfer id.
     async fn batch_transfers(&self, batch_id: &str) -> StoreResult<Vec<TransferRow>>;
     /// The batch's postings, by payment key.

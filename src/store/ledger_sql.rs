@@ -11,16 +11,24 @@ pub(super) const POSTING_COLUMNS: &str = "payment_key, batch_id, district_code, 
      adjustment, line_type, tier, amount_fen, lottery_fen, district_fen, held_reason, transfer_id, name, account_type, \
      account_no, street_code, recovery_reason";
 
+/// A batch's transfers, by transfer id.
+pub(super) const BATCH_TRANSFERS: &str =
+    "select transfer_id, batch_id, id_number, allowance, name, account_type, account_no, amount_fen \
+     from transfers where batch_id = $1 order by transfer_id";
+
 /// Rows per multi-row INSERT (19 columns × 50 stays far below both databases' parameter limits).
 pub(super) const ROWS_PER_INSERT: usize = 50;
 
 /// Stamp `impl LedgerStore` for a store type and `impl BatchTx` for its transaction wrapper.
-/// The store needs a `begin_batch_tx(district)` inherent method returning the locked transaction.
+/// The store needs a `begin_batch_tx(district)` inherent method returning the locked transaction,
+/// and a `ROW_LOCK` constant: the clause that locks a row read in a write transaction.
 macro_rules! impl_ledger {
-    ($store:ty, $tx:ident, $db:ty, $rerun_persons_ddl:literal) => {
+    ($store:ty, $tx:ident, $export:ident, $db:ty, $rerun_persons_ddl:literal) => {
         /// A batch transaction (holds the district's run lock until commit or rollback).
         pub struct $tx {
             tx: sqlx::Transaction<'static, $db>,
+            /// For reads that must see past the transaction's snapshot (the audit chain's head).
+            pool: sqlx::Pool<$db>,
         }
 
         fn batch_row(r: &<$db as sqlx::Database>::Row) -> $crate::store::StoreResult<$crate::store::BatchRow> {
@@ -545,7 +553,7 @@ macro_rules! impl_ledger {
                 entry: &$crate::audit::AuditEntry,
                 now: chrono::DateTime<chrono::Utc>,
             ) -> $crate::store::StoreResult<()> {
-                audit_insert(&mut self.tx, entry, now).await?;
+                audit_insert_fresh(&mut self.tx, &self.pool, entry, now).await?;
                 Ok(())
             }
 
@@ -560,11 +568,68 @@ macro_rules! impl_ledger {
             }
         }
 
+        /// An export's transaction (holds the batch's row until finished or abandoned).
+        pub struct $export {
+            tx: sqlx::Transaction<'static, $db>,
+            batch: $crate::store::BatchRow,
+        }
+
+        impl $crate::store::ExportTx for $export {
+            fn batch(&self) -> &$crate::store::BatchRow {
+                &self.batch
+            }
+
+            async fn transfers(&mut self) -> $crate::store::StoreResult<Vec<$crate::store::TransferRow>> {
+                Ok(sqlx::query_as($crate::store::ledger_sql::BATCH_TRANSFERS).bind(&self.batch.batch_id).fetch_all(&mut *self.tx).await?)
+            }
+
+            async fn postings(&mut self) -> $crate::store::StoreResult<Vec<$crate::store::PostingRow>> {
+                let sql = format!(
+                    "select {} from postings where batch_id = $1 order by payment_key",
+                    $crate::store::ledger_sql::POSTING_COLUMNS
+                );
+                Ok(sqlx::query_as::<_, $crate::store::PostingRow>(&sql).bind(&self.batch.batch_id).fetch_all(&mut *self.tx).await?)
+            }
+
+            async fn finish(
+                mut self,
+                audit: &$crate::audit::AuditEntry,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<()> {
+                // The row is locked: the state checked by the caller still holds. The update says so
+                // again, so that a misuse changes nothing.
+                let done = sqlx::query(
+                    "update batches set state = 'exported', exported_at = coalesce(exported_at, $1)
+                     where batch_id = $2 and state in ('approved', 'exported')",
+                )
+                .bind(now)
+                .bind(&self.batch.batch_id)
+                .execute(&mut *self.tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    self.tx.rollback().await?;
+                    return Err($crate::store::StoreError::Corrupt(format!(
+                        "batch {} is {}, not approved: it cannot be marked exported",
+                        self.batch.batch_id,
+                        self.batch.state.as_str()
+                    )));
+                }
+                audit_insert(&mut self.tx, audit, now).await?;
+                self.tx.commit().await?;
+                Ok(())
+            }
+
+            async fn abandon(self) -> $crate::store::StoreResult<()> {
+                self.tx.rollback().await?;
+                Ok(())
+            }
+        }
+
         impl $crate::store::LedgerStore for $store {
             type Tx = $tx;
 
             async fn begin_batch(&self, district: &str) -> $crate::store::StoreResult<Option<$tx>> {
-                Ok(self.begin_batch_tx(district).await?.map(|tx| $tx { tx }))
+                Ok(self.begin_batch_tx(district).await?.map(|tx| $tx { tx, pool: self.pool.clone() }))
             }
 
             async fn batches(
@@ -806,37 +871,27 @@ macro_rules! impl_ledger {
                 Ok($crate::registry::PersonRecords::from_rows(id_number, latest))
             }
 
-            async fn mark_exported(
-                &self,
-                batch_id: &str,
-                audit: &$crate::audit::AuditEntry,
-                now: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::store::StoreResult<bool> {
-                // One statement decides: a batch discarded, superseded or withdrawn meanwhile is
-                // not marked, and the caller writes no file. The audit entry commits with it.
+            type Export = $export;
+
+            async fn begin_export(&self, batch_id: &str) -> $crate::store::StoreResult<Option<$export>> {
                 let mut tx = self.begin_write().await?;
-                let done = sqlx::query(
-                    "update batches set state = 'exported', exported_at = coalesce(exported_at, $1)
-                     where batch_id = $2 and state in ('approved', 'exported')",
-                )
-                .bind(now)
-                .bind(batch_id)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() != 1 {
-                    tx.rollback().await?;
-                    return Ok(false);
+                let sql = format!(
+                    "select {} from batches where batch_id = $1{}",
+                    $crate::store::ledger_sql::BATCH_COLUMNS,
+                    <$store>::ROW_LOCK
+                );
+                let row = sqlx::query(&sql).bind(batch_id).fetch_optional(&mut *tx).await?;
+                match row.as_ref().map(batch_row).transpose()? {
+                    Some(batch) => Ok(Some($export { tx, batch })),
+                    None => {
+                        tx.rollback().await?;
+                        Ok(None)
+                    }
                 }
-                audit_insert(&mut tx, audit, now).await?;
-                tx.commit().await?;
-                Ok(true)
             }
 
             async fn batch_transfers(&self, batch_id: &str) -> $crate::store::StoreResult<Vec<$crate::store::TransferRow>> {
-                Ok(sqlx::query_as(
-                    "select transfer_id, batch_id, id_number, allowance, name, account_type, account_no, amount_fen
-                     from transfers where batch_id = $1 order by transfer_id",
-                )
+                Ok(sqlx::query_as($crate::store::ledger_sql::BATCH_TRANSFERS)
                 .bind(batch_id)
                 .fetch_all(&self.pool)
                 .await?)

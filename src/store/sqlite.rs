@@ -35,6 +35,9 @@ impl SqliteStore {
         self.pool.close().await;
     }
 
+    /// Nothing to add: a write transaction (`begin immediate`) already excludes every other writer.
+    pub(crate) const ROW_LOCK: &'static str = "";
+
     pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
         self.pool.begin_with("begin immediate").await
     }
@@ -58,12 +61,13 @@ impl SqliteStore {
     }
 }
 
-impl_audit!(Sqlite, "select 1");
+impl_audit!(Sqlite, "select 1", false);
 impl_store!(SqliteStore, SqliteImport, Sqlite);
 // A rerun's set of persons to read lives in a temporary table of the batch's connection.
 impl_ledger!(
     SqliteStore,
     SqliteBatch,
+    SqliteExport,
     Sqlite,
     "create temp table if not exists rerun_persons (id_number text primary key)"
 );
