@@ -262,19 +262,22 @@ async fn read_mode<T: BatchTx>(
     // The batch that vouches for the persons a correction does not read: the latest written
     // (audit order) of the district's counted batches that settled through this month or later (a
     // correction of an earlier month settled its persons only through that month).
-    let mut vouching: Option<(i64, &BatchRow)> = None;
+    // What changed is counted from the last audit entry that batch's computation saw: a batch of
+    // another district committed while it was computed is after it (PostgreSQL runs districts at
+    // once, each in its own snapshot).
+    let mut vouching: Option<((i64, i64), &BatchRow)> = None;
     for b in batches.iter().filter(|b| b.state.counts() && b.service_month >= req.month) {
-        if let Some(seq) = tx.batch_seq(&b.batch_id).await? {
-            if vouching.is_none_or(|(best, _)| seq > best) {
-                vouching = Some((seq, b));
+        if let Some(seqs) = tx.batch_seq(&b.batch_id).await? {
+            if vouching.is_none_or(|((best, _), _)| seqs.0 > best) {
+                vouching = Some((seqs, b));
             }
         }
     }
-    let Some((seq, batch)) = vouching else { return Ok(ReadMode::Everyone) };
-    if tx.policy_loaded_since(&batch.batch_id, seq).await? {
+    let Some(((_, seen), batch)) = vouching else { return Ok(ReadMode::Everyone) };
+    if tx.policy_loaded_since(&batch.batch_id, seen).await? {
         return Ok(ReadMode::Everyone);
     }
-    Ok(ReadMode::Changed(tx.mark_rerun_persons(district, batch.registry_import_id, seq).await?))
+    Ok(ReadMode::Changed(tx.mark_rerun_persons(district, &batch.batch_id, batch.registry_import_id, seen).await?))
 }
 
 /// The audit entry of a written batch.

@@ -339,14 +339,22 @@ pub trait BatchTx: Sized {
     /// computed; nothing is copied) and return what `new` then holds.
     async fn carry_over(&mut self, old: &str, new: &str) -> StoreResult<Vec<CarriedRow>>;
     /// Fill the rerun set of a correction of `district`: the persons whose owed or paid amounts may
-    /// have changed since the batch that vouches for the others (registry imports after
-    /// `watermark`, batches run, rerun or discarded after audit entry `since_seq`, held lines).
+    /// have changed since the batch `vouching` vouches for the others (registry imports after
+    /// `watermark`, other batches run, rerun or discarded after audit entry `since_seq`, held
+    /// lines).
     /// Returns its size.
-    async fn mark_rerun_persons(&mut self, district: &str, watermark: i64, since_seq: i64) -> StoreResult<i64>;
+    async fn mark_rerun_persons(
+        &mut self,
+        district: &str,
+        vouching: &str,
+        watermark: i64,
+        since_seq: i64,
+    ) -> StoreResult<i64>;
     /// The next page of the rerun set, after `after` in byte order, with their records.
     async fn rerun_persons_page(&mut self, after: &str, limit: i64) -> StoreResult<Vec<PersonRecords>>;
-    /// The audit sequence number of the entry that wrote a batch (`run` / `rerun`), if any.
-    async fn batch_seq(&mut self, batch_id: &str) -> StoreResult<Option<i64>>;
+    /// The audit sequence number of the entry that wrote a batch (`run` / `rerun`), if any, and
+    /// that of the last entry its computation saw (entries after it may be unseen).
+    async fn batch_seq(&mut self, batch_id: &str) -> StoreResult<Option<(i64, i64)>>;
     /// Whether a policy version was loaded after the batch was written (then every person must be
     /// recomputed).
     async fn policy_loaded_since(&mut self, batch_id: &str, since_seq: i64) -> StoreResult<bool>;

@@ -155,14 +155,15 @@ macro_rules! impl_ledger {
             async fn mark_rerun_persons(
                 &mut self,
                 district: &str,
+                vouching: &str,
                 watermark: i64,
                 since_seq: i64,
             ) -> $crate::store::StoreResult<i64> {
                 sqlx::query($rerun_persons_ddl).execute(&mut *self.tx).await?;
                 sqlx::query("delete from rerun_persons").execute(&mut *self.tx).await?;
-                // Everything that can change what a person is owed or has been paid since the batch
-                // that vouches for the district (audit entries commit in order, so `seq` orders
-                // them): their registry rows (imports), batches run, rerun or discarded since (any
+                // Everything that can change what a person is owed or has been paid since what the
+                // batch that vouches for the district saw (`since_seq`; audit entries commit in
+                // order, so `seq` orders them), that batch itself aside: their registry rows (imports), batches run, rerun or discarded since (any
                 // district: L1 counts every district's payments), the postings a rerun left on the
                 // batch it superseded, and lines still held (L3: re-held by every batch that reads
                 // the person). A policy version loaded since makes the caller read everyone.
@@ -173,10 +174,12 @@ macro_rules! impl_ledger {
                          union
                          select p.id_number from postings p
                          where p.batch_id in (select a.target from audit_log a
-                                              where a.seq > $2 and a.command in ('run', 'rerun', 'discard'))
+                                              where a.seq > $2 and a.command in ('run', 'rerun', 'discard')
+                                                and a.target <> $4)
                          union
                          select p.id_number from postings p join batches b on b.batch_id = p.batch_id
-                         where b.superseded_by in (select a.target from audit_log a where a.seq > $2 and a.command = 'rerun')
+                         where b.superseded_by in (select a.target from audit_log a
+                                                   where a.seq > $2 and a.command = 'rerun' and a.target <> $4)
                          union
                          select p.id_number from postings p join batches b on b.batch_id = p.batch_id
                          where p.district_code = $3 and p.held_reason is not null
@@ -188,18 +191,21 @@ macro_rules! impl_ledger {
                 .bind(watermark)
                 .bind(since_seq)
                 .bind(district)
+                .bind(vouching)
                 .execute(&mut *self.tx)
                 .await?;
                 Ok(sqlx::query_scalar::<_, i64>("select count(*) from rerun_persons").fetch_one(&mut *self.tx).await?)
             }
 
-            async fn batch_seq(&mut self, batch_id: &str) -> $crate::store::StoreResult<Option<i64>> {
-                Ok(sqlx::query_scalar::<_, Option<i64>>(
-                    "select max(seq) from audit_log where target = $1 and command in ('run', 'rerun')",
+            async fn batch_seq(&mut self, batch_id: &str) -> $crate::store::StoreResult<Option<(i64, i64)>> {
+                let row: (Option<i64>, Option<i64>) = sqlx::query_as(
+                    "select (select max(seq) from audit_log where target = $1 and command in ('run', 'rerun')),
+                            (select cast(seen_audit_seq as bigint) from batches where batch_id = $1)",
                 )
                 .bind(batch_id)
                 .fetch_one(&mut *self.tx)
-                .await?)
+                .await?;
+                Ok(row.0.map(|own| (own, row.1.unwrap_or(own))))
             }
 
             async fn policy_loaded_since(&mut self, batch_id: &str, since_seq: i64) -> $crate::store::StoreResult<bool> {
@@ -388,9 +394,11 @@ macro_rules! impl_ledger {
             async fn insert_batch(&mut self, b: &$crate::store::NewBatch) -> $crate::store::StoreResult<()> {
                 sqlx::query(
                     "insert into batches (batch_id, district_code, service_month, kind, seq, state, run_by, computed_at,
-                                          policy_version, registry_fingerprint, state_reason, registry_import_id)
+                                          policy_version, registry_fingerprint, state_reason, registry_import_id,
+                                          seen_audit_seq)
                      values ($1, $2, $3, $4, $5, 'computed', $6, $7, $8, '', $9,
-                             (select coalesce(max(import_id), 0) from imports where finished_at is not null))",
+                             (select coalesce(max(import_id), 0) from imports where finished_at is not null),
+                             (select coalesce(max(seq), 0) from audit_log))",
                 )
                 .bind(&b.batch_id)
                 .bind(&b.district_code)
