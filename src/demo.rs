@@ -2,6 +2,7 @@
 //! (`subsidy-demo.db`, rebuilt each time; never `subsidy.db`). It imports the committed registry
 //! in `fixtures/demo/registry`, then for each month of 2020 imports the corrections dated for it
 //! (`fixtures/demo/corrections/YYYY-MM-what/`: a death reported late, a certificate re-graded),
+//! with a lottery allocation (F3) for each district it pays (`fixtures/demo/allocations.toml`),
 //! runs the month, approves it as a second person, exports and verifies the platform files, and
 //! finally prints the year's report. The same functions serve the ordinary commands.
 

@@ -65,8 +65,8 @@ pub struct DistrictReport {
 pub struct NotExported {
     /// The batches, with their state and amounts.
     pub batches: Vec<PendingBatch>,
-    /// Per allowance in the seed's order (care, longevity, hardship), yuan.
-    pub by_allowance: Vec<(Allowance, Decimal)>,
+    /// Per allowance with lines, yuan.
+    pub by_allowance: std::collections::BTreeMap<Allowance, Decimal>,
     /// Sum of their lines and recovery items, yuan.
     pub amount: Decimal,
     /// Lottery share, yuan.
@@ -160,7 +160,7 @@ pub async fn build<S: LedgerStore>(
                 .map(|r| yuan(r.amount_fen))
                 .sum();
             if !sum.is_zero() {
-                not_exported.by_allowance.push((a, sum));
+                not_exported.by_allowance.insert(a, sum);
             }
         }
         let missing_allocation = allocation.is_none().then(|| {
@@ -285,7 +285,7 @@ pub fn csv(reports: &[DistrictReport]) -> String {
                 format_yuan(f.lottery),
                 format_yuan(f.district),
                 format_yuan(match f.allowance {
-                    Some(a) => r.not_exported.by_allowance.iter().filter(|(x, _)| *x == a).map(|(_, v)| *v).sum(),
+                    Some(a) => r.not_exported.by_allowance.get(&a).copied().unwrap_or_default(),
                     None => r.not_exported.amount,
                 }),
                 r.not_exported.batches.iter().map(|b| b.batch_id.as_str()).collect::<Vec<_>>().join(" "),

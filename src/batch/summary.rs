@@ -279,10 +279,11 @@ impl BatchSummary {
 /// F3: the run's sentence for a year without allocation.
 pub fn missing_allocation_text(district: &str, m: &MissingAllocation) -> String {
     format!(
-        "F3: no lottery allocation loaded for district {district}, year {}: the district pays all ({} lines, {} yuan \
+        "F3: no lottery allocation loaded for district {district}, year {}: the district pays all ({} line{}, {} yuan \
          moved to the district); load one with `subsidy policy load FILE`",
         m.year,
         m.lines,
+        if m.lines == 1 { "" } else { "s" },
         format_yuan(m.moved_to_district)
     )
 }
