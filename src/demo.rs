@@ -2,6 +2,7 @@
 //! (`subsidy-demo.db`, rebuilt each time; never `subsidy.db`). It imports the committed registry
 //! in `fixtures/demo/registry`, then for each month of 2020 imports the corrections dated for it
 //! (`fixtures/demo/corrections/YYYY-MM-what/`: a death reported late, a certificate re-graded),
+//! with a lottery allocation (F3) for each district it pays (`fixtures/demo/allocations.toml`),
 //! runs the month, approves it as a second person, exports and verifies the platform files, and
 //! finally prints the year's report. The same functions serve the ordinary commands.
 
@@ -15,6 +16,7 @@ use crate::policy::{Policy, PolicyBook, DEFAULT_POLICY};
 use crate::registry::import::{import_dir, ImportReport};
 use crate::registry::validate::Context;
 use crate::store::{LedgerStore, SqliteStore, Store};
+use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 
 /// The demo's own database file.
@@ -41,10 +43,12 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
     s.migrate().await?;
     let start: ServiceMonth = "2020-01".parse().expect("month");
     s.set_start_month(start).await?;
-    let policy = Policy::parse(DEFAULT_POLICY)?;
-    s.add_policy(&policy, "fixtures/policy/beijing-2019.toml", clock.now()).await?;
-    let book = PolicyBook::new(s.policy_versions().await?)?;
     let fixtures = fixtures();
+    // F3: every district and year the demo pays needs an allocation, or that district pays all.
+    let mut policy = Policy::parse(DEFAULT_POLICY)?;
+    policy.allocations.extend(demo_allocations(&fixtures.join("allocations.toml"))?);
+    s.add_policy(&policy, "fixtures/policy/beijing-2019.toml + fixtures/demo/allocations.toml", clock.now()).await?;
+    let book = PolicyBook::new(s.policy_versions().await?)?;
     let say = |line: String| {
         if !json {
             println!("{line}");
@@ -134,6 +138,18 @@ async fn import(s: &SqliteStore, book: &PolicyBook, dir: &Path, clock: Clock) ->
         report.rejects
     );
     Ok(report)
+}
+
+/// The demo's extra lottery allocations (F3).
+fn demo_allocations(path: &Path) -> anyhow::Result<Vec<crate::policy::Allocation>> {
+    #[derive(serde::Deserialize)]
+    struct File {
+        allocations: Vec<crate::policy::Allocation>,
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("demo: cannot read {}", path.display()))?;
+    let file: File =
+        toml::from_str(&text).with_context(|| format!("demo: {} is not an allocations file", path.display()))?;
+    Ok(file.allocations)
 }
 
 fn counts(r: &ImportReport) -> String {

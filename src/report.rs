@@ -1,6 +1,8 @@
 //! `report --year`: the district's figures in the shape of section 一 of the seed report —
 //! per allowance, person-times (人次, F5) and amounts in yuan and 万元 including district matching
-//! (含区财政配套资金), and the lottery fund used against its allocation (F3).
+//! (含区财政配套资金), and the lottery fund used against its allocation (F3). Paid means paid out:
+//! the lines of exported batches. What computed or approved batches hold is reported apart, as not
+//! yet exported; a year with no allocation loaded is named (F3: the district paid all).
 
 use crate::codes::Allowance;
 use crate::money::{format_yuan, yuan};
@@ -46,8 +48,42 @@ pub struct DistrictReport {
     pub total: AllowanceFigures,
     /// Lottery allocation of the year (F3), yuan, if loaded.
     pub lottery_allocation: Option<Decimal>,
-    /// Allocation left, yuan.
+    /// Lottery share of the year paid out (exported batches), yuan.
+    pub lottery_used: Decimal,
+    /// Lottery share of the year drawn by batches not yet exported, yuan.
+    pub lottery_not_exported: Decimal,
+    /// Allocation left after what was paid and what batches not yet exported drew, yuan.
     pub lottery_remaining: Option<Decimal>,
+    /// F3: set when no allocation is loaded for the year: what that means and what to do.
+    pub missing_allocation: Option<String>,
+    /// Computed or approved batches, not yet exported (not counted as paid above).
+    pub not_exported: NotExported,
+}
+
+/// What batches computed or approved, not yet exported, hold for the period (held lines aside).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct NotExported {
+    /// The batches, with their state and amounts.
+    pub batches: Vec<PendingBatch>,
+    /// Per allowance with lines, yuan.
+    pub by_allowance: std::collections::BTreeMap<Allowance, Decimal>,
+    /// Sum of their lines and recovery items, yuan.
+    pub amount: Decimal,
+    /// Lottery share, yuan.
+    pub lottery: Decimal,
+    /// District share, yuan.
+    pub district: Decimal,
+}
+
+/// One batch not yet exported.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PendingBatch {
+    /// Batch id.
+    pub batch_id: String,
+    /// `computed` or `approved`.
+    pub state: String,
+    /// Sum of its lines for the period, yuan.
+    pub amount: Decimal,
 }
 
 fn chinese_name(a: Allowance) -> &'static str {
@@ -98,14 +134,52 @@ pub async fn build<S: LedgerStore>(
         total.amount_wan = wan(total.amount);
         let allocation = book.versions().iter().rev().find_map(|p| p.allocation(d, year));
         let name = book.latest().district(d).map(|x| x.name.clone()).unwrap_or_default();
+        let mut not_exported = NotExported::default();
+        let pending_all = s.pending_by_batch(d, year).await?;
+        // The allocation is drawn by every counted batch of the year, whatever month is shown.
         let used_in_year: Decimal = rows.iter().map(|r| yuan(r.lottery_fen)).sum();
+        let pending_in_year: Decimal = pending_all.iter().map(|r| yuan(r.lottery_fen)).sum();
+        for r in pending_all.iter().filter(|r| month.is_none_or(|m| r.service_month == m.to_string())) {
+            let amount = yuan(r.amount_fen);
+            match not_exported.batches.last_mut() {
+                Some(b) if b.batch_id == r.batch_id => b.amount += amount,
+                _ => not_exported.batches.push(PendingBatch {
+                    batch_id: r.batch_id.clone(),
+                    state: r.state.clone(),
+                    amount,
+                }),
+            }
+            not_exported.amount += amount;
+            not_exported.lottery += yuan(r.lottery_fen);
+            not_exported.district += yuan(r.district_fen);
+        }
+        for a in [Allowance::Care, Allowance::Longevity, Allowance::Hardship] {
+            let sum: Decimal = pending_all
+                .iter()
+                .filter(|r| r.allowance == a.as_str() && month.is_none_or(|m| r.service_month == m.to_string()))
+                .map(|r| yuan(r.amount_fen))
+                .sum();
+            if !sum.is_zero() {
+                not_exported.by_allowance.insert(a, sum);
+            }
+        }
+        let missing_allocation = allocation.is_none().then(|| {
+            format!(
+                "F3: no lottery allocation loaded for district {d}, year {year}: the district pays all; \
+                 load one with `subsidy policy load FILE`"
+            )
+        });
         out.push(DistrictReport {
             district: d.clone(),
             name,
             year,
             month,
-            lottery_remaining: allocation.map(|a| a - used_in_year),
+            lottery_used: used_in_year,
+            lottery_not_exported: pending_in_year,
+            lottery_remaining: allocation.map(|a| a - used_in_year - pending_in_year),
             lottery_allocation: allocation,
+            missing_allocation,
+            not_exported,
             allowances,
             total,
         });
@@ -125,19 +199,26 @@ pub fn text(reports: &[DistrictReport]) -> String {
         s += "一、老年人津贴补贴项目安排情况\n";
         match (r.lottery_allocation, r.lottery_remaining) {
             (Some(a), Some(left)) => {
-                let used = a - left;
+                let (used, pending) = (r.lottery_used, r.lottery_not_exported);
                 let pct = if a.is_zero() { Decimal::ZERO } else { (used * Decimal::ONE_HUNDRED / a).round_dp(2) };
                 s += &format!(
-                    "资金额度（市级彩票公益金）：{} 万元；已使用 {} 万元（{pct}%），结余 {} 万元\n  lottery allocation (F3): {} yuan, used {} yuan, left {} yuan\n",
+                    "资金额度（市级彩票公益金）：{} 万元；已使用 {} 万元（{pct}%），待发 {} 万元，结余 {} 万元\n  lottery allocation (F3): {} yuan, used {} yuan (paid out), {} yuan in batches not yet exported, left {} yuan\n",
                     wan(a),
                     wan(used),
+                    wan(pending),
                     wan(left),
                     format_yuan(a),
                     format_yuan(used),
+                    format_yuan(pending),
                     format_yuan(left)
                 );
             }
-            _ => s += "资金额度：本年度未载入彩票公益金分配 / no lottery allocation loaded for this year\n",
+            _ => {
+                s += "资金额度：本年度未载入彩票公益金分配，区财政全额负担 / no lottery allocation loaded for this year\n";
+                if let Some(m) = &r.missing_allocation {
+                    s += &format!("  {m}\n");
+                }
+            }
         }
         for f in r.allowances.iter().chain(std::iter::once(&r.total)) {
             let label = f.allowance.map(|a| a.as_str()).unwrap_or("total");
@@ -152,6 +233,21 @@ pub fn text(reports: &[DistrictReport]) -> String {
                 format_yuan(f.lottery),
                 format_yuan(f.district)
             );
+        }
+        let n = &r.not_exported;
+        if n.batches.is_empty() {
+            s += "未导出批次：无 / computed or approved, not yet exported: none\n";
+        } else {
+            s += &format!(
+                "未导出批次（已计算或已审批，未计入上述发放）：{} 万元\n  computed or approved, not yet exported (not counted as paid above): {} yuan = lottery {} + district {}\n",
+                wan(n.amount),
+                format_yuan(n.amount),
+                format_yuan(n.lottery),
+                format_yuan(n.district)
+            );
+            for b in &n.batches {
+                s += &format!("  {} ({}): {} yuan\n", b.batch_id, b.state, format_yuan(b.amount));
+            }
         }
         s += "\n";
     }
@@ -171,6 +267,9 @@ pub fn csv(reports: &[DistrictReport]) -> String {
         "amount_wan",
         "lottery_amount",
         "district_amount",
+        "not_exported_amount",
+        "not_exported_batches",
+        "lottery_allocation",
     ])
     .expect("write");
     for r in reports {
@@ -185,6 +284,12 @@ pub fn csv(reports: &[DistrictReport]) -> String {
                 f.amount_wan.to_string(),
                 format_yuan(f.lottery),
                 format_yuan(f.district),
+                format_yuan(match f.allowance {
+                    Some(a) => r.not_exported.by_allowance.get(&a).copied().unwrap_or_default(),
+                    None => r.not_exported.amount,
+                }),
+                r.not_exported.batches.iter().map(|b| b.batch_id.as_str()).collect::<Vec<_>>().join(" "),
+                r.lottery_allocation.map(format_yuan).unwrap_or_else(|| "not loaded".into()),
             ])
             .expect("write");
         }

@@ -222,7 +222,7 @@ fn case() -> impl Strategy<Value = Case> {
         })
 }
 
-/// Lottery allocation (fen) per year 2019–2021; none: no allocation loaded (uncapped).
+/// Lottery allocation (fen) per year 2019–2021; none: no allocation loaded (nothing to draw, F3).
 fn allocations() -> impl Strategy<Value = Vec<Option<i64>>> {
     prop::collection::vec(prop::option::weighted(0.7, 0i64..=150_000), 3)
 }
@@ -251,7 +251,9 @@ struct StepSpec {
     hold: bool,
     /// The batch is discarded (or superseded): its postings never count (L1).
     discard: bool,
-    /// Lottery allocation (fen) for each year of this batch; none: uncapped.
+    /// Lottery allocation (fen) for each year of this batch; none: no allocation loaded (nothing to
+    /// draw, F3), so a person-month may be paid with lottery shares in one batch and without in
+    /// the next.
     allocation: Option<i64>,
 }
 
@@ -401,7 +403,8 @@ fn simulate(s: &Scenario) -> Vec<Step> {
 struct PurseCase {
     /// Per person: per allowance and month 2019-10..=2021-03, tier owed.
     persons: Vec<Vec<Option<usize>>>,
-    /// Allocation per year 2019–2021 as per mille of the year's lottery need; none: uncapped.
+    /// Allocation per year 2019–2021 as per mille of the year's lottery need; none: no allocation
+    /// loaded (nothing to draw).
     permille: Vec<Option<i64>>,
 }
 
@@ -481,8 +484,11 @@ proptest! {
             prop_assert_eq!(&p.key, &was.key);
             prop_assert_eq!(p.amount, was.amount);
             prop_assert_eq!(p.split.lottery + p.split.district, p.amount, "{}", p.key);
-            if p.held.is_some() || !start.contains_key(&p.key.month.year()) || was.split.lottery <= Decimal::ZERO {
+            if p.held.is_some() || was.split.lottery <= Decimal::ZERO {
                 prop_assert_eq!(p.split, was.split, "{} draws nothing to cut", p.key);
+            } else if !start.contains_key(&p.key.month.year()) {
+                // F3: no allocation loaded, nothing to draw: the district pays all.
+                prop_assert_eq!(p.split, FundSplit { lottery: Decimal::ZERO, district: p.amount }, "{}", p.key);
             }
             prop_assert!(purse.remaining.values().all(|r| *r >= Decimal::ZERO), "{:?}", purse.remaining);
         }
@@ -497,7 +503,25 @@ proptest! {
             prop_assert_eq!(purse.exhausted_lines.get(year).copied().unwrap_or(0), cut.count() as u64);
         }
         for year in purse.shifted_to_district.keys().chain(purse.exhausted_lines.keys()) {
-            prop_assert!(start.contains_key(year), "uncapped {} cut", year);
+            prop_assert!(start.contains_key(year), "{} without allocation reported as exhausted", year);
+        }
+        // F3, no allocation: every positive share of the year moved to the district, counted and
+        // summed; a negative one stands (it undoes what the key drew before, never more: F2 keeps
+        // the key's net lottery share at its owed share, which is never negative).
+        for year in 2019..=2021 {
+            if start.contains_key(&year) {
+                prop_assert!(!purse.unallocated.contains_key(&year));
+                continue;
+            }
+            let paid: Vec<(&Posting, &Posting)> = before
+                .iter()
+                .zip(&drawn)
+                .filter(|(b, _)| b.held.is_none() && b.key.month.year() == year)
+                .collect();
+            let moved: Vec<&Posting> =
+                paid.iter().filter(|(b, _)| b.split.lottery > Decimal::ZERO).map(|(b, _)| *b).collect();
+            let want = (!paid.is_empty()).then(|| (moved.len() as u64, sum(moved.iter().map(|p| p.split.lottery))));
+            prop_assert_eq!(purse.unallocated.get(&year).copied(), want, "{}", year);
         }
     }
 
@@ -584,8 +608,9 @@ proptest! {
     /// F3: with an allocation below a year's lottery need, lines draw it in payment-key order:
     /// the lines before the first cut get their whole share, the first cut line what is left,
     /// every later line of the year none; amounts never change, the district pays the rest, the
-    /// year's remainder ends at zero and the run reports exhaustion. A year with enough (or none
-    /// loaded) is untouched.
+    /// year's remainder ends at zero and the run reports exhaustion. A year with enough is
+    /// untouched; a year with none loaded has nothing to draw (the district pays every line, and
+    /// the purse names the year with the lines and share moved).
     #[test]
     fn f3_lottery_drawn_in_key_order_until_exhausted(c in purse_case()) {
         let from = m("2019-10");
@@ -631,7 +656,14 @@ proptest! {
             let lines: Vec<(&Posting, &Posting)> =
                 before.iter().zip(&after).filter(|(b, _)| b.key.month.year() == year).collect();
             let Some(&alloc) = allocation.get(&year) else {
-                prop_assert!(lines.iter().all(|(b, a)| a.split == b.split), "uncapped {} cut", year);
+                // F3: no allocation loaded: nothing to draw, every line paid wholly by the district.
+                prop_assert!(
+                    lines.iter().all(|(b, a)| a.split.lottery.is_zero() && a.split.district == b.amount),
+                    "{} without allocation drew", year
+                );
+                let moved = lines.iter().filter(|(b, _)| b.split.lottery > Decimal::ZERO).count() as u64;
+                let want = (!lines.is_empty()).then_some((moved, need(year)));
+                prop_assert_eq!(purse.unallocated.get(&year).copied(), want, "{}", year);
                 continue;
             };
             if !short.contains(&year) {
@@ -724,6 +756,29 @@ proptest! {
         }
     }
 
+    /// F3 over a sequence of batches where some run with no allocation loaded (nothing to draw)
+    /// and others with one: a line of a batch without allocation never draws (lottery share at
+    /// most zero, and below zero only to undo what the key drew before, by at most that: the
+    /// key's net lottery share stays at or above zero after every line of the batch).
+    #[test]
+    fn f3_no_allocation_never_draws_nor_takes_a_key_below_zero(s in scenario()) {
+        let mut before: Vec<Row> = Vec::new();
+        for step in simulate(&s) {
+            let net_before = net_paid(&before);
+            if step.spec.allocation.is_none() {
+                for p in step.posted.iter().filter(|p| p.held.is_none()) {
+                    prop_assert!(p.split.lottery <= Decimal::ZERO, "{} drew {} without allocation", p.key, p.split.lottery);
+                    let drew = net_before.get(&(step.spec.district, key_of(p))).map(|f| f.lottery).unwrap_or_default();
+                    prop_assert!(-p.split.lottery <= drew, "{} gives back {} of {}", p.key, -p.split.lottery, drew);
+                }
+            }
+            for ((_, key), paid) in net_paid(&step.rows) {
+                prop_assert!(paid.lottery >= Decimal::ZERO, "{:?}: net lottery {}", key, paid.lottery);
+            }
+            before = step.rows.clone();
+        }
+    }
+
     /// L2: a rerun with unchanged inputs emits no line; only held lines come again (L3), each
     /// with the next adjustment number. A discarded batch never counted (L1): the rerun settles
     /// the same differences again, under new payment keys.
@@ -767,6 +822,86 @@ proptest! {
 
 // ---------------------------------------------------------------------------------------------
 // Worked examples.
+
+/// F3, no allocation loaded: care January 2020 paid at tier B (400) with lottery 0 (the district
+/// paid all), now owed tier C (200). F2 gives the difference -200 the shares owed-minus-paid:
+/// lottery 100 - 0 = +100, district 100 - 400 = -300. Drawn without allocation the +100 has
+/// nothing to draw: lottery 0, district -200, and the month's net lottery share stays 0 (never
+/// below zero). Then the month stops being owed (a death reported late): -200 with lottery
+/// 0 - 0 = 0, district -200.
+#[test]
+fn f3_no_allocation_offset_of_a_line_that_drew_nothing_keeps_lottery_at_zero() {
+    let jan = m("2020-01");
+    let feb = m("2020-02");
+    let zero = Decimal::ZERO;
+    let mut history = History::new();
+    let paid = FundSplit { lottery: zero, district: Decimal::new(400, 0) };
+    history.insert(
+        (Allowance::Care, jan),
+        KeyHistory {
+            paid,
+            counted: 1,
+            last_adjustment: Some(0),
+            paid_all_districts: Decimal::new(400, 0),
+            last_tier: Some("B".into()),
+        },
+    );
+    // Tier index 2 is C (200) and February a first payment at C, so the offset is absorbed.
+    let owed = vec![owed_at(Allowance::Care, jan, 2, XICHENG), owed_at(Allowance::Care, feb, 2, XICHENG)];
+    let c = Case { from: jan, month: feb, owed, history, hold: None };
+    let mut postings = c.settle();
+    let mut purse = LotteryPurse::new(BTreeMap::new());
+    for p in &mut postings {
+        purse.draw(p);
+    }
+    let got: Vec<(String, LineType, Decimal, FundSplit)> =
+        postings.iter().map(|p| (p.key.to_string(), p.line_type, p.amount, p.split)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                format!("{ID}-care-2020-01-1"),
+                LineType::Offset,
+                Decimal::new(-200, 0),
+                FundSplit { lottery: zero, district: Decimal::new(-200, 0) }
+            ),
+            // February: 200 owed at C, quota 100 moved to the district as well.
+            (
+                format!("{ID}-care-2020-02-0"),
+                LineType::Regular,
+                Decimal::new(200, 0),
+                FundSplit { lottery: zero, district: Decimal::new(200, 0) }
+            ),
+        ]
+    );
+    // The +100 of January and the 100 of February moved to the district: two lines, 200 yuan.
+    assert_eq!(purse.unallocated.get(&2020), Some(&(2, Decimal::new(200, 0))));
+    let net_lottery = paid.lottery + postings[0].split.lottery;
+    assert_eq!(net_lottery, zero, "January's net lottery share");
+
+    // Later January is not owed at all: the remaining 200 (lottery 0, district 200) is undone.
+    let mut history = History::new();
+    history.insert(
+        (Allowance::Care, jan),
+        KeyHistory {
+            paid: FundSplit { lottery: zero, district: Decimal::new(200, 0) },
+            counted: 2,
+            last_adjustment: Some(1),
+            paid_all_districts: Decimal::new(200, 0),
+            last_tier: Some("C".into()),
+        },
+    );
+    let c = Case { from: jan, month: jan, owed: vec![], history, hold: None };
+    let mut postings = c.settle();
+    for p in &mut postings {
+        purse.draw(p);
+    }
+    let got: Vec<(LineType, Decimal, FundSplit)> = postings.iter().map(|p| (p.line_type, p.amount, p.split)).collect();
+    assert_eq!(
+        got,
+        vec![(LineType::Recovery, Decimal::new(-200, 0), FundSplit { lottery: zero, district: Decimal::new(-200, 0) })]
+    );
+}
 
 /// A key paid 600 (care A) through nine postings, now owed nothing, and a first payment of 200
 /// (care C) in the same batch: the offset takes 200 at adjustment 9, the recovery the other 400

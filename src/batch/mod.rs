@@ -6,7 +6,7 @@
 
 mod summary;
 
-pub use summary::{AllowanceTotals, BatchSummary, Difference};
+pub use summary::{missing_allocation_text, AllowanceTotals, BatchSummary, Difference, MissingAllocation};
 
 use crate::codes::Allowance;
 use crate::eligibility::{death_date, owed_between, Entitlement};
@@ -350,6 +350,8 @@ impl<'a> BatchContext<'a> {
             .collect();
         let ceilings_fen =
             ceilings.iter().map(|(a, c)| Ok((a.as_str().to_string(), to_fen(*c)?))).collect::<anyhow::Result<_>>()?;
+        // F3: a year without allocation stays out of the purse: its lines have nothing to draw
+        // and the district pays all (the summary names the year).
         let mut allocations = BTreeMap::new();
         let mut remaining = BTreeMap::new();
         for year in start.year()..=month.year() {
@@ -516,6 +518,7 @@ impl<'a> BatchContext<'a> {
         self.summary.policy_version = policy_version;
         self.summary.registry_fingerprint = hex::encode(self.fingerprint.finalize());
         self.summary.lottery_years = summary::lottery_lines(&self.allocations, &self.purse);
+        self.summary.missing_allocations = summary::missing_allocations(&self.purse);
         self.summary
     }
 }

@@ -47,6 +47,18 @@ pub struct LotteryYear {
     pub shifted_to_district: Decimal,
 }
 
+/// F3: a year of the batch's lines with no allocation loaded for the district: nothing to draw,
+/// the district pays all.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingAllocation {
+    /// Year of the service months.
+    pub year: i32,
+    /// Lines whose lottery share (F2) moved wholly to the district.
+    pub lines: u64,
+    /// Their lottery share, moved to the district, yuan.
+    pub moved_to_district: Decimal,
+}
+
 /// Everything a run reports about one batch.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchSummary {
@@ -84,6 +96,9 @@ pub struct BatchSummary {
     pub district_share: Decimal,
     /// F3 per year.
     pub lottery_years: Vec<LotteryYear>,
+    /// F3: years of the batch's lines with no allocation loaded (the district paid all).
+    #[serde(default)]
+    pub missing_allocations: Vec<MissingAllocation>,
     /// The unexported batch this one replaces (rerun).
     #[serde(default)]
     pub replaces: Option<String>,
@@ -257,8 +272,32 @@ impl BatchSummary {
                 ));
             }
         }
+        for m in &self.missing_allocations {
+            out.push(format!("  {}", missing_allocation_text(&self.district, m)));
+        }
         out
     }
+}
+
+/// F3: the run's sentence for a year without allocation.
+pub fn missing_allocation_text(district: &str, m: &MissingAllocation) -> String {
+    format!(
+        "F3: no lottery allocation loaded for district {district}, year {}: the district pays all ({} line{}, {} yuan \
+         moved to the district); load one with `subsidy policy load FILE`",
+        m.year,
+        m.lines,
+        if m.lines == 1 { "" } else { "s" },
+        format_yuan(m.moved_to_district)
+    )
+}
+
+/// F3: the years without allocation the batch's lines fell in.
+pub fn missing_allocations(purse: &LotteryPurse) -> Vec<MissingAllocation> {
+    purse
+        .unallocated
+        .iter()
+        .map(|(year, (lines, moved))| MissingAllocation { year: *year, lines: *lines, moved_to_district: *moved })
+        .collect()
 }
 
 /// F3 figures per year after the batch.

@@ -824,13 +824,28 @@ pub async fn status<S: Store + LedgerStore>(
     let recoveries = s.recoveries(district).await?;
     let outstanding: Vec<&crate::store::RecoveryRow> = recoveries.iter().filter(|r| r.decision.is_none()).collect();
     let outstanding_fen: i64 = outstanding.iter().map(|r| r.amount_fen).sum();
-    // Held lines are listed again by every regular batch until paid: the latest regular batch of
-    // each district shows what waits now.
-    let mut latest_regular: std::collections::BTreeMap<&str, &crate::store::BatchRow> = Default::default();
-    for b in batches.iter().filter(|b| b.kind == BatchKind::Regular && b.state.counts()) {
-        latest_regular.insert(&b.district_code, b);
+    // Held lines are posted again by every batch that reads the person (L3), regular or
+    // correction: the store finds, per key, the latest counted posting, and sums those held.
+    let held_by_district: Vec<(String, i64)> =
+        s.held_waiting().await?.into_iter().filter(|(d, _)| district.is_none_or(|x| x == d)).collect();
+    let held_waiting: i64 = held_by_district.iter().map(|(_, f)| f).sum();
+    // Per batch state: how many batches and what they hold.
+    let mut by_state: std::collections::BTreeMap<BatchState, [i64; 5]> = Default::default();
+    for b in &batches {
+        let t = by_state.entry(b.state).or_default();
+        for (i, v) in [1, b.transfer_count, b.control_sum_fen, b.held_fen, b.recovery_fen].into_iter().enumerate() {
+            t[i] += v;
+        }
     }
-    let held_waiting: i64 = latest_regular.values().map(|b| b.held_fen).sum();
+    // F3: districts and years the counted batches pay with no lottery allocation loaded.
+    let book = policy_book(s).await.ok();
+    let missing: Vec<(String, i32)> = s
+        .paid_years()
+        .await?
+        .into_iter()
+        .filter(|(d, y)| district.is_none_or(|x| x == d) && month.is_none_or(|m| m.year() == *y))
+        .filter(|(d, y)| book.as_ref().is_some_and(|b| b.versions().iter().all(|p| p.allocation(d, *y).is_none())))
+        .collect();
     if json {
         let masked: Vec<serde_json::Value> = recoveries
             .iter()
@@ -840,11 +855,30 @@ pub async fn status<S: Store + LedgerStore>(
                         "reason": r.reason, "decision": r.decision, "decided_by": r.decided_by })
             })
             .collect();
+        let states: serde_json::Map<String, serde_json::Value> = by_state
+            .iter()
+            .map(|(st, t)| {
+                let v = json!({ "batches": t[0], "transfers": t[1], "control_sum": crate::money::format_fen(t[2]),
+                                "held": crate::money::format_fen(t[3]), "recoveries": crate::money::format_fen(t[4]) });
+                (st.as_str().to_string(), v)
+            })
+            .collect();
+        let held: Vec<serde_json::Value> = held_by_district
+            .iter()
+            .map(|(d, f)| json!({ "district_code": d, "amount": crate::money::format_fen(*f) }))
+            .collect();
+        let missing_json: Vec<serde_json::Value> = missing
+            .iter()
+            .map(|(d, y)| json!({ "district_code": d, "year": y, "message": missing_allocation(d, *y) }))
+            .collect();
         print_json(&json!({
             "batches": batches,
+            "by_state": states,
             "ledger": { "balances_fen": balances, "counted_postings_fen": postings, "consistent": balances == postings },
             "recoveries": { "outstanding_count": outstanding.len(), "outstanding": crate::money::format_fen(outstanding_fen), "items": masked },
             "held_waiting": crate::money::format_fen(held_waiting),
+            "held_waiting_by_district": held,
+            "missing_allocations": missing_json,
         }));
         return Ok(0);
     }
@@ -874,7 +908,29 @@ pub async fn status<S: Store + LedgerStore>(
     }
     let note = if balances == postings { "consistent" } else { "INCONSISTENT: report this" };
     println!("ledger: net paid {} yuan over all batches (balances {note})", crate::money::format_fen(postings));
-    println!("held, waiting (latest regular batch of each district): {} yuan", crate::money::format_fen(held_waiting));
+    for (st, t) in &by_state {
+        println!(
+            "{:<10} {:>4} batches, {:>9} transfers, control sum {:>15}, held {:>12}, recoveries {:>12}",
+            st.as_str(),
+            t[0],
+            t[1],
+            crate::money::format_fen(t[2]),
+            crate::money::format_fen(t[3]),
+            crate::money::format_fen(t[4])
+        );
+    }
+    println!(
+        "held, waiting (L3: the latest posting of each held person-month, paid once an account is recorded): {} yuan",
+        crate::money::format_fen(held_waiting)
+    );
+    if held_by_district.len() > 1 {
+        for (d, f) in &held_by_district {
+            println!("  district {d}: {} yuan", crate::money::format_fen(*f));
+        }
+    }
+    for (d, y) in &missing {
+        println!("{}", missing_allocation(d, *y));
+    }
     println!(
         "recoveries outstanding: {} items, {} yuan (collected or waived: {})",
         outstanding.len(),
@@ -898,6 +954,14 @@ pub async fn status<S: Store + LedgerStore>(
         );
     }
     Ok(0)
+}
+
+/// F3: what `status` says of a district and year its batches pay with no allocation loaded.
+fn missing_allocation(district: &str, year: i32) -> String {
+    format!(
+        "F3: no lottery allocation loaded for district {district}, year {year}: the district pays all; \
+         load one with `subsidy policy load FILE`"
+    )
 }
 
 /// `report --year`.

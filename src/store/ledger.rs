@@ -255,6 +255,28 @@ pub struct NetRow {
     pub district_fen: i64,
 }
 
+/// Lines of a batch computed or approved and not yet exported, for the report: per batch,
+/// allowance and service month (F5 reports them apart from what was paid).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct PendingRow {
+    /// Batch id.
+    pub batch_id: String,
+    /// Batch state (`computed` or `approved`).
+    pub state: String,
+    /// Allowance code.
+    pub allowance: String,
+    /// Service month.
+    pub service_month: String,
+    /// Paid lines and recovery items (held lines excluded).
+    pub lines: i64,
+    /// Sum of amounts, fen.
+    pub amount_fen: i64,
+    /// Sum of lottery shares, fen.
+    pub lottery_fen: i64,
+    /// Sum of district shares, fen.
+    pub district_fen: i64,
+}
+
 /// Postings a replacing batch carried over, grouped: (allowance, line type, held) with count and
 /// sums; transfers as line type `transfer`.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -457,8 +479,21 @@ pub trait LedgerStore {
     async fn batch_transfers(&self, batch_id: &str) -> StoreResult<Vec<TransferRow>>;
     /// The batch's postings, by payment key.
     async fn batch_postings(&self, batch_id: &str) -> StoreResult<Vec<PostingRow>>;
-    /// Net paid per allowance and month by a district in a year (F5), counting only positive nets.
+    /// Paid out per allowance and month by a district in a year (F5): the net of the lines of
+    /// exported batches (L1, failed and returned transfers excluded) per person-month, counting
+    /// only positive nets. Computed or approved batches are not paid yet: see [`Self::pending_by_batch`].
     async fn net_by_month(&self, district: &str, year: i32) -> StoreResult<Vec<NetRow>>;
+    /// Lines (not held) of the district's computed or approved batches for service months of
+    /// `year`, per batch, allowance and month.
+    async fn pending_by_batch(&self, district: &str, year: i32) -> StoreResult<Vec<PendingRow>>;
+    /// Held lines waiting now (L3), fen per district. Every batch that reads a person posts their
+    /// held lines again under a new adjustment number, so what waits for a (person, allowance,
+    /// month) is its held posting with the highest adjustment among postings of counted batches,
+    /// when no later counted posting of that key exists.
+    async fn held_waiting(&self) -> StoreResult<Vec<(String, i64)>>;
+    /// Districts and years of service months with postings in counted batches (F3: `status`
+    /// names those with no allocation loaded).
+    async fn paid_years(&self) -> StoreResult<Vec<(String, i32)>>;
     /// Sum of the balances table and of counted postings, fen (a self-check: they must agree).
     async fn ledger_check(&self) -> StoreResult<(i64, i64)>;
 }

@@ -922,6 +922,7 @@ macro_rules! impl_ledger {
                            from postings p join batches b on b.batch_id = p.batch_id
                            left join transfers t on t.transfer_id = p.transfer_id
                            where p.district_code = $1 and p.service_month >= $2 and p.service_month <= $3 and {}
+                             and b.state = 'exported'
                            group by p.id_number, p.allowance, p.service_month
                            having sum(p.amount_fen) > 0) n
                      group by allowance, service_month
@@ -934,6 +935,60 @@ macro_rules! impl_ledger {
                     .bind(format!("{year:04}-12"))
                     .fetch_all(&self.pool)
                     .await?)
+            }
+
+            async fn pending_by_batch(&self, district: &str, year: i32) -> $crate::store::StoreResult<Vec<$crate::store::PendingRow>> {
+                Ok(sqlx::query_as::<_, $crate::store::PendingRow>(
+                    "select b.batch_id, b.state, p.allowance, p.service_month, count(*) as lines,
+                            cast(sum(p.amount_fen) as bigint) as amount_fen, cast(sum(p.lottery_fen) as bigint) as lottery_fen,
+                            cast(sum(p.district_fen) as bigint) as district_fen
+                     from postings p join batches b on b.batch_id = p.batch_id
+                     where p.district_code = $1 and p.service_month >= $2 and p.service_month <= $3
+                       and p.held_reason is null and b.state in ('computed', 'approved')
+                     group by b.batch_id, b.state, p.allowance, p.service_month
+                     order by b.batch_id, p.allowance, p.service_month",
+                )
+                .bind(district)
+                .bind(format!("{year:04}-01"))
+                .bind(format!("{year:04}-12"))
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn held_waiting(&self) -> $crate::store::StoreResult<Vec<(String, i64)>> {
+                // Adjustment numbers run over the key in every district (L4), so the latest
+                // posting of a key is the one no counted posting with a higher number follows.
+                Ok(sqlx::query_as(
+                    "select p.district_code, cast(sum(p.amount_fen) as bigint)
+                     from postings p join batches b on b.batch_id = p.batch_id
+                     where p.held_reason is not null and b.state in ('computed', 'approved', 'exported')
+                       and not exists (
+                         select 1 from postings q join batches c on c.batch_id = q.batch_id
+                         where q.id_number = p.id_number and q.allowance = p.allowance
+                           and q.service_month = p.service_month and q.adjustment > p.adjustment
+                           and c.state in ('computed', 'approved', 'exported'))
+                     group by p.district_code
+                     order by p.district_code",
+                )
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn paid_years(&self) -> $crate::store::StoreResult<Vec<(String, i32)>> {
+                let rows: Vec<(String, String)> = sqlx::query_as(
+                    "select distinct p.district_code, substr(p.service_month, 1, 4)
+                     from postings p join batches b on b.batch_id = p.batch_id
+                     where b.state in ('computed', 'approved', 'exported')
+                     order by 1, 2",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(d, y)| {
+                        let year = y.parse().map_err(|_| $crate::store::StoreError::Corrupt(format!("service month year `{y}`")))?;
+                        Ok((d, year))
+                    })
+                    .collect()
             }
 
             async fn ledger_check(&self) -> $crate::store::StoreResult<(i64, i64)> {

@@ -14,9 +14,10 @@
 //!
 //! Rates and quotas are those of the default policy (fixtures/policy/beijing-2019.toml):
 //! longevity 80-89 100 (quota 100), 90-99 500 (quota 200), 100+ 800 (quota 300); F2: lottery =
-//! min(quota, amount), district the rest. Only Xicheng (110102) has a lottery allocation loaded
-//! (2020: 101,247,600.00, never exhausted here); a district without one draws uncapped (F3), so
-//! the split of its lines is the F2 split as well.
+//! min(quota, amount), district the rest. Xicheng (110102) has the default policy's lottery
+//! allocation (2020: 101,247,600.00) and `setup` loads one for Chaoyang (110105, 2020:
+//! 1,000,000.00), neither exhausted here, so the split of every line is the F2 split. (Without
+//! an allocation a district pays all, F3: the issue 7 cases test that.)
 
 use crate::import::{import, write_dir};
 use crate::scenario::{
@@ -26,6 +27,7 @@ use crate::scenario::{
 use crate::support::{check, eq};
 use chrono::{TimeZone, Utc};
 use libtest_mimic::Failed;
+use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use subsidy::batch::RunOutcome;
@@ -33,7 +35,7 @@ use subsidy::cli::commands;
 use subsidy::eligibility::owed_between;
 use subsidy::money::{format_fen, format_yuan, to_fen};
 use subsidy::platform;
-use subsidy::policy::{Policy, PolicyBook, DEFAULT_POLICY};
+use subsidy::policy::{Allocation, Policy, PolicyBook, DEFAULT_POLICY};
 use subsidy::store::{BatchState, LedgerStore, Store};
 
 pub fn cases() -> Vec<crate::support::Case> {
@@ -56,7 +58,10 @@ const CHAOYANG: &str = "110105";
 async fn setup<S: Store>(s: &S, more: &[Policy]) -> Result<PolicyBook, Failed> {
     let loaded = Utc.with_ymd_and_hms(2019, 10, 1, 0, 0, 0).unwrap();
     s.set_start_month(month("2020-01")).await?;
-    s.add_policy(&Policy::parse(DEFAULT_POLICY)?, "fixtures/policy/beijing-2019.toml", loaded).await?;
+    let mut default = Policy::parse(DEFAULT_POLICY)?;
+    // F3: Chaoyang pays these cases' movers; with an allocation its lines keep the F2 split.
+    default.allocations.push(Allocation { district: CHAOYANG.into(), year: 2020, amount: Decimal::new(1_000_000, 0) });
+    s.add_policy(&default, "fixtures/policy/beijing-2019.toml", loaded).await?;
     for p in more {
         s.add_policy(p, "tests/storage/regressions.rs", loaded).await?;
     }
