@@ -275,6 +275,7 @@ async fn status_held_waiting_after_replacing_rerun<S: Store + LedgerStore>(s: &S
         dry_run: false,
         kind: BatchKind::Correction,
         reason: Some("a late registration".into()),
+        ..Default::default()
     };
     let c1 = match run_district(s, &book, month("2020-01"), XICHENG, &req, run_time("2020-01")).await? {
         RunOutcome::Computed(sum) => sum,
