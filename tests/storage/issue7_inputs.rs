@@ -16,7 +16,11 @@ use subsidy::registry::validate::Context;
 use subsidy::store::{BatchState, LedgerStore, Store};
 
 pub fn cases() -> Vec<crate::support::Case> {
-    crate::cases![four_eyes_compares_trimmed_case_folded_names, import_gbk_file_refused_whole_then_read_as_gb18030]
+    crate::cases![
+        four_eyes_compares_trimmed_case_folded_names,
+        import_gbk_file_refused_whole_then_read_as_gb18030,
+        import_crlf_file_reports_physical_lines
+    ]
 }
 
 /// An elder of 84 in 2020 with an approved longevity application (R2: 80-89).
@@ -107,4 +111,24 @@ async fn import_gbk_file_refused_whole_then_read_as_gb18030<S: Store>(s: &S) -> 
         eq(names, vec![e.name], "name stored as decoded")?;
     }
     Ok(())
+}
+
+/// Point 11: line numbers are the file's physical lines (header = 1) whatever the line ends. A
+/// CRLF file as Excel writes it, with a bad district on line 2 and a record whose quoted name spans
+/// two lines (lines 3–4) before a bad street on line 5: rejected at 2 and 5, the rest stored.
+async fn import_crlf_file_reports_physical_lines<S: Store>(s: &S) -> Result<(), Failed> {
+    let (a, b, c) = (
+        steady(),
+        Elder::new("孙三", "1936-07-07", 303, "110102009", "minzheng", "6217000000000000033"),
+        Elder::new("李四", "1937-08-08", 404, "110102010", "minzheng", "6217000000000000044"),
+    );
+    let bad_district = a.row("").replace(",110102,", ",999999,");
+    let spanning = b.row("").replace("孙三", "\"孙\n三\"");
+    let bad_street = c.row("").replace("110102010", "110105010");
+    let text = format!("{ELDERS}{bad_district}{spanning}{bad_street}").replace('\n', "\r\n");
+    let dir = write_dir(&[("elders.csv", &text)]);
+    let report = import(s, dir.path()).await?;
+    let rejects: Vec<(u64, &str)> = report.rejects.iter().map(|r| (r.line, r.reason.as_str())).collect();
+    eq(rejects, vec![(2, "UNKNOWN_CODE"), (5, "STREET_OUTSIDE_DISTRICT")], "rejects at their physical lines")?;
+    check(s.person(&b.id).await?.is_some(), "the record spanning lines 3-4 is stored")
 }

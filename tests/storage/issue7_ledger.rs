@@ -29,7 +29,7 @@ pub fn cases() -> Vec<crate::support::Case> {
         l1_a_rerun_pays_months_held_for_another_district_once_it_recovered,
         f3_a_replacing_rerun_splits_as_discard_and_run,
         l2_rerun_dry_run_announces_what_the_rerun_writes,
-        reimporting_identical_files_changes_nobody,
+        l3_reimporting_identical_files_changes_nobody_and_a_recorded_account_pays,
         l4_rerun_of_a_batch_another_district_relies_on_succeeds,
         discard_of_a_batch_another_district_relies_on_is_refused,
     ]
@@ -496,7 +496,9 @@ async fn l2_rerun_dry_run_announces_what_the_rerun_writes<S: Store + LedgerStore
 
 /// Point 5: a person changes when a row's content changes. Re-importing identical files marks
 /// nobody, and the next rerun writes nothing (no empty batch of held lines to approve).
-async fn reimporting_identical_files_changes_nobody<S: Store + LedgerStore>(s: &S) -> Result<(), Failed> {
+async fn l3_reimporting_identical_files_changes_nobody_and_a_recorded_account_pays<S: Store + LedgerStore>(
+    s: &S,
+) -> Result<(), Failed> {
     let book = setup(s, policy(&[], None)?).await?;
     let out = tempfile::tempdir()?;
     let (paid, held) = (id(XICHENG, "1935-04-01", 51), id(XICHENG, "1935-05-01", 53));
