@@ -2,6 +2,8 @@
 //! tests take their size from `SUBSIDY_TEST_SCALE` (`small`, the default, for CI; `large` for a
 //! registry of 100,000 elders). PostgreSQL variants run when `SUBSIDY_TEST_PG_URL` is set.
 
+mod cli_support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Instant;
@@ -151,28 +153,13 @@ fn l4_concurrent_runs_on_sqlite_write_one_batch() {
 
 #[test]
 fn l4_concurrent_runs_on_postgres_write_one_batch() {
-    let Some(admin) = std::env::var("SUBSIDY_TEST_PG_URL").ok().filter(|s| !s.is_empty()) else {
-        eprintln!("PostgreSQL SKIPPED: set SUBSIDY_TEST_PG_URL to run this test on PostgreSQL");
-        return;
-    };
-    let name = format!("subsidy_cli_{}", std::process::id());
-    let psql = |sql: &str| {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async {
-            let pool = sqlx::PgPool::connect(&admin).await.unwrap();
-            sqlx::query(sql).execute(&pool).await.unwrap();
-        });
-    };
-    psql(&format!("drop database if exists {name}"));
-    psql(&format!("create database {name}"));
-    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
-    let db = format!("{base}/{name}");
+    let Some(pg) = cli_support::PgDatabase::fresh("subsidy_cli") else { return };
+    let db = pg.url.clone();
     let tmp = tempfile::tempdir().unwrap();
     let reg = registry(tmp.path());
     ok(&subsidy(&db, &["init", "--start-month", "2020-01"]));
     ok(&subsidy(&db, &["import", &reg.display().to_string()]));
     concurrent_runs_write_one_batch(&db);
-    psql(&format!("drop database if exists {name} with (force)"));
 }
 
 /// Exit statuses of INTERFACE.md, as cron sees them.

@@ -11,6 +11,8 @@
 //! approved; a later export into a good folder works, `verify` passes, and the CSV files (ID and
 //! account numbers) have mode 0640.
 
+mod cli_support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -139,26 +141,11 @@ fn p7_parallel_runs_of_two_districts_on_sqlite_write_one_batch_each() {
 
 #[test]
 fn p7_parallel_runs_of_two_districts_on_postgres_write_one_batch_each() {
-    let Some(admin) = std::env::var("SUBSIDY_TEST_PG_URL").ok().filter(|s| !s.is_empty()) else {
-        eprintln!("PostgreSQL SKIPPED: set SUBSIDY_TEST_PG_URL to run this test on PostgreSQL");
-        return;
-    };
-    let name = format!("subsidy_cc_{}", std::process::id());
-    let psql = |sql: &str| {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async {
-            let pool = sqlx::PgPool::connect(&admin).await.unwrap();
-            sqlx::query(sql).execute(&pool).await.unwrap();
-        });
-    };
-    psql(&format!("drop database if exists {name}"));
-    psql(&format!("create database {name}"));
-    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
-    let db = format!("{base}/{name}");
+    let Some(pg) = cli_support::PgDatabase::fresh("subsidy_cc") else { return };
+    let db = pg.url.clone();
     let tmp = tempfile::tempdir().unwrap();
     prepare(&db, &registry(tmp.path()));
     parallel_runs_one_batch_per_district(&db);
-    psql(&format!("drop database if exists {name} with (force)"));
 }
 
 #[test]
