@@ -138,6 +138,7 @@ fn key_history(allowance: Allowance, s: &HistSpec) -> KeyHistory {
         last_adjustment,
         paid_all_districts: amount + s.other.map_or(Decimal::ZERO, |f| yuan(f % (top + 1))),
         last_tier: (counted > 0).then(|| policy().tier(allowance, s.hint).tier.to_string()),
+        held_before: false,
     }
 }
 
@@ -844,6 +845,7 @@ fn f3_no_allocation_offset_of_a_line_that_drew_nothing_keeps_lottery_at_zero() {
             last_adjustment: Some(0),
             paid_all_districts: Decimal::new(400, 0),
             last_tier: Some("B".into()),
+            held_before: false,
         },
     );
     // Tier index 2 is C (200) and February a first payment at C, so the offset is absorbed.
@@ -889,6 +891,7 @@ fn f3_no_allocation_offset_of_a_line_that_drew_nothing_keeps_lottery_at_zero() {
             last_adjustment: Some(1),
             paid_all_districts: Decimal::new(200, 0),
             last_tier: Some("C".into()),
+            held_before: false,
         },
     );
     let c = Case { from: jan, month: jan, owed: vec![], history, hold: None };
@@ -920,6 +923,7 @@ fn l4_byte_order_holds_past_adjustment_nine() {
             last_adjustment: Some(8),
             paid_all_districts: Decimal::new(600, 0),
             last_tier: Some("A".into()),
+            held_before: false,
         },
     );
     let c = Case { from: jan, month: feb, owed: vec![owed_at(Allowance::Care, feb, 2, XICHENG)], history, hold: None };

@@ -101,6 +101,20 @@ async fn attempt<S: LedgerStore>(
         return Ok(Attempt::Done(RunOutcome::Locked));
     };
     let batches = tx.district_batches(district).await?;
+    // The batch is computed with the policy versions its transaction sees (a version loaded while
+    // a run goes on must not be missed by the batch nor by the corrections it vouches for, T/F
+    // rules are data).
+    let mut seen = tx.policy_version_names().await?;
+    let mut given: Vec<String> = book.versions().iter().map(|p| p.version.clone()).collect();
+    seen.sort();
+    given.sort();
+    if seen != given {
+        tx.rollback().await?;
+        anyhow::bail!(
+            "a policy version was loaded while this run was going on; nothing was written for district {district}: \
+             run it again"
+        );
+    }
     let plan = match plan(&batches, req) {
         Ok(plan) => plan,
         Err(outcome) => {
@@ -186,10 +200,11 @@ async fn attempt<S: LedgerStore>(
     summary.replaces = plan.replaces.as_ref().map(|b| b.batch_id.clone());
     summary.read_changed_only = matches!(mode, ReadMode::Changed(_));
     let lines: u64 = summary.by_line_type.values().map(|c| c.count).sum();
-    let only_held = req.kind == BatchKind::Correction && lines == summary.held.count;
+    let only_held = req.kind == BatchKind::Correction && lines == summary.held.count && summary.new_holds == 0;
     if (lines == 0 || only_held) && plan.replaces.is_none() {
         // An empty batch would only wait for an approval that approves nothing; so would a
-        // correction that only holds again what waits already (L3: the next batch lists it). (A
+        // correction that only holds again what waits already (L3: the next batch lists it; a
+        // hold that is new is written, so that it is seen). (A
         // rerun that replaces a batch keeps its batch: the one it replaces must stop counting.)
         tx.rollback().await?;
         return Ok(Attempt::Done(RunOutcome::NothingToSettle));
@@ -425,6 +440,12 @@ impl<'a> BatchContext<'a> {
             for p in &mut postings {
                 self.purse.draw(p);
             }
+            self.summary.new_holds += postings
+                .iter()
+                .filter(|p| {
+                    p.held.is_some() && !history.get(&(p.key.allowance, p.key.month)).is_some_and(|h| h.held_before)
+                })
+                .count() as u64;
             let transfer_ids = self.transfers(rec, &postings, &snapshot, &mut transfer_rows)?;
             for p in &postings {
                 let transfer_id = transfer_ids
@@ -584,6 +605,7 @@ fn key_history(
         let month: ServiceMonth = h.service_month.parse()?;
         let k = out.entry((allowance, month)).or_default();
         k.last_adjustment = Some(k.last_adjustment.map_or(h.adjustment as u32, |a| a.max(h.adjustment as u32)));
+        k.held_before |= h.held && h.district_code == district;
         if !h.counted {
             continue;
         }

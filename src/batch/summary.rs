@@ -114,6 +114,9 @@ pub struct BatchSummary {
     /// Dry-run reruns: per person and allowance, what changes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub differences: Vec<Difference>,
+    /// Held lines of keys no counted batch held before (L3: news for the operator).
+    #[serde(default)]
+    pub new_holds: u64,
     /// Every posting computed (not carried), when the request asked to keep them; never stored.
     #[serde(skip)]
     pub postings: Vec<Posting>,

@@ -579,7 +579,6 @@ async fn run_batches<S: Store + LedgerStore>(
         ))
         .into());
     }
-    let book = policy_book(s).await?;
     let mut status = 0;
     let mut results = Vec::new();
     for d in districts(s, district).await? {
@@ -587,6 +586,9 @@ async fn run_batches<S: Store + LedgerStore>(
         // from both); the later one to commit then fails whole, writing nothing: run it again.
         let mut attempt = 1;
         let outcome = loop {
+            // The policy as it stands now (a version loaded while the previous district ran
+            // counts for this one).
+            let book = policy_book(s).await?;
             match run_district(s, &book, start, &d, req, clock.now()).await {
                 Err(e) if attempt < 3 && super::is_serialization_failure(&e) => attempt += 1,
                 other => break other.with_context(|| format!("district {d}, month {month}: nothing was written"))?,
@@ -838,13 +840,13 @@ pub async fn status<S: Store + LedgerStore>(
         }
     }
     // F3: districts and years the counted batches pay with no lottery allocation loaded.
-    let book = policy_book(s).await.ok();
+    let book = policy_book(s).await?;
     let missing: Vec<(String, i32)> = s
         .paid_years()
         .await?
         .into_iter()
         .filter(|(d, y)| district.is_none_or(|x| x == d) && month.is_none_or(|m| m.year() == *y))
-        .filter(|(d, y)| book.as_ref().is_some_and(|b| b.versions().iter().all(|p| p.allocation(d, *y).is_none())))
+        .filter(|(d, y)| book.versions().iter().all(|p| p.allocation(d, *y).is_none()))
         .collect();
     if json {
         let masked: Vec<serde_json::Value> = recoveries
@@ -1026,35 +1028,40 @@ pub async fn write_export_by<S: LedgerStore>(
         files.iter().map(|f| (f.name.as_str(), f.bytes.as_slice(), f.mode())).collect();
     let stays =
         if b.state == BatchState::Exported { "stays exported (its earlier export stands)" } else { "stays approved" };
-    if let Err(e) = platform::write_all_atomically(out, &named) {
-        tx.abandon().await?;
-        anyhow::bail!(
-            "nothing was exported: batch {batch_id} {stays}; {e}; fix the folder (it must be a directory you can \
-             write, with space) and run `subsidy export --batch {batch_id} --out {}` again",
-            out.display()
-        );
-    }
+    // Written and fsynced under temporary names first; put in place only once the batch is
+    // committed as exported. A crash before the commit leaves no file of an unexported batch in
+    // `out` (nothing the platform could be sent); a crash after it leaves an exported batch whose
+    // export is simply run again (the same bytes).
+    let staged = match platform::stage(out, &named) {
+        Ok(staged) => staged,
+        Err(e) => {
+            tx.abandon().await?;
+            anyhow::bail!(
+                "nothing was exported: batch {batch_id} {stays}; {e}; fix the folder (it must be a directory you can \
+                 write, with space) and run `subsidy export --batch {batch_id} --out {}` again",
+                out.display()
+            );
+        }
+    };
     // The audit entry names what is exported: the batch's stored fingerprint and control sum, read
     // under the lock (the files are rendered from exactly these rows).
     let details =
         json!({ "dir": out.display().to_string(), "control_sum": crate::money::format_fen(b.control_sum_fen) });
     let entry = audit(by, "export", batch_id, "", b.registry_fingerprint.clone(), details);
     if let Err(e) = tx.finish(&entry, clock.now()).await {
-        // Files of a batch that is not exported must not be sent: take them away again (an
-        // exported batch's files are the same bytes as before and stay).
-        let removed = if b.state == BatchState::Approved {
-            for f in &files {
-                std::fs::remove_file(out.join(&f.name)).ok();
-            }
-            "the files written were removed again; "
-        } else {
-            ""
-        };
+        // `staged` is dropped: its temporary files are removed.
         return Err(anyhow::Error::new(e).context(format!(
-            "nothing was exported: batch {batch_id} {stays}; {removed}run `subsidy export --batch {batch_id} --out {}` again",
+            "nothing was exported: batch {batch_id} {stays} (check with `subsidy status`); \
+             run `subsidy export --batch {batch_id} --out {}` again",
             out.display()
         )));
     }
+    staged.publish().map_err(|e| {
+        anyhow::anyhow!(
+            "batch {batch_id} is exported, but its files could not be put in place: {e}; run `subsidy export \
+             --batch {batch_id} --out DIR` again (it writes the same bytes) and send nothing before `subsidy verify` passes"
+        )
+    })?;
     Ok(files)
 }
 
@@ -1143,7 +1150,7 @@ pub async fn discard<S: LedgerStore>(
     match s.discard_batch(batch_id, reason, &entry, clock.now()).await {
         Ok(true) => {}
         Ok(false) => anyhow::bail!("batch {batch_id} changed state meanwhile; `subsidy status` shows it"),
-        Err(store::StoreError::LedgerBound { .. }) => return Err(relied_on(s, &b).await),
+        Err(store::StoreError::ReliedOn { .. }) => return Err(relied_on(s, &b).await),
         Err(e) => return Err(e.into()),
     }
     if json {

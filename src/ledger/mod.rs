@@ -94,6 +94,8 @@ pub struct KeyHistory {
     pub paid_all_districts: Decimal,
     /// Tier of the latest counted posting (for lines that reduce a month no longer owed).
     pub last_tier: Option<String>,
+    /// A line of this key is held already by a batch that counts (L3: a new held line repeats it).
+    pub held_before: bool,
 }
 
 /// One posting of a batch: a line (paid, held or absorbed) or a recovery item.

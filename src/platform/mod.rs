@@ -5,7 +5,7 @@
 
 mod write;
 
-pub use write::{write_all_atomically, write_atomically, WriteError, PRIVATE_MODE, PUBLIC_MODE};
+pub use write::{stage, write_all_atomically, write_atomically, Staged, WriteError, PRIVATE_MODE, PUBLIC_MODE};
 
 use crate::money::format_fen;
 use crate::store::{BatchRow, PostingRow, TransferRow};

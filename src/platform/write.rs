@@ -57,30 +57,52 @@ pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result
 }
 
 /// Write several files into `dir` (created if missing), all or none as far as the file system
-/// allows: every file goes to a temporary file and is fsynced first; only when all are written are
-/// they renamed into place, then the directory is fsynced. A failure before the renames removes
-/// the temporary files and leaves `dir` as it was.
+/// allows: [`stage`] them, then [`Staged::publish`].
 pub fn write_all_atomically(dir: &Path, files: &[(&str, &[u8], u32)]) -> Result<(), WriteError> {
+    stage(dir, files)?.publish()
+}
+
+/// Files written and fsynced under temporary names in their folder, not yet in place. Dropped
+/// without [`Staged::publish`], they are removed and the folder is as it was.
+#[derive(Debug)]
+pub struct Staged {
+    dir: PathBuf,
+    temps: Vec<(PathBuf, PathBuf)>,
+}
+
+/// Write every file to a temporary file in `dir` (created if missing) and fsync it. A failure
+/// removes the temporary files written so far.
+pub fn stage(dir: &Path, files: &[(&str, &[u8], u32)]) -> Result<Staged, WriteError> {
     std::fs::create_dir_all(dir).map_err(err(dir))?;
-    let mut temps: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut staged = Staged { dir: dir.to_path_buf(), temps: Vec::new() };
     for (name, bytes, mode) in files {
-        match write_temp(dir, name, bytes, *mode) {
-            Ok(tmp) => temps.push((tmp, dir.join(name))),
-            Err(e) => {
-                for (tmp, _) in &temps {
+        // On error `staged` is dropped, which removes what it holds.
+        let tmp = write_temp(dir, name, bytes, *mode)?;
+        staged.temps.push((tmp, dir.join(name)));
+    }
+    Ok(staged)
+}
+
+impl Staged {
+    /// Rename every file into place, then fsync the folder.
+    pub fn publish(mut self) -> Result<(), WriteError> {
+        let temps = std::mem::take(&mut self.temps);
+        for (i, (tmp, path)) in temps.iter().enumerate() {
+            if let Err(e) = std::fs::rename(tmp, path) {
+                for (tmp, _) in &temps[i..] {
                     std::fs::remove_file(tmp).ok();
                 }
-                return Err(e);
+                return Err(err(path)(e));
             }
         }
+        std::fs::File::open(&self.dir).and_then(|d| d.sync_all()).map_err(err(&self.dir))
     }
-    for (i, (tmp, path)) in temps.iter().enumerate() {
-        if let Err(e) = std::fs::rename(tmp, path) {
-            for (tmp, _) in &temps[i..] {
-                std::fs::remove_file(tmp).ok();
-            }
-            return Err(err(path)(e));
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        for (tmp, _) in &self.temps {
+            std::fs::remove_file(tmp).ok();
         }
     }
-    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(err(dir))
 }

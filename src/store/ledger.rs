@@ -127,6 +127,8 @@ pub struct HistoryRow {
     pub tier: String,
     /// Whether it counts in the net paid (L1).
     pub counted: bool,
+    /// Whether it is a held line of a batch that counts (L3: waiting to be paid).
+    pub held: bool,
 }
 
 /// A posting to store (a line or a recovery item), with the person's name and account as
@@ -374,6 +376,8 @@ pub trait BatchTx: Sized {
     ) -> StoreResult<i64>;
     /// The next page of the rerun set, after `after` in byte order, with their records.
     async fn rerun_persons_page(&mut self, after: &str, limit: i64) -> StoreResult<Vec<PersonRecords>>;
+    /// The names of the policy versions stored, as this transaction sees them.
+    async fn policy_version_names(&mut self) -> StoreResult<Vec<String>>;
     /// The audit sequence number of the entry that wrote a batch (`run` / `rerun`), if any, and
     /// that of the last entry its computation saw (entries after it may be unseen).
     async fn batch_seq(&mut self, batch_id: &str) -> StoreResult<Option<(i64, i64)>>;

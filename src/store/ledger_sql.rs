@@ -16,6 +16,14 @@ pub(super) const BATCH_TRANSFERS: &str =
     "select transfer_id, batch_id, id_number, allowance, name, account_type, account_no, amount_fen \
      from transfers where batch_id = $1 order by transfer_id";
 
+/// Batches of other districts, counted, that pay a month batch `$1` recovers or offsets (a move
+/// known late): they rely on it (L1).
+pub(super) const RELYING_BATCHES: &str = "select distinct q.batch_id from postings p
+     join postings q on q.id_number = p.id_number and q.allowance = p.allowance and q.service_month = p.service_month
+     join batches b on b.batch_id = q.batch_id
+     where p.batch_id = $1 and p.amount_fen < 0 and q.amount_fen > 0 and q.held_reason is null
+       and q.district_code <> p.district_code and b.state in ('computed', 'approved', 'exported')";
+
 /// Rows per multi-row INSERT (19 columns × 50 stays far below both databases' parameter limits).
 pub(super) const ROWS_PER_INSERT: usize = 50;
 
@@ -197,6 +205,10 @@ macro_rules! impl_ledger {
                 Ok(sqlx::query_scalar::<_, i64>("select count(*) from rerun_persons").fetch_one(&mut *self.tx).await?)
             }
 
+            async fn policy_version_names(&mut self) -> $crate::store::StoreResult<Vec<String>> {
+                Ok(sqlx::query_scalar("select version from policy_versions order by version").fetch_all(&mut *self.tx).await?)
+            }
+
             async fn batch_seq(&mut self, batch_id: &str) -> $crate::store::StoreResult<Option<(i64, i64)>> {
                 let row: (Option<i64>, Option<i64>) = sqlx::query_as(
                     "select (select max(seq) from audit_log where target = $1 and command in ('run', 'rerun')),
@@ -257,10 +269,7 @@ macro_rules! impl_ledger {
                         .bind(ceiling_of("hardship"))
                         .execute(&mut *self.tx)
                         .await
-                        .map_err(|e| $crate::store::StoreError::LedgerBound {
-                            payment_key: format!("a posting of batch {batch_id}"),
-                            source: e,
-                        })?;
+                        .map_err(|e| $crate::store::StoreError::bound_or_database(e, || format!("a posting of batch {batch_id}")))?;
                 }
                 Ok(())
             }
@@ -360,7 +369,9 @@ macro_rules! impl_ledger {
                 let sql = format!(
                     "select p.id_number, p.allowance, p.service_month, p.district_code, p.amount_fen, p.lottery_fen,
                             p.district_fen, p.adjustment, p.tier,
-                            case when {} then true else false end as counted
+                            case when {} then true else false end as counted,
+                            case when p.held_reason is not null and b.state in ('computed', 'approved', 'exported')
+                                 then true else false end as held
                      from postings p join batches b on b.batch_id = p.batch_id
                      left join transfers t on t.transfer_id = p.transfer_id
                      where p.id_number in ({})
@@ -478,13 +489,12 @@ macro_rules! impl_ledger {
                                              then excluded.ceiling_fen else balances.ceiling_fen end",
                     );
                     let first = chunk.first().map(|p| $crate::idcard::mask_key(&p.payment_key)).unwrap_or_default();
-                    q.build().execute(&mut *self.tx).await.map_err(|e| $crate::store::StoreError::LedgerBound {
-                        payment_key: format!("{first} or one of the {} after it", chunk.len() - 1),
-                        source: e,
+                    q.build().execute(&mut *self.tx).await.map_err(|e| {
+                        $crate::store::StoreError::bound_or_database(e, || format!("{first} or one of the {} after it", chunk.len() - 1))
                     })?;
                 }
                 for p in negative {
-                    let bound = |e| $crate::store::StoreError::LedgerBound { payment_key: $crate::idcard::mask_key(&p.payment_key), source: e };
+                    let bound = |e| $crate::store::StoreError::bound_or_database(e, || $crate::idcard::mask_key(&p.payment_key));
                     let updated = sqlx::query(
                         "update balances set net_fen = net_fen + $1,
                                 ceiling_fen = case when $5 > ceiling_fen then $5 else ceiling_fen end
@@ -720,29 +730,27 @@ macro_rules! impl_ledger {
                     tx.rollback().await?;
                     return Ok(false);
                 }
-                // L4: dropping a batch whose recoveries another district's batch relies on would
-                // count a month twice; the database refuses it (the caller names that batch).
-                unpost_batch(&mut tx, batch_id).await.map_err(|e| $crate::store::StoreError::LedgerBound {
-                    payment_key: format!("the postings of batch {batch_id}"),
-                    source: e,
-                })?;
+                // L1/L4: dropping a batch whose recoveries another district's batch relies on (a
+                // move known late) would count those months twice, whatever the tier: refuse, in
+                // the transaction that would drop it, naming those batches.
+                let relying: Vec<String> = sqlx::query_scalar($crate::store::ledger_sql::RELYING_BATCHES).bind(batch_id).fetch_all(&mut *tx).await?;
+                if !relying.is_empty() {
+                    tx.rollback().await?;
+                    return Err($crate::store::StoreError::ReliedOn { batch_id: batch_id.to_string(), relying });
+                }
+                unpost_batch(&mut tx, batch_id)
+                    .await
+                    .map_err(|e| $crate::store::StoreError::bound_or_database(e, || format!("the postings of batch {batch_id}")))?;
                 audit_insert(&mut tx, audit, now).await?;
                 tx.commit().await?;
                 Ok(true)
             }
 
             async fn relying_batches(&self, batch_id: &str) -> $crate::store::StoreResult<Vec<$crate::store::BatchRow>> {
-                // Batches of other districts that pay a month this batch recovers or offsets.
                 let sql = format!(
-                    "select {} from batches where batch_id in (
-                         select q.batch_id from postings p
-                         join postings q on q.id_number = p.id_number and q.allowance = p.allowance
-                                        and q.service_month = p.service_month
-                         join batches b on b.batch_id = q.batch_id
-                         where p.batch_id = $1 and p.amount_fen < 0 and q.amount_fen > 0 and q.held_reason is null
-                           and q.district_code <> p.district_code and b.state in ('computed', 'approved', 'exported'))
-                     order by batch_id",
-                    $crate::store::ledger_sql::BATCH_COLUMNS
+                    "select {} from batches where batch_id in ({}) order by batch_id",
+                    $crate::store::ledger_sql::BATCH_COLUMNS,
+                    $crate::store::ledger_sql::RELYING_BATCHES
                 );
                 sqlx::query(&sql).bind(batch_id).fetch_all(&self.pool).await?.iter().map(batch_row).collect()
             }

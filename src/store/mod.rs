@@ -45,6 +45,29 @@ pub enum StoreError {
     /// The URL names no supported database.
     #[error("unsupported database URL `{0}`: use sqlite://FILE or postgres://…")]
     UnsupportedUrl(String),
+    /// A batch cannot be discarded: batches of other districts pay months it recovers (a move known
+    /// late, L1/L4); dropping it would count those months twice.
+    #[error("batch {batch_id} is relied on by {}", relying.join(", "))]
+    ReliedOn {
+        /// The batch asked to be discarded.
+        batch_id: String,
+        /// The batches relying on it.
+        relying: Vec<String>,
+    },
+}
+
+impl StoreError {
+    /// L4: the database's bound refused a write (a CHECK violation) — that is [`StoreError::LedgerBound`];
+    /// any other error (a serialisation failure, a deadlock, a lost connection) stays itself, so
+    /// that callers can retry or report it as what it is.
+    pub fn bound_or_database(e: sqlx::Error, payment_key: impl FnOnce() -> String) -> StoreError {
+        let is_check = matches!(&e, sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::CheckViolation);
+        if is_check {
+            StoreError::LedgerBound { payment_key: payment_key(), source: e }
+        } else {
+            StoreError::Database(e)
+        }
+    }
 }
 
 /// Result of storage calls.

@@ -79,7 +79,8 @@ impl PgStore {
 const RUN_LOCK_CLASS: i32 = 0x5355_4253;
 
 impl_audit!(Postgres, "lock table audit_log in exclusive mode", true);
-impl_store!(PgStore, PgImport, Postgres);
+// Imports take a transaction-scoped advisory lock ("SUBI" = 0x53554249, 0): one at a time.
+impl_store!(PgStore, PgImport, Postgres, "select pg_advisory_xact_lock(1398096457, 0)");
 // A rerun's set of persons to read lives in a temporary table dropped with its transaction.
 impl_ledger!(
     PgStore,

@@ -68,7 +68,7 @@ pub(crate) fn placeholders(n: usize) -> String {
 /// Stamp `impl Store` for a store type with fields `pool` and inherent methods
 /// `begin_write()` and `run_migrations()`.
 macro_rules! impl_store {
-    ($store:ty, $import:ident, $db:ty) => {
+    ($store:ty, $import:ident, $db:ty, $import_lock:literal) => {
         /// An import's transaction.
         pub struct $import {
             tx: sqlx::Transaction<'static, $db>,
@@ -154,6 +154,9 @@ macro_rules! impl_store {
 
             async fn begin_import(&self, dir: &str, now: chrono::DateTime<chrono::Utc>) -> $crate::store::StoreResult<$import> {
                 let mut tx = self.begin_write().await?;
+                // Imports one at a time, so that their ids are in commit order: a batch's watermark
+                // (the last finished import it saw) then vouches for every import up to it.
+                sqlx::query($import_lock).execute(&mut *tx).await?;
                 let import_id: i64 = sqlx::query_scalar("insert into imports (dir, started_at) values ($1, $2) returning import_id")
                     .bind(dir)
                     .bind(now)

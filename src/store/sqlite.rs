@@ -62,7 +62,7 @@ impl SqliteStore {
 }
 
 impl_audit!(Sqlite, "select 1", false);
-impl_store!(SqliteStore, SqliteImport, Sqlite);
+impl_store!(SqliteStore, SqliteImport, Sqlite, "select 1");
 // A rerun's set of persons to read lives in a temporary table of the batch's connection.
 impl_ledger!(
     SqliteStore,

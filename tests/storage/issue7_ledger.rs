@@ -32,6 +32,9 @@ pub fn cases() -> Vec<crate::support::Case> {
         l3_reimporting_identical_files_changes_nobody_and_a_recorded_account_pays,
         l4_rerun_of_a_batch_another_district_relies_on_succeeds,
         discard_of_a_batch_another_district_relies_on_is_refused,
+        discard_is_refused_whatever_the_tier_and_the_bound,
+        a_policy_loaded_while_a_run_goes_on_is_not_missed,
+        l3_a_correction_holding_new_lines_is_written,
     ]
 }
 
@@ -545,15 +548,24 @@ async fn l3_reimporting_identical_files_changes_nobody_and_a_recorded_account_pa
 async fn moved_late<S: Store + LedgerStore>(
     s: &S,
 ) -> Result<(PolicyBook, String, String, String, Vec<(String, String)>), Failed> {
+    // Born 1916-12-10: 100+ (800, quota 300); longevity approved 2019-12-05.
+    moved_late_born(s, "1916-12-10", ["100+", "800.00", "300.00", "500.00"]).await
+}
+
+/// [`moved_late`] for a person born on `birth`, whose tier, monthly amount and F2 shares are `t`.
+async fn moved_late_born<S: Store + LedgerStore>(
+    s: &S,
+    birth: &str,
+    t: [&str; 4],
+) -> Result<(PolicyBook, String, String, String, Vec<(String, String)>), Failed> {
     let book = setup(s, policy(&[], None)?).await?;
     let out = tempfile::tempdir()?;
-    // Born 1916-12-10: 100+ (800, quota 300); longevity approved 2019-12-05.
-    let p = id(XICHENG, "1916-12-10", 61);
+    let p = id(XICHENG, birth, 61);
     let apply = format!("{APPLICATIONS}{p},longevity,2019-12-05,approved,2019-12-10\n");
     load(
         s,
         &[
-            ("elders.csv", &format!("{ELDERS}{}", elder(&p, "王七", "1916-12-10", XICHENG, "", "", ""))),
+            ("elders.csv", &format!("{ELDERS}{}", elder(&p, "王七", birth, XICHENG, "", "", ""))),
             ("applications.csv", &apply),
         ],
     )
@@ -565,8 +577,8 @@ async fn moved_late<S: Store + LedgerStore>(
             "elders.csv".to_string(),
             format!(
                 "{ELDERS}{}{}",
-                elder(&p, "王七", "1916-12-10", XICHENG, "", "2019-12-20", ""),
-                elder(&p, "王七", "1916-12-10", HAIDIAN, "2019-12-20", "", "")
+                elder(&p, "王七", birth, XICHENG, "", "2019-12-20", ""),
+                elder(&p, "王七", birth, HAIDIAN, "2019-12-20", "", "")
             ),
         ),
         ("applications.csv".to_string(), apply),
@@ -577,16 +589,21 @@ async fn moved_late<S: Store + LedgerStore>(
     let h2 = regular(s, &book, HAIDIAN, "2020-02").await?;
     // Xicheng: January no longer owed: recovery 800 (300 + 500). Haidian: January (arrears, the
     // recovery makes the month's net 0 over both districts) and February, 800 each.
+    let [tier, amount, lottery, district] = t;
+    let neg = |v: &str| if v == "0.00" { v.to_string() } else { format!("-{v}") };
+    let (minus_amount, minus_lottery, minus_district) = (neg(amount), neg(lottery), neg(district));
     eq(
         postings(s, &x2).await?,
-        vec![format!("{p}-longevity-2020-01-1 recovery 100+ -800.00 = -300.00 + -500.00 110102 no transfer")],
+        vec![format!(
+            "{p}-longevity-2020-01-1 recovery {tier} {minus_amount} = {minus_lottery} + {minus_district} 110102 no transfer"
+        )],
         "Xicheng R1 of 2020-02",
     )?;
     eq(
         postings(s, &h2).await?,
         vec![
-            format!("{p}-longevity-2020-01-2 arrears 100+ 800.00 = 300.00 + 500.00 110108 -> {h2}-000001"),
-            format!("{p}-longevity-2020-02-0 regular 100+ 800.00 = 300.00 + 500.00 110108 -> {h2}-000001"),
+            format!("{p}-longevity-2020-01-2 arrears {tier} {amount} = {lottery} + {district} 110108 -> {h2}-000001"),
+            format!("{p}-longevity-2020-02-0 regular {tier} {amount} = {lottery} + {district} 110108 -> {h2}-000001"),
         ],
         "Haidian R1 of 2020-02",
     )?;
@@ -644,4 +661,95 @@ async fn discard_of_a_batch_another_district_relies_on_is_refused<S: Store + Led
     let (balances, counted) = s.ledger_check().await?;
     eq(balances, counted, "balances agree with the counted postings")?;
     eq(format_fen(counted), "800.00".to_string(), "January's 800 from Xicheng stands")
+}
+
+/// Point 12 as a class: the refusal does not depend on the L4 bound firing. An 80-89 person (100 a
+/// month, far below the 800 bound): discarding Xicheng's batch would leave January paid by both
+/// districts; it is refused all the same, naming Haidian's batch.
+async fn discard_is_refused_whatever_the_tier_and_the_bound<S: Store + LedgerStore>(s: &S) -> Result<(), Failed> {
+    // Born 1935-04-01: 80-89, 100 = lottery 100 (quota 100) + district 0.
+    let (_, _, x2, h2, _) = moved_late_born(s, "1935-04-01", ["80-89", "100.00", "100.00", "0.00"]).await?;
+    let err = commands::discard(s, &x2, "operator error", "reviewer-li", false, clock())
+        .await
+        .err()
+        .ok_or("discarding Xicheng's batch must be refused")?
+        .to_string();
+    check(err.contains(&h2), format!("the refusal names {h2}: {err}"))?;
+    eq(s.batch(&x2).await?.map(|b| b.state), Some(BatchState::Computed), "Xicheng's batch unchanged")?;
+    let (balances, counted) = s.ledger_check().await?;
+    eq(balances, counted, "balances agree with the counted postings")?;
+    // January 100 (Xicheng) − 100 (recovery) + 100 (Haidian) + February 100 (Haidian).
+    eq(format_fen(counted), "200.00".to_string(), "net paid")
+}
+
+/// Review finding: a batch computed with the policy versions read before another was loaded is
+/// refused (nothing written, "run it again"), so neither it nor the corrections it vouches for
+/// miss the new version.
+async fn a_policy_loaded_while_a_run_goes_on_is_not_missed<S: Store + LedgerStore>(s: &S) -> Result<(), Failed> {
+    let book = setup(s, policy(&[], None)?).await?;
+    let p = id(XICHENG, "1935-04-01", 71);
+    load(
+        s,
+        &[
+            ("elders.csv", &format!("{ELDERS}{}", elder(&p, "冯八", "1935-04-01", XICHENG, "", "", ""))),
+            ("applications.csv", &format!("{APPLICATIONS}{p},longevity,2019-10-08,approved,2019-10-20\n")),
+        ],
+    )
+    .await?;
+    let raised = policy(
+        &[
+            ("version = \"beijing-2019-v1\"", "version = \"beijing-2020-01-test\""),
+            ("effective_from = \"2019-10\"", "effective_from = \"2020-01\""),
+        ],
+        None,
+    )?;
+    let fresh = load_policy(s, raised, "2019-12-01").await?;
+    let err = regular_in(s, &book, XICHENG, "2020-01").await.err().ok_or("a run with a stale policy must fail")?;
+    check(format!("{err:?}").contains("run it again"), format!("says what to do: {err:?}"))?;
+    eq(s.batches(Some(XICHENG), None).await?.len(), 0, "nothing written")?;
+    regular(s, &fresh, XICHENG, "2020-01").await.map(|_| ())
+}
+
+/// Review finding (L3): a correction whose only lines are holds is written when a hold is new (a
+/// person registered late without an account, owed back pay), so that the operator sees it; one
+/// that only holds again what already waits is not.
+async fn l3_a_correction_holding_new_lines_is_written<S: Store + LedgerStore>(s: &S) -> Result<(), Failed> {
+    let book = setup(s, policy(&[], None)?).await?;
+    let out = tempfile::tempdir()?;
+    let (a, late) = (id(XICHENG, "1935-04-01", 81), id(XICHENG, "1935-05-01", 83));
+    load(
+        s,
+        &[
+            ("elders.csv", &format!("{ELDERS}{}", elder(&a, "陈九", "1935-04-01", XICHENG, "", "", ""))),
+            ("applications.csv", &format!("{APPLICATIONS}{a},longevity,2019-10-08,approved,2019-10-20\n")),
+        ],
+    )
+    .await?;
+    pay(s, &book, XICHENG, "2020-01", out.path()).await?;
+    pay(s, &book, XICHENG, "2020-02", out.path()).await?;
+    // Registered late, no account: January and February (80-89, 100 each) are owed and held.
+    load(
+        s,
+        &[
+            ("elders.csv", &format!("{ELDERS}{late},褚十,1935-05-01,{XICHENG},110102001,,,,shebao,\n")),
+            ("applications.csv", &format!("{APPLICATIONS}{late},longevity,2019-10-08,approved,2019-10-20\n")),
+        ],
+    )
+    .await?;
+    let c1 = computed(rerun(s, &book, XICHENG, "2020-02", WRITE, run_time("2020-02")).await?)?;
+    eq(
+        lines(&c1),
+        vec![
+            format!("{late}-longevity-2020-01 arrears 80-89 100.00 = 100.00 + 0.00 held NO_ACCOUNT"),
+            format!("{late}-longevity-2020-02 regular 80-89 100.00 = 100.00 + 0.00 held NO_ACCOUNT"),
+        ],
+        "C1 lists the new holds",
+    )?;
+    approve(s, &c1.batch_id).await?;
+    export(s, &c1.batch_id, out.path()).await?;
+    // Nothing new since: holding them again is no news.
+    match rerun(s, &book, XICHENG, "2020-02", WRITE, run_time("2020-02")).await? {
+        RunOutcome::NothingToSettle => Ok(()),
+        other => Err(format!("a rerun holding only what waits: expected nothing, got {other:?}").into()),
+    }
 }
