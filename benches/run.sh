@@ -31,8 +31,8 @@ time_it() { # label, then the command; prints seconds and max RSS
 }
 
 engine() { # $1: database URL, $2: label
-  SUBSIDY_LOG=error DATABASE_URL=$1 "$bin" init --start-month 2020-07 >/dev/null
-  time_it "$2 import" env DATABASE_URL="$1" "$bin" import "$work/registry"
+  SUBSIDY_LOG=error DATABASE_URL=$1 "$bin" init --start-month 2020-07 --by bench >/dev/null
+  time_it "$2 import" env DATABASE_URL="$1" "$bin" import "$work/registry" --by bench
   time_it "$2 run 2020-07" env DATABASE_URL="$1" "$bin" run --month 2020-07 --by bench
   DATABASE_URL=$1 "$bin" status --json | python3 -c 'import json,sys; b=json.load(sys.stdin)["batches"]; print("  transfers:", sum(x["transfer_count"] for x in b))'
 }

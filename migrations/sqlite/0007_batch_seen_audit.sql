@@ -4,3 +4,15 @@
 -- while this one was being computed (issue 7: reading only changed persons must give what reading
 -- everyone gives). Null for batches computed before this migration: their own entry is used.
 alter table batches add column seen_audit_seq bigint;
+
+-- Work table of a replacing rerun: the new id of each transfer it carries over (every transfer id
+-- of a batch starts with that batch's id). Rows live only inside the rerun's transaction.
+create table transfer_renames (
+    batch_id text not null,
+    old_id text primary key,
+    new_id text not null
+);
+
+-- A correction reads every person with a held line of the district (L3): find them without
+-- reading the district's other postings.
+create index postings_held_by_district on postings(district_code, id_number) where held_reason is not null;

@@ -188,7 +188,8 @@ async fn attempt<S: LedgerStore>(
         return Ok(Attempt::ReadEveryone);
     }
     if let Some(old) = &plan.replaces {
-        tx.refresh_balances(&[&old.batch_id, &batch_id], &ctx.ceilings_fen).await.map_err(explain_l4)?;
+        let changed_only = matches!(mode, ReadMode::Changed(_));
+        tx.refresh_balances(&[&old.batch_id, &batch_id], &ctx.ceilings_fen, changed_only).await.map_err(explain_l4)?;
         if !carried.is_empty() {
             // Every transfer id of a batch starts with that batch's id (INTERFACE.md), numbered as
             // a full run numbers them.

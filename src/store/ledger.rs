@@ -386,7 +386,14 @@ pub trait BatchTx: Sized {
     async fn policy_loaded_since(&mut self, batch_id: &str, since_seq: i64) -> StoreResult<bool>;
     /// Recompute the balance of every key these batches posted from the counted postings (L1) and
     /// check it against the bound (L4) once, on the final state.
-    async fn refresh_balances(&mut self, batch_ids: &[&str], ceilings: &[(String, i64)]) -> StoreResult<()>;
+    /// With `rerun_persons_only`, only the keys of the rerun set's persons (the others' postings
+    /// were carried over unchanged).
+    async fn refresh_balances(
+        &mut self,
+        batch_ids: &[&str],
+        ceilings: &[(String, i64)],
+        rerun_persons_only: bool,
+    ) -> StoreResult<()>;
     /// Number the batch's transfers from 1 in person and allowance order under its own id (a
     /// replacing rerun carries transfers of the batch it replaces). Returns their count.
     async fn renumber_transfers(&mut self, batch_id: &str) -> StoreResult<u32>;

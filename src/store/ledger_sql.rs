@@ -239,7 +239,11 @@ macro_rules! impl_ledger {
                 &mut self,
                 batch_ids: &[&str],
                 ceilings: &[(String, i64)],
+                rerun_persons_only: bool,
             ) -> $crate::store::StoreResult<()> {
+                // Carried-over postings counted before and count still: only the rerun set's keys
+                // can have changed when the rerun carried the others over.
+                let only = if rerun_persons_only { " and id_number in (select id_number from rerun_persons)" } else { "" };
                 let ceiling_of = |a: &str| ceilings.iter().find(|(x, _)| x == a).map(|(_, c)| *c).unwrap_or(0);
                 for batch_id in batch_ids {
                     // Each key's net recomputed from the counted postings (L1) in one statement: the
@@ -254,7 +258,7 @@ macro_rules! impl_ledger {
                                           where p.id_number = k.id_number and p.allowance = k.allowance
                                             and p.service_month = k.service_month and {}), 0),
                                 case k.allowance when 'longevity' then $2 when 'care' then $3 else $4 end
-                         from (select distinct id_number, allowance, service_month from postings where batch_id = $1) k
+                         from (select distinct id_number, allowance, service_month from postings where batch_id = $1{only}) k
                          where true
                          on conflict (id_number, allowance, service_month) do update
                          set net_fen = excluded.net_fen,
@@ -284,34 +288,37 @@ macro_rules! impl_ledger {
                         .fetch_all(&mut *self.tx)
                         .await?;
                 rows.sort_by(|a, b| (a.1.as_bytes(), a.2.as_bytes()).cmp(&(b.1.as_bytes(), b.2.as_bytes())));
+                // Only the transfers' ids are a key; the postings are renamed in one step.
+                sqlx::query("update transfers set transfer_id = '~' || transfer_id where batch_id = $1")
+                    .bind(batch_id)
+                    .execute(&mut *self.tx)
+                    .await?;
+                let renames: Vec<(String, String)> = rows
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, (old, ..))| {
+                        let new = $crate::ledger::transfer_id(batch_id, i as u32 + 1);
+                        [(old.clone(), new.clone()), (format!("~{old}"), new)]
+                    })
+                    .collect();
+                // The new ids go to a work table, then one statement per table renames them all.
+                for chunk in renames.chunks($crate::store::registry_sql::REGISTRY_ROWS_PER_STATEMENT) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("insert into transfer_renames (batch_id, old_id, new_id) ");
+                    q.push_values(chunk, |mut b, (old, new)| {
+                        b.push_bind(batch_id).push_bind(old.clone()).push_bind(new.clone());
+                    });
+                    q.build().execute(&mut *self.tx).await?;
+                }
                 for table in ["transfers", "postings"] {
                     sqlx::query(&format!(
-                        "update {table} set transfer_id = '~' || transfer_id where batch_id = $1 and transfer_id is not null"
+                        "update {table} set transfer_id = (select r.new_id from transfer_renames r where r.old_id = {table}.transfer_id)
+                         where batch_id = $1 and transfer_id is not null"
                     ))
                     .bind(batch_id)
                     .execute(&mut *self.tx)
                     .await?;
                 }
-                let renames: Vec<(String, String)> = rows
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (old, ..))| (format!("~{old}"), $crate::ledger::transfer_id(batch_id, i as u32 + 1)))
-                    .collect();
-                for chunk in renames.chunks($crate::store::ledger_sql::ROWS_PER_INSERT) {
-                    for table in ["transfers", "postings"] {
-                        let mut q = sqlx::QueryBuilder::<$db>::new(format!("update {table} set transfer_id = case transfer_id "));
-                        for (old, new) in chunk {
-                            q.push(" when ").push_bind(old.clone()).push(" then ").push_bind(new.clone());
-                        }
-                        q.push(" end where batch_id = ").push_bind(batch_id.to_string()).push(" and transfer_id in (");
-                        let mut sep = q.separated(", ");
-                        for (old, _) in chunk {
-                            sep.push_bind(old.clone());
-                        }
-                        q.push(")");
-                        q.build().execute(&mut *self.tx).await?;
-                    }
-                }
+                sqlx::query("delete from transfer_renames where batch_id = $1").bind(batch_id).execute(&mut *self.tx).await?;
                 Ok(rows.len() as u32)
             }
 
