@@ -4,13 +4,11 @@
 
 mod cli_support;
 
+use cli_support::{bin, ok, subsidy};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Instant;
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_subsidy")
-}
 
 fn elders() -> u64 {
     match std::env::var("SUBSIDY_TEST_SCALE").as_deref() {
@@ -18,28 +16,6 @@ fn elders() -> u64 {
         Ok("medium") => 20_000,
         _ => 4_000,
     }
-}
-
-/// Run `subsidy` with a database URL, as the login `cli-test` (init and import record who acted;
-/// commands refuse to change anything without a name); returns the output.
-fn subsidy(db: &str, args: &[&str]) -> Output {
-    Command::new(bin())
-        .env("DATABASE_URL", db)
-        .env("USER", "cli-test")
-        .env_remove("SUBSIDY_DISTRICT")
-        .args(args)
-        .output()
-        .expect("run subsidy")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
 }
 
 /// A registry generated once per test, imported into a new SQLite database.

@@ -13,39 +13,16 @@
 
 mod cli_support;
 
+use cli_support::{bin, ok, subsidy};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_subsidy")
-}
 
 fn processes() -> usize {
     match std::env::var("SUBSIDY_TEST_SCALE").as_deref() {
         Ok("small") | Err(_) => 4,
         Ok(_) => 8,
     }
-}
-
-fn subsidy(db: &str, args: &[&str]) -> Output {
-    Command::new(bin())
-        .env("DATABASE_URL", db)
-        .env("USER", "cli-test")
-        .env_remove("SUBSIDY_DISTRICT")
-        .args(args)
-        .output()
-        .expect("run subsidy")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed ({:?}): {}\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
 }
 
 /// A generated registry of Xicheng (110102; seed 11, 2,000 elders, long enough a batch for the

@@ -1,6 +1,38 @@
-//! Shared by the CLI tests that drive the binary on PostgreSQL: a fresh database per test on the
-//! server `SUBSIDY_TEST_PG_URL` names, dropped when the test ends.
+//! Shared by the CLI tests that drive the binary: running `subsidy` as a named login, and a fresh
+//! PostgreSQL database per test on the server `SUBSIDY_TEST_PG_URL` names, dropped when the test
+//! ends.
 #![allow(dead_code)]
+
+use std::process::{Command, Output};
+
+/// The binary under test.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_subsidy")
+}
+
+/// Run `subsidy` with a database URL, as the login `cli-test` (init and import record who acted;
+/// commands refuse to change anything without a name); returns the output.
+pub fn subsidy(db: &str, args: &[&str]) -> Output {
+    Command::new(bin())
+        .env("DATABASE_URL", db)
+        .env("USER", "cli-test")
+        .env_remove("SUBSIDY_DISTRICT")
+        .args(args)
+        .output()
+        .expect("run subsidy")
+}
+
+/// Its standard output, failing the test (with both outputs) unless it succeeded.
+pub fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed ({:?}): {}\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
 
 /// A database created for one test.
 pub struct PgDatabase {
