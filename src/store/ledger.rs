@@ -55,11 +55,39 @@ impl BatchState {
     }
 }
 
+/// L1 in SQL: the batch states whose postings count ([`BatchState::counts`]), as a literal list
+/// for `state in …`, so that every statement that needs it says it the same way (a test checks
+/// it against `counts`).
+#[macro_export]
+macro_rules! counting_states {
+    () => {
+        "('computed', 'approved', 'exported')"
+    };
+}
+
 /// SQL condition (over `p` postings, `b` batches, `t` transfers) for a posting that counts in the
 /// net paid (L1): not held, in a batch neither superseded nor discarded, not on a transfer the
 /// platform reported failed or returned.
-pub const COUNTED: &str = "p.held_reason is null and b.state in ('computed', 'approved', 'exported') \
-     and (t.status is null or t.status not in ('failed', 'returned'))";
+pub const COUNTED: &str = concat!(
+    "p.held_reason is null and b.state in ",
+    counting_states!(),
+    " and (t.status is null or t.status not in ('failed', 'returned'))"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::BatchState::*;
+
+    #[test]
+    fn l1_counting_states_in_sql_are_those_that_count() {
+        let listed: Vec<String> = [Computed, Approved, Exported, Superseded, Discarded]
+            .into_iter()
+            .filter(|s| s.counts())
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        assert_eq!(format!("({})", listed.join(", ")), counting_states!());
+    }
+}
 
 /// A stored batch.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -18,11 +18,14 @@ pub(super) const BATCH_TRANSFERS: &str =
 
 /// Batches of other districts, counted, that pay a month batch `$1` recovers or offsets (a move
 /// known late): they rely on it (L1).
-pub(super) const RELYING_BATCHES: &str = "select distinct q.batch_id from postings p
+pub(super) const RELYING_BATCHES: &str = concat!(
+    "select distinct q.batch_id from postings p
      join postings q on q.id_number = p.id_number and q.allowance = p.allowance and q.service_month = p.service_month
      join batches b on b.batch_id = q.batch_id
      where p.batch_id = $1 and p.amount_fen < 0 and q.amount_fen > 0 and q.held_reason is null
-       and q.district_code <> p.district_code and b.state in ('computed', 'approved', 'exported')";
+       and q.district_code <> p.district_code and b.state in ",
+    crate::counting_states!()
+);
 
 /// Rows per multi-row INSERT (19 columns × 50 stays far below both databases' parameter limits).
 pub(super) const ROWS_PER_INSERT: usize = 50;
@@ -176,7 +179,7 @@ macro_rules! impl_ledger {
                 // batch it superseded, and lines still held (L3: re-held by every batch that reads
                 // the person). A policy version loaded since makes the caller read everyone.
                 sqlx::query(
-                    "insert into rerun_persons (id_number)
+                    concat!("insert into rerun_persons (id_number)
                      select distinct c.id_number from (
                          select id_number from person_changes where import_id > $1
                          union
@@ -191,10 +194,10 @@ macro_rules! impl_ledger {
                          union
                          select p.id_number from postings p join batches b on b.batch_id = p.batch_id
                          where p.district_code = $3 and p.held_reason is not null
-                           and b.state in ('computed', 'approved', 'exported')
+                           and b.state in ", $crate::counting_states!(), "
                      ) c
                      where exists (select 1 from elders e where e.id_number = c.id_number and e.district_code = $3)
-                        or exists (select 1 from postings p where p.id_number = c.id_number and p.district_code = $3)",
+                        or exists (select 1 from postings p where p.id_number = c.id_number and p.district_code = $3)"),
                 )
                 .bind(watermark)
                 .bind(since_seq)
@@ -377,13 +380,13 @@ macro_rules! impl_ledger {
                     "select p.id_number, p.allowance, p.service_month, p.district_code, p.amount_fen, p.lottery_fen,
                             p.district_fen, p.adjustment, p.tier,
                             case when {} then true else false end as counted,
-                            case when p.held_reason is not null and b.state in ('computed', 'approved', 'exported')
-                                 then true else false end as held
+                            case when p.held_reason is not null and b.state in {} then true else false end as held
                      from postings p join batches b on b.batch_id = p.batch_id
                      left join transfers t on t.transfer_id = p.transfer_id
                      where p.id_number in ({})
                      order by p.id_number, p.allowance, p.service_month, p.adjustment",
                     $crate::store::COUNTED,
+                    $crate::counting_states!(),
                     $crate::store::registry_sql::placeholders(ids.len())
                 );
                 let mut q = sqlx::query_as::<_, $crate::store::HistoryRow>(&sql);
@@ -973,29 +976,29 @@ macro_rules! impl_ledger {
             async fn held_waiting(&self) -> $crate::store::StoreResult<Vec<(String, i64)>> {
                 // Adjustment numbers run over the key in every district (L4), so the latest
                 // posting of a key is the one no counted posting with a higher number follows.
-                Ok(sqlx::query_as(
+                Ok(sqlx::query_as(concat!(
                     "select p.district_code, cast(sum(p.amount_fen) as bigint)
                      from postings p join batches b on b.batch_id = p.batch_id
-                     where p.held_reason is not null and b.state in ('computed', 'approved', 'exported')
+                     where p.held_reason is not null and b.state in ", $crate::counting_states!(), "
                        and not exists (
                          select 1 from postings q join batches c on c.batch_id = q.batch_id
                          where q.id_number = p.id_number and q.allowance = p.allowance
                            and q.service_month = p.service_month and q.adjustment > p.adjustment
-                           and c.state in ('computed', 'approved', 'exported'))
+                           and c.state in ", $crate::counting_states!(), ")
                      group by p.district_code
                      order by p.district_code",
-                )
+                ))
                 .fetch_all(&self.pool)
                 .await?)
             }
 
             async fn paid_years(&self) -> $crate::store::StoreResult<Vec<(String, i32)>> {
-                let rows: Vec<(String, String)> = sqlx::query_as(
+                let rows: Vec<(String, String)> = sqlx::query_as(concat!(
                     "select distinct p.district_code, substr(p.service_month, 1, 4)
                      from postings p join batches b on b.batch_id = p.batch_id
-                     where b.state in ('computed', 'approved', 'exported')
+                     where b.state in ", $crate::counting_states!(), "
                      order by 1, 2",
-                )
+                ))
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter()
