@@ -46,7 +46,7 @@ pub fn entry_hash(seq: i64, at: &str, e: &AuditEntry, prev_hash: &str) -> String
     let text =
         [prev_hash, &seq.to_string(), at, &e.actor, &e.command, &e.target, &e.reason, &e.input_fingerprint, &e.details]
             .join("\n");
-    crate::store::sha256_hex(text.as_bytes())
+    crate::digest::sha256_hex(text.as_bytes())
 }
 
 /// Check the whole chain: sequence without gaps, each `prev_hash` the hash before, each hash

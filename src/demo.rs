@@ -6,6 +6,8 @@
 //! runs the month, approves it as a second person, exports and verifies the platform files, and
 //! finally prints the year's report. The same functions serve the ordinary commands.
 
+use crate::adapters::registry_csv::import::{import_dir, ImportReport};
+use crate::adapters::registry_csv::validate::Context;
 use crate::batch::{run_district, RunOutcome, RunRequest};
 use crate::cli::commands::{verify_batch, write_export_by};
 use crate::clock::Clock;
@@ -13,8 +15,6 @@ use crate::ledger::BatchKind;
 use crate::money::format_yuan;
 use crate::month::ServiceMonth;
 use crate::policy::{Policy, PolicyBook, DEFAULT_POLICY};
-use crate::registry::import::{import_dir, ImportReport};
-use crate::registry::validate::Context;
 use crate::store::{LedgerStore, SqliteStore, Store};
 use anyhow::Context as _;
 use std::path::{Path, PathBuf};
@@ -108,13 +108,13 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
         batches.len(),
         out.display()
     ));
-    let reports = crate::report::build(&s, &book, &s.districts().await?, 2020, None).await?;
+    let reports = crate::adapters::report::build(&s, &book, &s.districts().await?, 2020, None).await?;
     if json {
         crate::cli::print_json(
             &serde_json::json!({ "database": DEMO_DB, "out": out.display().to_string(), "batches": batches, "report": reports }),
         );
     } else {
-        print!("{}", crate::report::text(&reports));
+        print!("{}", crate::adapters::report::text(&reports));
         println!("look closer (the database stays until the next demo):");
         for cmd in [
             "status --recoveries",

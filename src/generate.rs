@@ -964,7 +964,7 @@ fn write_period(
 
 /// The registry files of INTERFACE.md: the importer's own list, so that names and columns are
 /// written exactly as they are read.
-use crate::registry::validate::FileKind as RegistryFile;
+use crate::registry::rows::FileKind as RegistryFile;
 use RegistryFile as F;
 
 /// The seven open writers, with counts and each file's first row (repeated by a duplicate-key

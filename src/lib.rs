@@ -23,20 +23,20 @@
 //!
 //! Rule numbers (R, T, F, L) are those of `shared/domain/POLICY.md`; tests are named after them.
 
+pub mod adapters;
 pub mod audit;
 pub mod batch;
 pub mod cli;
 pub mod clock;
 pub mod codes;
 pub mod demo;
+pub mod digest;
 pub mod eligibility;
 pub mod generate;
 pub mod idcard;
 pub mod ledger;
 pub mod money;
 pub mod month;
-pub mod platform;
 pub mod policy;
 pub mod registry;
-pub mod report;
 pub mod store;

@@ -222,8 +222,8 @@ fn verify_of_a_discarded_batchs_files_exits_5() {
         use subsidy::store::LedgerStore;
         let store = subsidy::store::SqliteStore::open(&db).await.unwrap();
         let b = store.batch(batch).await.unwrap().expect("batch");
-        assert_eq!(b.state, subsidy::store::BatchState::Discarded);
-        let files = subsidy::platform::render(
+        assert_eq!(b.state, subsidy::ledger::BatchState::Discarded);
+        let files = subsidy::adapters::platform::render(
             &b,
             &store.batch_transfers(batch).await.unwrap(),
             &store.batch_postings(batch).await.unwrap(),

@@ -23,16 +23,17 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
+use subsidy::adapters::registry_csv::import::import_dir;
+use subsidy::adapters::registry_csv::validate::Context;
 use subsidy::batch::{run_district, BatchSummary, RunOutcome, RunRequest};
 use subsidy::clock::Clock;
 use subsidy::eligibility::owed_between;
 use subsidy::ledger::BatchKind;
+use subsidy::ledger::BatchState;
 use subsidy::money::{format_yuan, to_fen};
 use subsidy::month::ServiceMonth;
 use subsidy::policy::{Policy, PolicyBook, DEFAULT_POLICY};
-use subsidy::registry::import::import_dir;
-use subsidy::registry::validate::Context;
-use subsidy::store::{AnyStore, BatchState, LedgerStore, Store};
+use subsidy::store::{AnyStore, LedgerStore, Store};
 
 type Res<T> = anyhow::Result<T>;
 

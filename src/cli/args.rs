@@ -249,7 +249,7 @@ pub enum ImportEncoding {
     Gb18030,
 }
 
-impl From<ImportEncoding> for crate::registry::encoding::Encoding {
+impl From<ImportEncoding> for crate::adapters::registry_csv::encoding::Encoding {
     fn from(e: ImportEncoding) -> Self {
         match e {
             ImportEncoding::Utf8 => Self::Utf8,

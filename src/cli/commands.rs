@@ -3,19 +3,20 @@
 
 use super::args::{Cli, Command, PolicyAction, ReportFormat};
 use super::{print_json, ExitStatus, UsageError};
+use crate::adapters::platform;
+use crate::adapters::registry_csv::encoding::Encoding;
+use crate::adapters::registry_csv::import::import_dir_as;
+use crate::adapters::registry_csv::validate::Context;
 use crate::batch::{run_district, BatchSummary, RunOutcome, RunRequest};
 use crate::clock::Clock;
 use crate::eligibility::explain_month;
 use crate::ledger::BatchKind;
+use crate::ledger::BatchState;
 use crate::money::format_yuan;
 use crate::month::ServiceMonth;
-use crate::platform;
 use crate::policy::{Policy, PolicyBook, SplitRule, DEFAULT_POLICY};
-use crate::registry::encoding::Encoding;
-use crate::registry::import::import_dir_as;
-use crate::registry::validate::Context;
+use crate::store::LedgerStore;
 use crate::store::{self, PolicyLoad, Store};
-use crate::store::{BatchState, LedgerStore};
 use crate::{idcard, with_store};
 use anyhow::Context as _;
 use rust_decimal::Decimal;
@@ -127,7 +128,7 @@ async fn init<S: Store>(
         }
         (None, Some(m)) => {
             s.set_start_month(m).await?;
-            let entry = audit(by, "init", &m.to_string(), "", crate::store::sha256_hex(m.to_string().as_bytes()), json!({ "start_month": m }));
+            let entry = audit(by, "init", &m.to_string(), "", crate::digest::sha256_hex(m.to_string().as_bytes()), json!({ "start_month": m }));
             s.append_audit(&entry, clock.now()).await?;
             m
         }
@@ -267,7 +268,7 @@ async fn policy_load<S: Store>(s: &S, file: &Path, by: &str, json: bool, clock: 
             "policy load",
             &policy.version,
             "",
-            crate::store::sha256_hex(policy.to_json().as_bytes()),
+            crate::digest::sha256_hex(policy.to_json().as_bytes()),
             json!({ "file": file.display().to_string(), "effective_from": policy.effective_from }),
         );
         s.append_audit(&entry, clock.now()).await?;
@@ -768,7 +769,7 @@ pub async fn export<S: LedgerStore + Store>(
     } else {
         println!("batch {batch_id} exported to {}:", out.display());
         for f in &files {
-            println!("  {:<40} {:>7} rows  sha256 {}", f.name, f.rows, &crate::store::sha256_hex(&f.bytes)[..16]);
+            println!("  {:<40} {:>7} rows  sha256 {}", f.name, f.rows, &crate::digest::sha256_hex(&f.bytes)[..16]);
         }
     }
     Ok(0)
@@ -976,10 +977,10 @@ pub async fn report<S: Store + LedgerStore>(
     out: Option<&Path>,
 ) -> anyhow::Result<ExitStatus> {
     let book = policy_book(s).await?;
-    let reports = crate::report::build(s, &book, &districts(s, district).await?, year, month).await?;
+    let reports = crate::adapters::report::build(s, &book, &districts(s, district).await?, year, month).await?;
     let text = match format {
-        ReportFormat::Text => crate::report::text(&reports),
-        ReportFormat::Csv => crate::report::csv(&reports),
+        ReportFormat::Text => crate::adapters::report::text(&reports),
+        ReportFormat::Csv => crate::adapters::report::csv(&reports),
         ReportFormat::Json => serde_json::to_string(&json!({ "year": year, "districts": reports }))? + "\n",
     };
     match out {
@@ -1261,7 +1262,7 @@ pub async fn recovery<S: LedgerStore>(
         "recovery",
         &mask_key(key),
         reason,
-        crate::store::sha256_hex(key.as_bytes()),
+        crate::digest::sha256_hex(key.as_bytes()),
         json!({ "decision": decision, "amount": crate::money::format_fen(item.amount_fen) }),
     );
     if !s.decide_recovery(key, decision, by, reason, &entry, clock.now()).await? {

@@ -7,6 +7,7 @@ pub mod args;
 pub mod commands;
 
 use crate::clock::Clock;
+use crate::store::{Conflict, StoreError};
 use args::Cli;
 
 /// Exit status of a command that finished.
@@ -42,55 +43,27 @@ pub async fn run(cli: Cli, clock: Clock) -> ExitStatus {
     }
 }
 
-/// The database error anywhere in an error's chain, if any.
-fn database_error(e: &anyhow::Error) -> Option<&dyn sqlx::error::DatabaseError> {
-    e.chain().find_map(|cause| {
-        let db = cause.downcast_ref::<sqlx::Error>().or_else(|| {
-            cause.downcast_ref::<crate::store::StoreError>().and_then(|s| match s {
-                crate::store::StoreError::Database(d) => Some(d),
-                _ => None,
-            })
-        });
-        match db {
-            Some(sqlx::Error::Database(d)) => Some(d.as_ref()),
-            _ => None,
-        }
-    })
+/// The storage error anywhere in an error's chain, if any.
+fn store_error(e: &anyhow::Error) -> Option<&StoreError> {
+    e.chain().find_map(|cause| cause.downcast_ref::<StoreError>())
 }
 
 /// Whether a command failed only because another one wrote the same rows at the same time
 /// (PostgreSQL serialization failure or deadlock): running it again is the remedy.
 pub(crate) fn is_serialization_failure(e: &anyhow::Error) -> bool {
-    matches!(database_error(e).and_then(|d| d.code()).as_deref(), Some("40001" | "40P01"))
+    matches!(store_error(e), Some(StoreError::Conflict { kind: Conflict::Serialization, .. }))
 }
 
 /// When a command failed because another command was writing at the same time (exit status 4,
-/// nothing changed): what to tell the operator. The database's own words stay in the message, but
-/// never the raw error alone.
+/// nothing changed): what to tell the operator, with what the command was doing when it happened.
 fn concurrent_failure(e: &anyhow::Error) -> Option<String> {
-    let d = database_error(e)?;
-    let code = d.code();
-    let message = d.message();
-    if code.as_deref() == Some("5") || message.contains("database is locked") {
-        return Some(
-            "another command is writing to this database (SQLite allows one writer at a time) \
-             and did not finish within 30 s; nothing was changed: try again when it has finished"
-                .into(),
-        );
+    let store = store_error(e)?;
+    if !matches!(store, StoreError::Busy(_) | StoreError::Conflict { .. }) {
+        return None;
     }
-    let context = e.chain().next().map(|c| c.to_string()).filter(|c| !c.contains(message)).unwrap_or_default();
-    let context = if context.is_empty() { String::new() } else { format!("{context}: ") };
-    match code.as_deref() {
-        Some("40001" | "40P01") => Some(format!(
-            "{context}another command changed the same rows at the same time (PostgreSQL: {message}); \
-             nothing was changed: run the command again"
-        )),
-        Some("23505") => Some(format!(
-            "{context}another command wrote the same record at the same time (PostgreSQL: {message}); \
-             nothing was changed: `subsidy status` shows what is there; run the command again if it is still needed"
-        )),
-        _ => None,
-    }
+    let said = store.to_string();
+    let context = e.chain().next().map(|c| c.to_string()).filter(|c| *c != said).unwrap_or_default();
+    Some(if context.is_empty() { said } else { format!("{context}: {said}") })
 }
 
 /// Print a JSON value as one line on stdout.

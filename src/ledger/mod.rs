@@ -7,9 +7,11 @@
 
 mod keys;
 mod purse;
+mod state;
 
 pub use keys::{batch_id, transfer_id, BatchKind, PaymentKey};
 pub use purse::LotteryPurse;
+pub use state::{BatchState, COUNTED};
 
 use crate::codes::Allowance;
 use crate::eligibility::Entitlement;

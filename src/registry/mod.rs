@@ -1,9 +1,7 @@
 //! The registry as the core sees it: one person's records from the seven input files, already
 //! validated. `import` (the shell) turns CSV rows into these; `eligibility` (the core) reads them.
 
-pub mod encoding;
-pub mod import;
-pub mod validate;
+pub mod rows;
 
 use crate::codes::*;
 use chrono::NaiveDate;
@@ -112,8 +110,8 @@ pub struct PersonRecords {
 impl PersonRecords {
     /// Assemble a person from validated rows (e.g. registry versions), ordered as the store
     /// orders them. None when no registration is among them.
-    pub fn from_rows(id_number: &str, rows: Vec<validate::Row>) -> Option<PersonRecords> {
-        use validate::Row;
+    pub fn from_rows(id_number: &str, rows: Vec<rows::Row>) -> Option<PersonRecords> {
+        use rows::Row;
         let mut rec = PersonRecords { id_number: id_number.to_string(), ..Default::default() };
         for row in rows {
             match row {

@@ -60,7 +60,7 @@ macro_rules! impl_ledger {
                     _ => return Err(corrupt("kind", &kind)),
                 },
                 seq: u32::try_from(seq).map_err(|_| corrupt("seq", &seq.to_string()))?,
-                state: $crate::store::BatchState::parse(&state).ok_or_else(|| corrupt("state", &state))?,
+                state: $crate::ledger::BatchState::parse(&state).ok_or_else(|| corrupt("state", &state))?,
                 run_by: r.try_get("run_by")?,
                 approved_by: r.try_get("approved_by")?,
                 policy_version: r.try_get("policy_version")?,
@@ -267,7 +267,7 @@ macro_rules! impl_ledger {
                          set net_fen = excluded.net_fen,
                              ceiling_fen = case when excluded.ceiling_fen > balances.ceiling_fen
                                                 then excluded.ceiling_fen else balances.ceiling_fen end",
-                        $crate::store::COUNTED
+                        $crate::ledger::COUNTED
                     );
                     sqlx::query(&sql)
                         .bind(*batch_id)
@@ -385,7 +385,7 @@ macro_rules! impl_ledger {
                      left join transfers t on t.transfer_id = p.transfer_id
                      where p.id_number in ({})
                      order by p.id_number, p.allowance, p.service_month, p.adjustment",
-                    $crate::store::COUNTED,
+                    $crate::ledger::COUNTED,
                     $crate::counting_states!(),
                     $crate::store::registry_sql::placeholders(ids.len())
                 );
@@ -401,7 +401,7 @@ macro_rules! impl_ledger {
                     "select cast(coalesce(sum(p.lottery_fen), 0) as bigint) from postings p join batches b on b.batch_id = p.batch_id
                      left join transfers t on t.transfer_id = p.transfer_id
                      where p.district_code = $1 and p.service_month >= $2 and p.service_month <= $3 and {}",
-                    $crate::store::COUNTED
+                    $crate::ledger::COUNTED
                 );
                 let used: Option<i64> = sqlx::query_scalar(&sql)
                     .bind(district)
@@ -845,7 +845,7 @@ macro_rules! impl_ledger {
                 &self,
                 id_number: &str,
                 month: $crate::month::ServiceMonth,
-            ) -> $crate::store::StoreResult<Vec<($crate::store::PostingRow, $crate::store::BatchState, i64)>> {
+            ) -> $crate::store::StoreResult<Vec<($crate::store::PostingRow, $crate::ledger::BatchState, i64)>> {
                 use sqlx::Row as _;
                 use sqlx::FromRow as _;
                 let columns: Vec<String> =
@@ -859,7 +859,7 @@ macro_rules! impl_ledger {
                 rows.iter()
                     .map(|r| {
                         let state: String = r.try_get("state")?;
-                        let state = $crate::store::BatchState::parse(&state)
+                        let state = $crate::ledger::BatchState::parse(&state)
                             .ok_or_else(|| $crate::store::StoreError::Corrupt(format!("batch state `{state}`")))?;
                         Ok(($crate::store::PostingRow::from_row(r)?, state, r.try_get::<i64, _>("registry_import_id")?))
                     })
@@ -889,7 +889,7 @@ macro_rules! impl_ledger {
                     last_key = Some(k);
                     if deleted == 0 {
                         latest.push(
-                            serde_json::from_str::<$crate::registry::validate::Row>(&json)
+                            serde_json::from_str::<$crate::registry::rows::Row>(&json)
                                 .map_err(|e| $crate::store::StoreError::Corrupt(format!("registry version: {e}")))?,
                         );
                     }
@@ -945,7 +945,7 @@ macro_rules! impl_ledger {
                            having sum(p.amount_fen) > 0) n
                      group by allowance, service_month
                      order by allowance, service_month",
-                    $crate::store::COUNTED
+                    $crate::ledger::COUNTED
                 );
                 Ok(sqlx::query_as::<_, $crate::store::NetRow>(&sql)
                     .bind(district)
@@ -1014,7 +1014,7 @@ macro_rules! impl_ledger {
                 let sql = format!(
                     "select cast(sum(p.amount_fen) as bigint) from postings p join batches b on b.batch_id = p.batch_id
                      left join transfers t on t.transfer_id = p.transfer_id where {}",
-                    $crate::store::COUNTED
+                    $crate::ledger::COUNTED
                 );
                 let postings: Option<i64> = sqlx::query_scalar(&sql).fetch_one(&self.pool).await?;
                 Ok((balances.unwrap_or(0), postings.unwrap_or(0)))

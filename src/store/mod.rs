@@ -4,12 +4,14 @@
 //! money is integer fen in both. The contract test suite (`tests/storage`) runs on both.
 
 mod audit_sql;
+mod error;
 mod ledger;
 mod ledger_sql;
 mod postgres;
 mod registry_sql;
 mod sqlite;
 
+pub use error::{Conflict, StoreError, StoreResult};
 pub use ledger::*;
 
 pub use postgres::PgStore;
@@ -17,61 +19,11 @@ pub use sqlite::SqliteStore;
 
 use crate::month::ServiceMonth;
 use crate::policy::Policy;
-use crate::registry::validate::{FileKind, RejectCode, RowOp};
+use crate::registry::rows::{FileKind, RejectCode, RowOp};
 use crate::registry::PersonRecords;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
-/// A storage failure, with what the operator can do about it.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The database could not be reached or answered an error.
-    #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-    /// Migrations could not be applied.
-    #[error("could not apply migrations: {0}; is this database used by another version of subsidy?")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    /// Stored data that the engine cannot read back (a bug or a hand edit).
-    #[error("stored data is not readable: {0}")]
-    Corrupt(String),
-    /// L4: the database refused a posting that would take a net paid outside [0, top rate].
-    #[error("L4: the database refused posting {payment_key}: the net paid would leave [0, top rate] ({source})")]
-    LedgerBound {
-        /// The posting refused.
-        payment_key: String,
-        /// The database's error.
-        source: sqlx::Error,
-    },
-    /// The URL names no supported database.
-    #[error("unsupported database URL `{0}`: use sqlite://FILE or postgres://…")]
-    UnsupportedUrl(String),
-    /// A batch cannot be discarded: batches of other districts pay months it recovers (a move known
-    /// late, L1/L4); dropping it would count those months twice.
-    #[error("batch {batch_id} is relied on by {}", relying.join(", "))]
-    ReliedOn {
-        /// The batch asked to be discarded.
-        batch_id: String,
-        /// The batches relying on it.
-        relying: Vec<String>,
-    },
-}
-
-impl StoreError {
-    /// L4: the database's bound refused a write (a CHECK violation) — that is [`StoreError::LedgerBound`];
-    /// any other error (a serialisation failure, a deadlock, a lost connection) stays itself, so
-    /// that callers can retry or report it as what it is.
-    pub fn bound_or_database(e: sqlx::Error, payment_key: impl FnOnce() -> String) -> StoreError {
-        let is_check = matches!(&e, sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::CheckViolation);
-        if is_check {
-            StoreError::LedgerBound { payment_key: payment_key(), source: e }
-        } else {
-            StoreError::Database(e)
-        }
-    }
-}
-
-/// Result of storage calls.
-pub type StoreResult<T> = Result<T, StoreError>;
 
 /// What happened when a policy version was offered.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -182,10 +134,4 @@ macro_rules! with_store {
             $crate::store::AnyStore::Postgres($s) => $body,
         }
     };
-}
-
-/// Lower-case hex SHA-256 of bytes (policy fingerprints, file manifests).
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
 }

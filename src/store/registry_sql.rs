@@ -17,8 +17,8 @@ pub(super) struct UpsertSpec {
 }
 
 /// The upsert of a file's rows; the returned `row_key` is `RowKey::text()` of each row written.
-pub(super) fn upsert_spec(kind: crate::registry::validate::FileKind) -> UpsertSpec {
-    use crate::registry::validate::FileKind::*;
+pub(super) fn upsert_spec(kind: crate::registry::rows::FileKind) -> UpsertSpec {
+    use crate::registry::rows::FileKind::*;
     let (table, columns, key, update) = match kind {
         Elders => (
             "elders",
@@ -143,7 +143,7 @@ macro_rules! impl_store {
                 .bind(&policy.version)
                 .bind(policy.effective_from.to_string())
                 .bind(&body)
-                .bind($crate::store::sha256_hex(body.as_bytes()))
+                .bind($crate::digest::sha256_hex(body.as_bytes()))
                 .bind(source)
                 .bind(now)
                 .execute(&mut *tx)
@@ -209,10 +209,10 @@ macro_rules! impl_store {
 
             async fn apply_rows(
                 &mut self,
-                kind: $crate::registry::validate::FileKind,
-                rows: &[(u64, $crate::registry::validate::RowOp)],
+                kind: $crate::registry::rows::FileKind,
+                rows: &[(u64, $crate::registry::rows::RowOp)],
             ) -> $crate::store::StoreResult<Vec<$crate::store::StoreReject>> {
-                use $crate::registry::validate::{FileKind, RejectCode, Row, RowKey, RowOp};
+                use $crate::registry::rows::{FileKind, RejectCode, Row, RowKey, RowOp};
                 use $crate::store::registry_sql::*;
                 use $crate::store::StoreReject;
                 use std::collections::HashSet;

@@ -5,7 +5,7 @@
 use super::audit_sql::impl_audit;
 use super::ledger_sql::impl_ledger;
 use super::registry_sql::impl_store;
-use super::StoreResult;
+use super::{StoreError, StoreResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
@@ -52,11 +52,13 @@ impl SqliteStore {
     pub(crate) async fn begin_batch_tx(
         &self,
         _district: &str,
-    ) -> Result<Option<Transaction<'static, Sqlite>>, sqlx::Error> {
+    ) -> StoreResult<Option<Transaction<'static, Sqlite>>> {
         match self.begin_write().await {
             Ok(tx) => Ok(Some(tx)),
-            Err(sqlx::Error::Database(e)) if e.message().contains("locked") || e.message().contains("busy") => Ok(None),
-            Err(e) => Err(e),
+            Err(e) => match StoreError::from(e) {
+                StoreError::Busy(_) => Ok(None),
+                other => Err(other),
+            },
         }
     }
 }

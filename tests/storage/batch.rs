@@ -32,13 +32,14 @@ use crate::support::{check, eq};
 use libtest_mimic::Failed;
 use std::collections::BTreeMap;
 use std::path::Path;
+use subsidy::adapters::platform;
 use subsidy::batch::RunOutcome;
 use subsidy::eligibility::owed_between;
 use subsidy::ledger::BatchKind;
+use subsidy::ledger::BatchState;
 use subsidy::money::{format_fen, to_fen};
-use subsidy::platform;
 use subsidy::policy::{Policy, PolicyBook, DEFAULT_POLICY};
-use subsidy::store::{BatchState, LedgerStore, PostingRow, SqliteStore, Store};
+use subsidy::store::{LedgerStore, PostingRow, SqliteStore, Store};
 
 pub fn cases() -> Vec<crate::support::Case> {
     crate::cases![batch_four_months_hand_checked, batch_files_identical_to_a_sqlite_run]

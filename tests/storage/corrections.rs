@@ -40,10 +40,11 @@ use subsidy::batch::{run_district, BatchSummary, RunOutcome, RunRequest};
 use subsidy::cli::commands;
 use subsidy::codes::Allowance;
 use subsidy::eligibility::owed_between;
+use subsidy::ledger::BatchState;
 use subsidy::ledger::{BatchKind, LineType};
 use subsidy::money::{format_fen, format_yuan, to_fen};
 use subsidy::policy::{Policy, PolicyBook, DEFAULT_POLICY};
-use subsidy::store::{BatchState, LedgerStore, Store};
+use subsidy::store::{LedgerStore, Store};
 use BatchState::{Computed, Discarded, Exported, Superseded};
 
 pub fn cases() -> Vec<crate::support::Case> {

@@ -5,10 +5,10 @@ use crate::support::{check, eq};
 use chrono::{NaiveDate, TimeZone, Utc};
 use libtest_mimic::Failed;
 use std::path::Path;
+use subsidy::adapters::registry_csv::import::{import_dir, ImportReport};
+use subsidy::adapters::registry_csv::validate::Context;
 use subsidy::idcard;
 use subsidy::policy::{Policy, DEFAULT_POLICY};
-use subsidy::registry::import::{import_dir, ImportReport};
-use subsidy::registry::validate::Context;
 use subsidy::store::Store;
 
 pub fn cases() -> Vec<crate::support::Case> {

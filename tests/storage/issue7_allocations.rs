@@ -15,9 +15,10 @@ use libtest_mimic::Failed;
 use rust_decimal::Decimal;
 use subsidy::batch::{run_district, BatchSummary, MissingAllocation, RunOutcome, RunRequest};
 use subsidy::ledger::BatchKind;
+use subsidy::ledger::BatchState;
 use subsidy::money::format_fen;
 use subsidy::policy::{Policy, PolicyBook, DEFAULT_POLICY};
-use subsidy::store::{BatchState, LedgerStore, Store};
+use subsidy::store::{LedgerStore, Store};
 
 pub fn cases() -> Vec<crate::support::Case> {
     crate::cases![
@@ -166,7 +167,7 @@ async fn f3_no_allocation_district_pays_all<S: Store + LedgerStore>(s: &S) -> Re
     eq(s.paid_years().await?, vec![(HAIDIAN.to_string(), 2020)], "districts and years paid")?;
     // report: paid (exported): ninety 3 months × 500 = 1,500 (3 person-times), eighty January 100
     // (February's net 100 - 100 = 0 is no person-time): 1,600, 4 person-times, lottery 0.
-    let reports = subsidy::report::build(s, &book, &[HAIDIAN.to_string()], 2020, None).await?;
+    let reports = subsidy::adapters::report::build(s, &book, &[HAIDIAN.to_string()], 2020, None).await?;
     let r = &reports[0];
     eq(
         (r.total.person_times, r.total.amount, r.total.lottery),
@@ -179,9 +180,9 @@ async fn f3_no_allocation_district_pays_all<S: Store + LedgerStore>(s: &S) -> Re
         note.contains("no lottery allocation loaded for district 110108, year 2020: the district pays all"),
         format!("report must name the missing allocation, got `{note}`"),
     )?;
-    let text = subsidy::report::text(&reports);
+    let text = subsidy::adapters::report::text(&reports);
     check(text.contains(&note), format!("report text must name the missing allocation:\n{text}"))?;
-    let csv = subsidy::report::csv(&reports);
+    let csv = subsidy::adapters::report::csv(&reports);
     check(
         csv.lines().skip(1).all(|l| l.ends_with(",not loaded")),
         format!("report CSV must say `not loaded`:\n{csv}"),
@@ -335,7 +336,7 @@ async fn f5_report_counts_exported_batches_only<S: Store + LedgerStore>(s: &S) -
     let feb_row = s.batch(&feb.batch_id).await?.ok_or("R2")?;
     eq(feb_row.state, BatchState::Computed, "February computed, not approved")?;
 
-    let reports = subsidy::report::build(s, &book, &[XICHENG.to_string()], 2020, None).await?;
+    let reports = subsidy::adapters::report::build(s, &book, &[XICHENG.to_string()], 2020, None).await?;
     let r = &reports[0];
     // Paid out: January only, 100 (lottery 100) + 500 (lottery 200, district 300) = 600, 2
     // person-times, lottery 300, district 300.
@@ -362,7 +363,7 @@ async fn f5_report_counts_exported_batches_only<S: Store + LedgerStore>(s: &S) -
         (Decimal::new(300, 0), Decimal::new(300, 0), Some(Decimal::new(101_247_000, 0))),
         "allocation used, pending, left",
     )?;
-    let text = subsidy::report::text(&reports);
+    let text = subsidy::adapters::report::text(&reports);
     check(
         text.contains("computed or approved, not yet exported (not counted as paid above): 600.00 yuan")
             && text.contains(&format!("{} (computed): 600.00 yuan", feb.batch_id)),
@@ -370,10 +371,10 @@ async fn f5_report_counts_exported_batches_only<S: Store + LedgerStore>(s: &S) -
     )?;
     // Approved is still not paid out; exported is.
     approve(s, &feb.batch_id).await?;
-    let r = subsidy::report::build(s, &book, &[XICHENG.to_string()], 2020, None).await?.remove(0);
+    let r = subsidy::adapters::report::build(s, &book, &[XICHENG.to_string()], 2020, None).await?.remove(0);
     eq((r.total.amount, r.not_exported.amount), (Decimal::new(600, 0), Decimal::new(600, 0)), "February approved")?;
     export(s, &feb.batch_id, out.path()).await?;
-    let r = subsidy::report::build(s, &book, &[XICHENG.to_string()], 2020, None).await?.remove(0);
+    let r = subsidy::adapters::report::build(s, &book, &[XICHENG.to_string()], 2020, None).await?.remove(0);
     // 2 months × 600 = 1,200, 4 person-times; nothing pending.
     eq(
         (r.total.person_times, r.total.amount, r.not_exported.batches.len()),
@@ -422,7 +423,7 @@ async fn f5_person_times_count_positive_net_paid_only<S: Store + LedgerStore>(s:
     let b = computed(s, &book, XICHENG, "2020-03").await?;
     approve(s, &b.batch_id).await?;
     export(s, &b.batch_id, out.path()).await?;
-    let r = subsidy::report::build(s, &book, &[XICHENG.to_string()], 2020, None).await?.remove(0);
+    let r = subsidy::adapters::report::build(s, &book, &[XICHENG.to_string()], 2020, None).await?.remove(0);
     // dies: January 100 (net 100) counts, February 100 - 100 = 0 does not: 1 person-time, 100.
     // turns90: January, February 100, March 500: 3 person-times, 700. Total 4, 800.
     eq((r.total.person_times, r.total.amount), (4, Decimal::new(800, 0)), "person-times and amount")?;

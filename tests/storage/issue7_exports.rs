@@ -14,8 +14,9 @@ use libtest_mimic::Failed;
 use std::path::Path;
 use subsidy::batch::RunOutcome;
 use subsidy::cli::commands;
+use subsidy::ledger::BatchState;
 use subsidy::policy::{Policy, PolicyBook, DEFAULT_POLICY};
-use subsidy::store::{BatchState, LedgerStore, Store};
+use subsidy::store::{LedgerStore, Store};
 
 pub fn cases() -> Vec<crate::support::Case> {
     crate::cases![

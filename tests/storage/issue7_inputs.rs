@@ -7,13 +7,14 @@ use crate::scenario::{clock, load, month, regular, Elder, APPLICATIONS, ELDERS, 
 use crate::support::{check, eq};
 use chrono::{NaiveDate, TimeZone, Utc};
 use libtest_mimic::Failed;
+use subsidy::adapters::registry_csv::encoding::Encoding;
+use subsidy::adapters::registry_csv::import::import_dir_as;
+use subsidy::adapters::registry_csv::validate::Context;
 use subsidy::batch::RunOutcome;
 use subsidy::cli::{commands, UsageError};
+use subsidy::ledger::BatchState;
 use subsidy::policy::{Policy, PolicyBook, DEFAULT_POLICY};
-use subsidy::registry::encoding::Encoding;
-use subsidy::registry::import::import_dir_as;
-use subsidy::registry::validate::Context;
-use subsidy::store::{BatchState, LedgerStore, Store};
+use subsidy::store::{LedgerStore, Store};
 
 pub fn cases() -> Vec<crate::support::Case> {
     crate::cases![

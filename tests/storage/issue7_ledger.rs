@@ -18,9 +18,10 @@ use subsidy::batch::{run_district, BatchSummary, RunOutcome, RunRequest};
 use subsidy::cli::commands;
 use subsidy::clock::Clock;
 use subsidy::ledger::BatchKind;
+use subsidy::ledger::BatchState;
 use subsidy::money::{format_fen, format_yuan};
 use subsidy::policy::{Policy, PolicyBook, DEFAULT_POLICY};
-use subsidy::store::{BatchState, LedgerStore, PostingRow, Store};
+use subsidy::store::{LedgerStore, PostingRow, Store};
 
 pub fn cases() -> Vec<crate::support::Case> {
     crate::cases![

@@ -30,13 +30,14 @@ use libtest_mimic::Failed;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use subsidy::adapters::platform;
 use subsidy::batch::RunOutcome;
 use subsidy::cli::commands;
 use subsidy::eligibility::owed_between;
+use subsidy::ledger::BatchState;
 use subsidy::money::{format_fen, format_yuan, to_fen};
-use subsidy::platform;
 use subsidy::policy::{Allocation, Policy, PolicyBook, DEFAULT_POLICY};
-use subsidy::store::{BatchState, LedgerStore, Store};
+use subsidy::store::{LedgerStore, Store};
 
 pub fn cases() -> Vec<crate::support::Case> {
     crate::cases![

@@ -17,10 +17,11 @@ use subsidy::batch::{run_district, RunOutcome, RunRequest};
 use subsidy::cli::commands;
 use subsidy::clock::Clock;
 use subsidy::ledger::BatchKind;
+use subsidy::ledger::BatchState;
 use subsidy::money::format_fen;
 use subsidy::month::ServiceMonth;
 use subsidy::policy::PolicyBook;
-use subsidy::store::{BatchRow, BatchState, LedgerStore, PostingRow, Store, TransferRow};
+use subsidy::store::{BatchRow, LedgerStore, PostingRow, Store, TransferRow};
 
 /// Xicheng, where the scenarios' elders are registered.
 pub const DISTRICT: &str = "110102";

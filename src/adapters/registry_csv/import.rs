@@ -7,7 +7,8 @@
 //! of its rows is stored, like a file with an unknown or missing column.
 
 use super::encoding::{self, Encoding, TextReader};
-use super::validate::{check_header, validate_row, Context, FileKind, RejectCode, RowOp};
+use super::validate::{check_header, validate_row, Context};
+use crate::registry::rows::{FileKind, RejectCode, RowOp};
 use crate::store::{ImportTx, Store, StoredReject};
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
@@ -150,9 +151,10 @@ async fn import_file<T: ImportTx>(
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text);
     let header = match reader.headers() {
         Ok(h) => check_header(kind, h),
-        Err(e) => {
-            Err(super::validate::RowError { code: RejectCode::BadRow, detail: format!("header cannot be read: {e}") })
-        }
+        Err(e) => Err(crate::registry::rows::RowError {
+            code: RejectCode::BadRow,
+            detail: format!("header cannot be read: {e}"),
+        }),
     };
     let header = match header {
         Ok(h) => h,

@@ -202,7 +202,7 @@ fn manifest(batch: &BatchRow, files: &[PlatformFile]) -> PlatformFile {
             name: f.name.clone(),
             bytes: f.bytes.len() as u64,
             rows: f.rows as u64,
-            sha256: crate::store::sha256_hex(&f.bytes),
+            sha256: crate::digest::sha256_hex(&f.bytes),
         })
         .collect();
     let value = json!({
@@ -233,7 +233,7 @@ pub fn compare(
                 f.name,
                 bytes.len(),
                 f.bytes.len(),
-                crate::store::sha256_hex(&bytes)
+                crate::digest::sha256_hex(&bytes)
             )),
             Ok(_) => {}
         }
