@@ -35,6 +35,7 @@ pub mod eligibility;
 pub mod generate;
 pub mod idcard;
 pub mod ledger;
+pub mod logging;
 pub mod money;
 pub mod month;
 pub mod policy;

@@ -1,6 +1,7 @@
-//! `subsidy`: parse the command line, set up logging to stderr, run, exit with the status.
+//! `subsidy`: parse the command line, set up logging to stderr (`logging`), run, exit with the status.
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
+use tracing::Instrument;
 
 #[tokio::main]
 async fn main() {
@@ -10,13 +11,12 @@ async fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SUBSIDY_LOG").unwrap_or_else(|_| "warn".into()))
-        .init();
-    let cli = subsidy::cli::args::Cli::parse();
+    let matches = subsidy::cli::args::Cli::command().get_matches();
+    let cli = subsidy::cli::args::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    subsidy::logging::init(cli.log_format);
+    let span = subsidy::logging::command_span(matches.subcommand_name().unwrap_or("-"), cli.district.as_deref());
     let status = match subsidy::clock::Clock::from_env() {
-        Ok(clock) => subsidy::cli::run(cli, clock).await,
+        Ok(clock) => subsidy::logging::logged(subsidy::cli::run(cli, clock)).instrument(span).await,
         Err(e) => {
             eprintln!("error: {e:#}");
             2

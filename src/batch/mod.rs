@@ -10,7 +10,9 @@ pub use summary::{missing_allocation_text, AllowanceTotals, BatchSummary, Differ
 
 use crate::codes::Allowance;
 use crate::eligibility::{death_date, owed_between, Entitlement};
-use crate::ledger::{self, BatchKind, HoldReason, KeyHistory, LineType, LotteryPurse, Posting, SettleInput};
+use crate::ledger::{
+    self, BatchKind, BatchState, HoldReason, KeyHistory, LineType, LotteryPurse, Posting, SettleInput,
+};
 use crate::money::{to_fen, yuan};
 use crate::month::ServiceMonth;
 use crate::policy::{FundSplit, PolicyBook};
@@ -21,6 +23,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use tracing::Instrument as _;
 
 /// Persons read and settled per round trip.
 const PAGE: i64 = 500;
@@ -57,7 +60,61 @@ pub enum RunOutcome {
     /// Another run holds the district (exit status 4).
     Locked,
     /// Refused, with what to do instead.
-    Refused(String),
+    Refused(Refusal),
+}
+
+/// Why a run will not compute a batch, and what to do instead. It reads (and serialises) as its
+/// message, which names the batch in the way and the commands that clear it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// What is in the way.
+    pub kind: RefusalKind,
+    message: String,
+}
+
+/// What keeps a district from running a month.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RefusalKind {
+    /// Another batch of the district is computed or approved, not exported: one open batch at a time.
+    OpenBatch {
+        /// The open batch.
+        batch_id: String,
+        /// Its state (computed or approved).
+        state: BatchState,
+    },
+}
+
+impl Refusal {
+    fn open_batch(open: &BatchRow, month: ServiceMonth) -> Refusal {
+        let message = format!(
+            "batch {} ({}) is {}: approve and export it (`subsidy approve --batch {0} --by NAME`, then `subsidy export`), \
+             or discard it (`subsidy discard --batch {0} --reason TEXT`), before running {}",
+            open.batch_id,
+            open.service_month,
+            open.state.as_str(),
+            month
+        );
+        Refusal { kind: RefusalKind::OpenBatch { batch_id: open.batch_id.clone(), state: open.state }, message }
+    }
+}
+
+impl std::ops::Deref for Refusal {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.message
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl serde::Serialize for Refusal {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.message)
+    }
 }
 
 /// Run one district's batch.
@@ -69,15 +126,55 @@ pub async fn run_district<S: LedgerStore>(
     req: &RunRequest,
     now: DateTime<Utc>,
 ) -> anyhow::Result<RunOutcome> {
-    match attempt(store, book, start, district, req, now, false).await? {
-        Attempt::Done(outcome) => Ok(outcome),
-        // F3: the allocation ran out with carried-over lines in the batch. Their lottery shares were
-        // drawn in another order than a full run's (a freed share must go to the first lines in
-        // payment-key order): compute the whole batch again, reading everyone.
-        Attempt::ReadEveryone => match attempt(store, book, start, district, req, now, true).await? {
-            Attempt::Done(outcome) => Ok(outcome),
-            Attempt::ReadEveryone => unreachable!("a run reading everyone carries nothing over"),
-        },
+    let span = tracing::info_span!(
+        "district_run",
+        district,
+        month = %req.month,
+        kind = req.kind.as_str(),
+        dry_run = req.dry_run,
+        batch_id = tracing::field::Empty,
+    );
+    async {
+        let started = std::time::Instant::now();
+        let outcome = match attempt(store, book, start, district, req, now, false).await? {
+            Attempt::Done(outcome) => outcome,
+            // F3: the allocation ran out with carried-over lines in the batch. Their lottery shares
+            // were drawn in another order than a full run's (a freed share must go to the first lines
+            // in payment-key order): compute the whole batch again, reading everyone.
+            Attempt::ReadEveryone => {
+                tracing::info!("lottery allocation ran out with carried lines: computing again, reading everyone");
+                match attempt(store, book, start, district, req, now, true).await? {
+                    Attempt::Done(outcome) => outcome,
+                    Attempt::ReadEveryone => unreachable!("a run reading everyone carries nothing over"),
+                }
+            }
+        };
+        log_outcome(&outcome, started.elapsed());
+        Ok(outcome)
+    }
+    .instrument(span)
+    .await
+}
+
+/// The run's info event: what it did, with counts and how long it took.
+fn log_outcome(outcome: &RunOutcome, took: std::time::Duration) {
+    let ms = took.as_millis() as u64;
+    match outcome {
+        RunOutcome::Computed(s) => tracing::info!(
+            persons_read = s.persons_read,
+            lines = s.by_line_type.values().map(|c| c.count).sum::<u64>(),
+            transfers = s.transfer_count,
+            held = s.held.count,
+            recoveries = s.recoveries.count,
+            read_changed_only = s.read_changed_only,
+            written = !s.dry_run,
+            ms,
+            "batch computed"
+        ),
+        RunOutcome::Existing(b) => tracing::info!(batch = %b.batch_id, ms, "the month already has this batch"),
+        RunOutcome::NothingToSettle => tracing::info!(ms, "nothing to settle"),
+        RunOutcome::Locked => tracing::info!(ms, "another run holds the district"),
+        RunOutcome::Refused(why) => tracing::info!(ms, refusal = %why, "run refused"),
     }
 }
 
@@ -135,6 +232,7 @@ async fn attempt<S: LedgerStore>(
     }
     let seq = batches.iter().filter(|b| b.service_month == req.month && b.kind == req.kind).count() as u32 + 1;
     let batch_id = ledger::batch_id(district, req.month, req.kind, seq);
+    tracing::Span::current().record("batch_id", batch_id.as_str());
     let policy = book.in_force(req.month);
     tx.insert_batch(&NewBatch {
         batch_id: batch_id.clone(),
@@ -241,14 +339,7 @@ fn plan(batches: &[BatchRow], req: &RunRequest) -> Result<Plan, Box<RunOutcome>>
     if let Some(open) =
         batches.iter().find(|b| b.state.is_open() && Some(&b.batch_id) != replaces.as_ref().map(|r| &r.batch_id))
     {
-        return Err(Box::new(RunOutcome::Refused(format!(
-            "batch {} ({}) is {}: approve and export it (`subsidy approve --batch {0} --by NAME`, then `subsidy export`), \
-             or discard it (`subsidy discard --batch {0} --reason TEXT`), before running {}",
-            open.batch_id,
-            open.service_month,
-            open.state.as_str(),
-            req.month
-        ))));
+        return Err(Box::new(RunOutcome::Refused(Refusal::open_batch(open, req.month))));
     }
     Ok(Plan { replaces })
 }

@@ -17,6 +17,9 @@ pub struct Cli {
     /// Print one JSON object on stdout instead of text (logs always go to stderr).
     #[arg(long, global = true)]
     pub json: bool,
+    /// Log lines on stderr as text or as JSON objects (for log collectors); which events: RUST_LOG.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: crate::logging::LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,

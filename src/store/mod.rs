@@ -24,7 +24,6 @@ use crate::registry::PersonRecords;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
-
 /// What happened when a policy version was offered.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PolicyLoad {

@@ -49,10 +49,7 @@ impl SqliteStore {
 
     /// Begin a batch's write transaction. SQLite has one writer at a time: `begin immediate` waits
     /// up to the busy timeout for it, then reports the district as held by another run.
-    pub(crate) async fn begin_batch_tx(
-        &self,
-        _district: &str,
-    ) -> StoreResult<Option<Transaction<'static, Sqlite>>> {
+    pub(crate) async fn begin_batch_tx(&self, _district: &str) -> StoreResult<Option<Transaction<'static, Sqlite>>> {
         match self.begin_write().await {
             Ok(tx) => Ok(Some(tx)),
             Err(e) => match StoreError::from(e) {

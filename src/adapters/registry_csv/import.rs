@@ -91,10 +91,13 @@ pub async fn import_dir_as<S: Store>(
     // One transaction for the whole import: a failure or a kill leaves nothing of it.
     let mut tx = store.begin_import(&dir.display().to_string(), now).await?;
     let mut report = ImportReport { import_id: tx.import_id(), ..Default::default() };
+    let started = std::time::Instant::now();
     for kind in present {
+        let file_started = std::time::Instant::now();
         let counts =
             import_file(&mut tx, kind, &dir.join(kind.file_name()), encoding, ctx, &mut report.rejects).await?;
-        tracing::info!(file = kind.file_name(), accepted = counts.accepted, rejected = counts.rejected, "imported");
+        let ms = file_started.elapsed().as_millis() as u64;
+        tracing::info!(file = kind.file_name(), accepted = counts.accepted, rejected = counts.rejected, ms, "imported");
         report.files.insert(kind.file_name().to_string(), counts);
     }
     let accepted = report.files.values().map(|c| c.accepted).sum();
@@ -109,6 +112,8 @@ pub async fn import_dir_as<S: Store>(
         })
         .collect();
     tx.finish(accepted, &stored, now).await?;
+    let ms = started.elapsed().as_millis() as u64;
+    tracing::info!(import_id = report.import_id, accepted, rejected = stored.len(), ms, "import committed");
     Ok(report)
 }
 
