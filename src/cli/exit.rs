@@ -141,6 +141,23 @@ mod tests {
     }
 
     #[test]
+    fn another_command_writing_is_status_4_however_the_store_error_is_wrapped() {
+        let busy = || StoreError::Busy(sqlx::Error::PoolTimedOut);
+        let said = busy().to_string();
+        for e in [
+            anyhow::Error::new(busy()),
+            anyhow::Error::new(OpsError::Store(busy())),
+            anyhow::Error::new(OpsError::Failed(anyhow::Error::new(busy()))),
+        ] {
+            assert_eq!(of_error(&e), Failure { status: BUSY, message: said.clone() });
+        }
+        let month = "2020-07".parse().expect("month");
+        let district = OpsError::District { district: "110102".into(), month, source: anyhow::Error::new(busy()) };
+        let message = format!("district 110102, month 2020-07: nothing was written: {said}");
+        assert_eq!(of_error(&anyhow::Error::new(district)), Failure { status: BUSY, message });
+    }
+
+    #[test]
     fn outcomes_map_to_their_statuses() {
         assert_eq!(of_differences(&[]), DONE);
         assert_eq!(of_differences(&["x".to_string()]), DIFFERENCE);

@@ -226,10 +226,14 @@ impl From<ExportError> for OpsError {
 }
 
 impl OpsError {
-    /// The storage error this is, when it is one (not one this has as its source).
+    /// The storage error this is, when it is one: [`OpsError::Store`], or an adapter's failure
+    /// that is a storage error itself. (A storage error this only has as its source is further down
+    /// the error's chain.)
     pub fn store(&self) -> Option<&StoreError> {
         match self {
             OpsError::Store(e) => Some(e),
+            // Transparent: the adapter's outermost error is this one's face, not in the chain.
+            OpsError::Failed(e) => (**e).downcast_ref::<StoreError>(),
             _ => None,
         }
     }
