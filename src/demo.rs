@@ -4,18 +4,21 @@
 //! (`fixtures/demo/corrections/YYYY-MM-what/`: a death reported late, a certificate re-graded),
 //! with a lottery allocation (F3) for each district it pays (`fixtures/demo/allocations.toml`),
 //! runs the month, approves it as a second person, exports and verifies the platform files, and
-//! finally prints the year's report. The same functions serve the ordinary commands.
+//! finally prints the year's report. It goes through the same use-cases as the commands
+//! ([`crate::ops`]: init, import, run, approve, export, verify, report), so its audit log holds
+//! what theirs would.
 
-use crate::adapters::registry_csv::import::{import_dir, ImportReport};
-use crate::adapters::registry_csv::validate::Context;
-use crate::batch::{run_district, RunOutcome, RunRequest};
-use crate::cli::commands::{verify_batch, write_export_by};
+use crate::adapters::registry_csv::encoding::Encoding;
+use crate::adapters::registry_csv::import::ImportReport;
+use crate::batch::RunOutcome;
 use crate::clock::Clock;
-use crate::ledger::BatchKind;
 use crate::money::format_yuan;
 use crate::month::ServiceMonth;
-use crate::policy::{Policy, PolicyBook, DEFAULT_POLICY};
-use crate::store::{LedgerStore, SqliteStore, Store};
+use crate::ops;
+use crate::ops::init::InitRequest;
+use crate::ops::run::{DistrictRun, RunOrder};
+use crate::policy::{Policy, DEFAULT_POLICY};
+use crate::store::{SqliteStore, Store};
 use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 
@@ -40,15 +43,14 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
         let _ = std::fs::remove_file(format!("{DEMO_DB}{suffix}"));
     }
     let s = SqliteStore::open(&format!("sqlite://{DEMO_DB}")).await?;
-    s.migrate().await?;
     let start: ServiceMonth = "2020-01".parse().expect("month");
-    s.set_start_month(start).await?;
     let fixtures = fixtures();
     // F3: every district and year the demo pays needs an allocation, or that district pays all.
     let mut policy = Policy::parse(DEFAULT_POLICY)?;
     policy.allocations.extend(demo_allocations(&fixtures.join("allocations.toml"))?);
-    s.add_policy(&policy, "fixtures/policy/beijing-2019.toml + fixtures/demo/allocations.toml", clock.now()).await?;
-    let book = PolicyBook::new(s.policy_versions().await?)?;
+    let source = "fixtures/policy/beijing-2019.toml + fixtures/demo/allocations.toml".to_string();
+    let init = InitRequest { start_month: Some(start), first_policy: Some((policy, source)) };
+    ops::init::init(&s, init, OPERATOR, clock).await?;
     let say = |line: String| {
         if !json {
             println!("{line}");
@@ -58,7 +60,7 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
         "subsidy demo: Xicheng's allowances for 2020 on {DEMO_DB} (rebuilt), platform files in {}",
         out.display()
     ));
-    let registry = import(&s, &book, &fixtures.join("registry"), clock).await?;
+    let registry = import(&s, &fixtures.join("registry"), clock).await?;
     say(format!("imported the demo registry: {}", counts(&registry)));
     let corrections = corrections(&fixtures.join("corrections"))?;
     say(format!(
@@ -68,26 +70,23 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
     let mut batches = Vec::new();
     for month in start.through("2020-12".parse().expect("month")) {
         for (when, name, dir) in corrections.iter().filter(|(m, _, _)| *m == month) {
-            let r = import(&s, &book, dir, clock).await?;
+            let r = import(&s, dir, clock).await?;
             say(format!("before running {when}: imported correction `{name}` ({})", counts(&r)));
         }
-        let req = RunRequest {
-            month,
-            by: OPERATOR.into(),
-            dry_run: false,
-            kind: BatchKind::Regular,
-            reason: None,
-            ..Default::default()
-        };
         for district in s.districts().await? {
-            let sum = match run_district(&s, &book, start, &district, &req, clock.now()).await? {
+            let order = RunOrder { district: Some(&district), month, by: OPERATOR, dry_run: false };
+            // One district asked: one run.
+            let Some(DistrictRun { outcome, .. }) = ops::run::run(&s, &order, clock, |_| {}).await?.pop() else {
+                continue;
+            };
+            let sum = match outcome {
                 RunOutcome::Computed(sum) => sum,
                 RunOutcome::NothingToSettle => continue,
                 other => anyhow::bail!("demo: district {district} {month}: unexpected outcome {other:?}"),
             };
-            anyhow::ensure!(s.approve_batch(&sum.batch_id, REVIEWER, clock.now()).await?, "demo: approval refused");
-            write_export_by(&s, &sum.batch_id, out, OPERATOR, clock).await?;
-            let (_, problems) = verify_batch(&s, &sum.batch_id, out).await?;
+            ops::approve::approve(&s, &sum.batch_id, REVIEWER, clock).await?;
+            ops::export::export(&s, &sum.batch_id, out, OPERATOR, clock).await?;
+            let (_, problems) = ops::verify::verify_batch(&s, &sum.batch_id, out).await?;
             anyhow::ensure!(problems.is_empty(), "demo: verify found {problems:?}");
             say(format!(
                 "{:<8} {:<20} {:>9} {:>13} {:>12} {:>12} {:>9} {:>11}",
@@ -108,11 +107,10 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
         batches.len(),
         out.display()
     ));
-    let reports = crate::adapters::report::build(&s, &book, &s.districts().await?, 2020, None).await?;
+    let reports = ops::report::report(&s, None, 2020, None).await?;
     if json {
-        crate::cli::print_json(
-            &serde_json::json!({ "database": DEMO_DB, "out": out.display().to_string(), "batches": batches, "report": reports }),
-        );
+        let summary = serde_json::json!({ "database": DEMO_DB, "out": out.display().to_string(), "batches": batches, "report": reports });
+        println!("{summary}");
     } else {
         print!("{}", crate::adapters::report::text(&reports));
         println!("look closer (the database stays until the next demo):");
@@ -128,9 +126,9 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-async fn import(s: &SqliteStore, book: &PolicyBook, dir: &Path, clock: Clock) -> anyhow::Result<ImportReport> {
-    let ctx = Context { today: clock.today(), policy: book.latest() };
-    let report = import_dir(s, dir, &ctx, clock.now()).await?;
+/// Import a folder of the demo's fixtures as the operator; every row must be accepted.
+async fn import(s: &SqliteStore, dir: &Path, clock: Clock) -> anyhow::Result<ImportReport> {
+    let report = ops::import::import(s, dir, Encoding::Utf8, OPERATOR, clock).await?;
     anyhow::ensure!(
         !report.has_rejects(),
         "demo fixtures in {} have rejected rows: {:?}",

@@ -13,13 +13,13 @@
 //! | [`eligibility`] | who is owed what, each month, and why | R1–R8, T2–T7 |
 //! | [`ledger`] | differences into postings, payment keys, the lottery purse | L1–L4, F2, F3 |
 //! | [`audit`] | the hash-chained audit log, checked | — |
-//! | [`registry`] | a person's records; CSV validation, encodings (UTF-8, GB18030) and streaming import | INTERFACE.md |
+//! | [`registry`] | a person's records, and the rows of the registry files | INTERFACE.md |
 //! | [`store`] | the storage contract (`Store`, `LedgerStore`), SQLite and PostgreSQL | L4 in the schema |
 //! | [`batch`] | the monthly run and corrections: one transaction per district | L2, L3 |
-//! | [`platform`] | the six platform files, rendered for `export` and `verify` alike | INTERFACE.md |
-//! | [`report`] | the year's figures in the seed report's shape | F5 |
-//! | [`generate`], [`demo`] | the synthetic registry; a year of Xicheng end to end | — |
-//! | [`clock`], [`cli`] | injected "now"; the `subsidy` command line | INTERFACE.md |
+//! | [`adapters`] | the registry CSV import, the six platform files (for `export` and `verify` alike), the report's text and CSV | INTERFACE.md, F5 |
+//! | [`ops`] | the use-cases the commands and the demo call: typed inputs, typed outcomes and errors, the audit entries | four eyes, T1, T7, L1 |
+//! | [`generate`], [`demo`] | the synthetic registry; a year of Xicheng end to end, through [`ops`] | — |
+//! | [`clock`], [`cli`] | injected "now"; the `subsidy` command line: parse, call [`ops`], render, exit status | INTERFACE.md |
 //!
 //! Rule numbers (R, T, F, L) are those of `shared/domain/POLICY.md`; tests are named after them.
 
@@ -38,6 +38,7 @@ pub mod ledger;
 pub mod logging;
 pub mod money;
 pub mod month;
+pub mod ops;
 pub mod policy;
 pub mod registry;
 pub mod store;

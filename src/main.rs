@@ -19,7 +19,7 @@ async fn main() {
         Ok(clock) => subsidy::logging::logged(subsidy::cli::run(cli, clock)).instrument(span).await,
         Err(e) => {
             eprintln!("error: {e:#}");
-            2
+            subsidy::cli::exit::USAGE
         }
     };
     std::process::exit(status);

@@ -36,6 +36,11 @@ pub fn format_fen(fen: Fen) -> String {
     format_yuan(yuan(fen))
 }
 
+/// Yuan as 万元 (ten thousands), exact, without trailing zeros (`52000` → `5.2`).
+pub fn wan(yuan: Decimal) -> Decimal {
+    (yuan / Decimal::from(10_000)).normalize()
+}
+
 fn round_exact(yuan: Decimal) -> Decimal {
     let mut y = yuan;
     y.rescale(2);

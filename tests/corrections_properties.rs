@@ -453,7 +453,7 @@ impl World {
         if export {
             let out = self.dir.path().join("out").join(&batch.batch_id);
             let clock = Clock::fixed(today());
-            subsidy::cli::commands::write_export_by(&self.store, &batch.batch_id, &out, OPERATOR, clock).await?;
+            subsidy::ops::export::write_export_by(&self.store, &batch.batch_id, &out, OPERATOR, clock).await?;
             let state = self.store.batch(&batch.batch_id).await?.map(|b| b.state);
             anyhow::ensure!(state == Some(BatchState::Exported), "{} after export: {state:?}", batch.batch_id);
         }

@@ -228,7 +228,7 @@ impl<'a, S: Store + LedgerStore> World<'a, S> {
             }
             let out = self.dir.path().join("out").join(&b.batch_id);
             let clock = Clock::fixed(NaiveDate::from_ymd_opt(2022, 6, 30).expect("day"));
-            subsidy::cli::commands::write_export_by(self.store, &b.batch_id, &out, OPERATOR, clock).await?;
+            subsidy::ops::export::write_export_by(self.store, &b.batch_id, &out, OPERATOR, clock).await?;
         }
         Ok(())
     }

@@ -1,14 +1,12 @@
-//! `report --year`: the district's figures in the shape of section 一 of the seed report —
-//! per allowance, person-times (人次, F5) and amounts in yuan and 万元 including district matching
-//! (含区财政配套资金), and the lottery fund used against its allocation (F3). Paid means paid out:
-//! the lines of exported batches. What computed or approved batches hold is reported apart, as not
-//! yet exported; a year with no allocation loaded is named (F3: the district paid all).
+//! `report --year`, rendered: the district's figures in the shape of section 一 of the seed report
+//! — per allowance, person-times (人次, F5) and amounts in yuan and 万元 including district
+//! matching (含区财政配套资金), and the lottery fund used against its allocation (F3) — as text or
+//! CSV (JSON is their serde form). The figures are computed from the store by
+//! `ops::report::build`.
 
 use crate::codes::Allowance;
-use crate::money::{format_yuan, yuan};
+use crate::money::{format_yuan, wan};
 use crate::month::ServiceMonth;
-use crate::policy::PolicyBook;
-use crate::store::LedgerStore;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -86,105 +84,13 @@ pub struct PendingBatch {
     pub amount: Decimal,
 }
 
-fn chinese_name(a: Allowance) -> &'static str {
+/// An allowance's name as the seed report writes it.
+pub fn chinese_name(a: Allowance) -> &'static str {
     match a {
         Allowance::Care => "失能老年人护理补贴",
         Allowance::Longevity => "高龄津贴",
         Allowance::Hardship => "困难老年人养老服务补贴",
     }
-}
-
-fn wan(y: Decimal) -> Decimal {
-    (y / Decimal::from(10_000)).normalize()
-}
-
-/// Build the report of each district for `year` (or one month of it).
-pub async fn build<S: LedgerStore>(
-    s: &S,
-    book: &PolicyBook,
-    districts: &[String],
-    year: i32,
-    month: Option<ServiceMonth>,
-) -> anyhow::Result<Vec<DistrictReport>> {
-    let mut out = Vec::new();
-    for d in districts {
-        let rows = s.net_by_month(d, year).await?;
-        let mut allowances = Vec::new();
-        for a in [Allowance::Care, Allowance::Longevity, Allowance::Hardship] {
-            let mut f = AllowanceFigures { allowance: Some(a), name: chinese_name(a), ..Default::default() };
-            for r in rows
-                .iter()
-                .filter(|r| r.allowance == a.as_str() && month.is_none_or(|m| r.service_month == m.to_string()))
-            {
-                f.person_times += r.person_times;
-                f.amount += yuan(r.amount_fen);
-                f.lottery += yuan(r.lottery_fen);
-                f.district += yuan(r.district_fen);
-            }
-            f.amount_wan = wan(f.amount);
-            allowances.push(f);
-        }
-        let mut total = AllowanceFigures { name: "合计", ..Default::default() };
-        for f in &allowances {
-            total.person_times += f.person_times;
-            total.amount += f.amount;
-            total.lottery += f.lottery;
-            total.district += f.district;
-        }
-        total.amount_wan = wan(total.amount);
-        let allocation = book.versions().iter().rev().find_map(|p| p.allocation(d, year));
-        let name = book.latest().district(d).map(|x| x.name.clone()).unwrap_or_default();
-        let mut not_exported = NotExported::default();
-        let pending_all = s.pending_by_batch(d, year).await?;
-        // The allocation is drawn by every counted batch of the year, whatever month is shown.
-        let used_in_year: Decimal = rows.iter().map(|r| yuan(r.lottery_fen)).sum();
-        let pending_in_year: Decimal = pending_all.iter().map(|r| yuan(r.lottery_fen)).sum();
-        for r in pending_all.iter().filter(|r| month.is_none_or(|m| r.service_month == m.to_string())) {
-            let amount = yuan(r.amount_fen);
-            match not_exported.batches.last_mut() {
-                Some(b) if b.batch_id == r.batch_id => b.amount += amount,
-                _ => not_exported.batches.push(PendingBatch {
-                    batch_id: r.batch_id.clone(),
-                    state: r.state.clone(),
-                    amount,
-                }),
-            }
-            not_exported.amount += amount;
-            not_exported.lottery += yuan(r.lottery_fen);
-            not_exported.district += yuan(r.district_fen);
-        }
-        for a in [Allowance::Care, Allowance::Longevity, Allowance::Hardship] {
-            let sum: Decimal = pending_all
-                .iter()
-                .filter(|r| r.allowance == a.as_str() && month.is_none_or(|m| r.service_month == m.to_string()))
-                .map(|r| yuan(r.amount_fen))
-                .sum();
-            if !sum.is_zero() {
-                not_exported.by_allowance.insert(a, sum);
-            }
-        }
-        let missing_allocation = allocation.is_none().then(|| {
-            format!(
-                "F3: no lottery allocation loaded for district {d}, year {year}: the district pays all; \
-                 load one with `subsidy policy load FILE`"
-            )
-        });
-        out.push(DistrictReport {
-            district: d.clone(),
-            name,
-            year,
-            month,
-            lottery_used: used_in_year,
-            lottery_not_exported: pending_in_year,
-            lottery_remaining: allocation.map(|a| a - used_in_year - pending_in_year),
-            lottery_allocation: allocation,
-            missing_allocation,
-            not_exported,
-            allowances,
-            total,
-        });
-    }
-    Ok(out)
 }
 
 /// The text form.

@@ -197,8 +197,8 @@ async fn approve<S: Store + LedgerStore>(s: &S, batch: &str) -> Result<(), Faile
 async fn export<S: LedgerStore>(s: &S, batch: &str, out: &Path) -> Result<Files, Failed> {
     let first = out.join(batch);
     let again = out.join(format!("{batch}-again"));
-    let written = subsidy::cli::commands::write_export_by(s, batch, &first, OPERATOR, clock()).await?;
-    subsidy::cli::commands::write_export_by(s, batch, &again, OPERATOR, clock()).await?;
+    let written = subsidy::ops::export::write_export_by(s, batch, &first, OPERATOR, clock()).await?;
+    subsidy::ops::export::write_export_by(s, batch, &again, OPERATOR, clock()).await?;
     let names: Vec<String> = written.iter().map(|f| f.name.clone()).collect();
     let want: Vec<String> = ["transfers.csv", "lines.csv", "held.csv", "recoveries.csv", "order.json", "manifest.json"]
         .iter()

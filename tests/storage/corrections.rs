@@ -889,7 +889,7 @@ async fn waived_recovery_stays_in_net_paid<S: Store + LedgerStore>(s: &S) -> Res
     let c1 = batch_id("2020-02", "C1");
     computed(rerun(s, &book, "2020-02", "death reported late", false, at("2020-02-20")).await?, &c1)?;
     let key = late.key("longevity", "2020-02", 1);
-    let masked = commands::mask_key(&key);
+    let masked = subsidy::idcard::mask_key(&key);
     eq(masked.contains(&late.id), false, "the masked key hides the ID number")?;
 
     // Not yet exported: nothing to decide.
@@ -1052,7 +1052,7 @@ async fn audit_log_chains_every_change<S: Store + LedgerStore>(s: &S) -> Result<
     let key = late.key("longevity", "2020-01", 1);
     let waived = "estate has nothing to collect";
     eq(
-        commands::recovery(s, &commands::mask_key(&key), "waived", waived, REVIEWER, false, clock()).await?,
+        commands::recovery(s, &subsidy::idcard::mask_key(&key), "waived", waived, REVIEWER, false, clock()).await?,
         0,
         "recovery --waived",
     )?;
@@ -1074,7 +1074,7 @@ async fn audit_log_chains_every_change<S: Store + LedgerStore>(s: &S) -> Result<
         .collect();
     // The refused approval, the dry run and the refused second discard wrote nothing; `export`
     // records `--by`; the recovery's target is its payment key with the ID number masked.
-    let masked_key = commands::mask_key(&key);
+    let masked_key = subsidy::idcard::mask_key(&key);
     let want: Vec<(i64, &str, &str, &str, &str)> = vec![
         (1, OPERATOR, "run", &jan, ""),
         (2, REVIEWER, "approve", &jan, ""),

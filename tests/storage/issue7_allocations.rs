@@ -167,7 +167,7 @@ async fn f3_no_allocation_district_pays_all<S: Store + LedgerStore>(s: &S) -> Re
     eq(s.paid_years().await?, vec![(HAIDIAN.to_string(), 2020)], "districts and years paid")?;
     // report: paid (exported): ninety 3 months × 500 = 1,500 (3 person-times), eighty January 100
     // (February's net 100 - 100 = 0 is no person-time): 1,600, 4 person-times, lottery 0.
-    let reports = subsidy::adapters::report::build(s, &book, &[HAIDIAN.to_string()], 2020, None).await?;
+    let reports = subsidy::ops::report::build(s, &book, &[HAIDIAN.to_string()], 2020, None).await?;
     let r = &reports[0];
     eq(
         (r.total.person_times, r.total.amount, r.total.lottery),
@@ -336,7 +336,7 @@ async fn f5_report_counts_exported_batches_only<S: Store + LedgerStore>(s: &S) -
     let feb_row = s.batch(&feb.batch_id).await?.ok_or("R2")?;
     eq(feb_row.state, BatchState::Computed, "February computed, not approved")?;
 
-    let reports = subsidy::adapters::report::build(s, &book, &[XICHENG.to_string()], 2020, None).await?;
+    let reports = subsidy::ops::report::build(s, &book, &[XICHENG.to_string()], 2020, None).await?;
     let r = &reports[0];
     // Paid out: January only, 100 (lottery 100) + 500 (lottery 200, district 300) = 600, 2
     // person-times, lottery 300, district 300.
@@ -371,10 +371,10 @@ async fn f5_report_counts_exported_batches_only<S: Store + LedgerStore>(s: &S) -
     )?;
     // Approved is still not paid out; exported is.
     approve(s, &feb.batch_id).await?;
-    let r = subsidy::adapters::report::build(s, &book, &[XICHENG.to_string()], 2020, None).await?.remove(0);
+    let r = subsidy::ops::report::build(s, &book, &[XICHENG.to_string()], 2020, None).await?.remove(0);
     eq((r.total.amount, r.not_exported.amount), (Decimal::new(600, 0), Decimal::new(600, 0)), "February approved")?;
     export(s, &feb.batch_id, out.path()).await?;
-    let r = subsidy::adapters::report::build(s, &book, &[XICHENG.to_string()], 2020, None).await?.remove(0);
+    let r = subsidy::ops::report::build(s, &book, &[XICHENG.to_string()], 2020, None).await?.remove(0);
     // 2 months × 600 = 1,200, 4 person-times; nothing pending.
     eq(
         (r.total.person_times, r.total.amount, r.not_exported.batches.len()),
@@ -423,7 +423,7 @@ async fn f5_person_times_count_positive_net_paid_only<S: Store + LedgerStore>(s:
     let b = computed(s, &book, XICHENG, "2020-03").await?;
     approve(s, &b.batch_id).await?;
     export(s, &b.batch_id, out.path()).await?;
-    let r = subsidy::adapters::report::build(s, &book, &[XICHENG.to_string()], 2020, None).await?.remove(0);
+    let r = subsidy::ops::report::build(s, &book, &[XICHENG.to_string()], 2020, None).await?.remove(0);
     // dies: January 100 (net 100) counts, February 100 - 100 = 0 does not: 1 person-time, 100.
     // turns90: January, February 100, March 500: 3 person-times, 700. Total 4, 800.
     eq((r.total.person_times, r.total.amount), (4, Decimal::new(800, 0)), "person-times and amount")?;

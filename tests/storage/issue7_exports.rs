@@ -103,7 +103,7 @@ async fn p6_export_into_unwritable_folder_leaves_batch_approved_and_unaudited<S:
     eq(before.last().map(String::as_str), Some("approve"), "last audit entry before the export")?;
     let tmp = tempfile::tempdir()?;
     let bad = unwritable(tmp.path())?;
-    let failed = commands::write_export_by(s, BATCH, &bad, OPERATOR, clock()).await;
+    let failed = subsidy::ops::export::write_export_by(s, BATCH, &bad, OPERATOR, clock()).await;
     let message = match failed {
         Ok(files) => return Err(format!("export into {} succeeded with {} files", bad.display(), files.len()).into()),
         Err(e) => format!("{e:#}"),
@@ -121,14 +121,14 @@ async fn p6_export_into_unwritable_folder_leaves_batch_approved_and_unaudited<S:
     eq(entries(tmp.path())?, vec!["file.txt".to_string()], "nothing left beside the file")?;
 
     let good = tmp.path().join("out");
-    let files = commands::write_export_by(s, BATCH, &good, OPERATOR, clock()).await?;
+    let files = subsidy::ops::export::write_export_by(s, BATCH, &good, OPERATOR, clock()).await?;
     eq(files.len(), 6, "files written")?;
     eq(entries(&good)?, six_files(), "the folder holds the six files and no temporary file")?;
     eq(state(s).await?, Some(BatchState::Exported), "state after the good export")?;
     let mut want = before;
     want.push("export".into());
     eq(audit_commands(s).await?, want, "audit log after the good export: one entry more")?;
-    let (_, problems) = commands::verify_batch(s, BATCH, &good).await?;
+    let (_, problems) = subsidy::ops::verify::verify_batch(s, BATCH, &good).await?;
     eq(problems, Vec::<String>::new(), "verify of the good export")?;
     eq(commands::verify_audit(s, false).await?, 0, "verify --audit")?;
     #[cfg(unix)]
@@ -145,9 +145,9 @@ async fn p6_export_into_unwritable_folder_leaves_batch_approved_and_unaudited<S:
 async fn p6_failed_re_export_leaves_batch_exported_and_unaudited<S: Store + LedgerStore>(s: &S) -> Result<(), Failed> {
     approved_batch(s).await?;
     let tmp = tempfile::tempdir()?;
-    let first = commands::write_export_by(s, BATCH, &tmp.path().join("first"), OPERATOR, clock()).await?;
+    let first = subsidy::ops::export::write_export_by(s, BATCH, &tmp.path().join("first"), OPERATOR, clock()).await?;
     let before = audit_commands(s).await?;
-    let failed = commands::write_export_by(s, BATCH, &unwritable(tmp.path())?, OPERATOR, clock()).await;
+    let failed = subsidy::ops::export::write_export_by(s, BATCH, &unwritable(tmp.path())?, OPERATOR, clock()).await;
     let message = failed.err().map(|e| format!("{e:#}")).ok_or("the export into a file's path succeeded")?;
     check(
         message.contains(&format!("batch {BATCH} stays exported")),
@@ -155,7 +155,7 @@ async fn p6_failed_re_export_leaves_batch_exported_and_unaudited<S: Store + Ledg
     )?;
     eq(state(s).await?, Some(BatchState::Exported), "state after the failed re-export")?;
     eq(audit_commands(s).await?, before.clone(), "audit log after the failed re-export")?;
-    let again = commands::write_export_by(s, BATCH, &tmp.path().join("again"), OPERATOR, clock()).await?;
+    let again = subsidy::ops::export::write_export_by(s, BATCH, &tmp.path().join("again"), OPERATOR, clock()).await?;
     eq(again, first, "a re-export writes the same files, byte for byte")?;
     eq(audit_commands(s).await?.len(), before.len() + 1, "the good re-export is audited")?;
     Ok(())

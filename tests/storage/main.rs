@@ -13,6 +13,7 @@ mod issue7_allocations;
 mod issue7_exports;
 mod issue7_inputs;
 mod issue7_ledger;
+mod ops;
 mod registry;
 mod regressions;
 mod scenario;
@@ -34,6 +35,7 @@ fn main() {
         .chain(issue7_exports::cases())
         .chain(issue7_allocations::cases())
         .chain(issue7_inputs::cases())
+        .chain(ops::cases())
         .collect();
     let mut trials = Vec::new();
     for case in &cases {

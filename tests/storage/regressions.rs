@@ -185,7 +185,7 @@ async fn export_after_discard_writes_nothing<S: Store + LedgerStore>(s: &S) -> R
     // The export, called directly (`write_export_by`) and through the command: refused,
     // nothing written, not even the folder's files of R1; R1 stays discarded with its reason.
     let folder = out.path().join("r1");
-    let direct = commands::write_export_by(s, &r1, &folder, OPERATOR, clock()).await;
+    let direct = subsidy::ops::export::write_export_by(s, &r1, &folder, OPERATOR, clock()).await;
     check(
         direct
             .as_ref()

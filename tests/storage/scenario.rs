@@ -14,7 +14,6 @@ use libtest_mimic::Failed;
 use std::collections::BTreeMap;
 use std::path::Path;
 use subsidy::batch::{run_district, RunOutcome, RunRequest};
-use subsidy::cli::commands;
 use subsidy::clock::Clock;
 use subsidy::ledger::BatchKind;
 use subsidy::ledger::BatchState;
@@ -160,7 +159,7 @@ pub async fn approve<S: LedgerStore>(s: &S, batch: &str) -> Result<(), Failed> {
 
 /// Export into `out/<batch>`; file name → text.
 pub async fn export<S: LedgerStore>(s: &S, batch: &str, out: &Path) -> Result<BTreeMap<String, String>, Failed> {
-    let written = commands::write_export_by(s, batch, &out.join(batch), OPERATOR, clock()).await?;
+    let written = subsidy::ops::export::write_export_by(s, batch, &out.join(batch), OPERATOR, clock()).await?;
     eq(s.batch(batch).await?.map(|b| b.state), Some(BatchState::Exported), &format!("{batch} exported"))?;
     let mut files = BTreeMap::new();
     for f in written {

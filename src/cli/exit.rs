@@ -1,0 +1,171 @@
+//! Exit statuses (INTERFACE.md), decided here and nowhere else: from a command's outcome when it
+//! ran to the end, or from its error.
+//!
+//! | status | meaning |
+//! |---|---|
+//! | 0 | done |
+//! | 1 | failed, nothing half-written (or a policy version refused) |
+//! | 2 | wrong usage |
+//! | 3 | the import rejected rows (the accepted ones are stored) |
+//! | 4 | another run holds the district, or another command was writing at the same time |
+//! | 5 | verify found a difference |
+
+use super::{ExitStatus, UsageError};
+use crate::adapters::registry_csv::import::ImportReport;
+use crate::batch::RunOutcome;
+use crate::ops::run::DistrictRun;
+use crate::ops::OpsError;
+use crate::store::{PolicyLoad, StoreError};
+
+/// Done.
+pub const DONE: ExitStatus = 0;
+/// Failed; nothing half-written.
+pub const FAILED: ExitStatus = 1;
+/// Wrong usage.
+pub const USAGE: ExitStatus = 2;
+/// The import rejected rows.
+pub const REJECTED_ROWS: ExitStatus = 3;
+/// Another run or command holds what this one needed; running it again later is the remedy.
+pub const BUSY: ExitStatus = 4;
+/// Verify found a difference.
+pub const DIFFERENCE: ExitStatus = 5;
+
+/// `import`: rejected rows are reported with status 3.
+pub fn of_import(report: &ImportReport) -> ExitStatus {
+    if report.has_rejects() {
+        REJECTED_ROWS
+    } else {
+        DONE
+    }
+}
+
+/// `policy load`: a version in conflict with a stored one is refused (status 1).
+pub fn of_policy_load(outcome: &PolicyLoad) -> ExitStatus {
+    match outcome {
+        PolicyLoad::Conflict(_) => FAILED,
+        PolicyLoad::Added | PolicyLoad::AlreadyLoaded => DONE,
+    }
+}
+
+/// `run`, `rerun`: the worst of the districts' outcomes (a district another run holds: 4; one
+/// refused: 1).
+pub fn of_runs(runs: &[DistrictRun]) -> ExitStatus {
+    runs.iter()
+        .map(|r| match r.outcome {
+            RunOutcome::Locked => BUSY,
+            RunOutcome::Refused(_) => FAILED,
+            RunOutcome::Computed(_) | RunOutcome::Existing(_) | RunOutcome::NothingToSettle => DONE,
+        })
+        .fold(DONE, ExitStatus::max)
+}
+
+/// `verify`: any difference is status 5.
+pub fn of_differences(differences: &[String]) -> ExitStatus {
+    if differences.is_empty() {
+        DONE
+    } else {
+        DIFFERENCE
+    }
+}
+
+/// A command that failed: its exit status and what to tell the operator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// The exit status.
+    pub status: ExitStatus,
+    /// The message (the error and its causes).
+    pub message: String,
+}
+
+/// The status and message of a failed command: another command writing at the same time (4,
+/// nothing changed), wrong usage (2), or a failure (1).
+pub fn of_error(e: &anyhow::Error) -> Failure {
+    if let Some(message) = concurrent_failure(e) {
+        return Failure { status: BUSY, message };
+    }
+    let usage =
+        e.downcast_ref::<UsageError>().is_some() || matches!(e.downcast_ref::<OpsError>(), Some(OpsError::Usage(_)));
+    Failure { status: if usage { USAGE } else { FAILED }, message: format!("{e:#}") }
+}
+
+/// The storage error anywhere in an error's chain, if any (an [`OpsError`] that is one counts).
+fn store_error(e: &anyhow::Error) -> Option<&StoreError> {
+    e.chain().find_map(|cause| {
+        cause.downcast_ref::<StoreError>().or_else(|| cause.downcast_ref::<OpsError>().and_then(OpsError::store))
+    })
+}
+
+/// When a command failed because another command was writing at the same time (SQLite busy,
+/// PostgreSQL serialization failure or duplicate key): what to tell the operator, with what the
+/// command was doing when it happened.
+fn concurrent_failure(e: &anyhow::Error) -> Option<String> {
+    let store = store_error(e)?;
+    if !matches!(store, StoreError::Busy(_) | StoreError::Conflict { .. }) {
+        return None;
+    }
+    let said = store.to_string();
+    let context = e.chain().next().map(|c| c.to_string()).filter(|c| *c != said).unwrap_or_default();
+    Some(if context.is_empty() { said } else { format!("{context}: {said}") })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_errors_of_the_command_line_and_of_the_use_cases_are_status_2() {
+        let cli = anyhow::Error::new(UsageError("--by is empty".into()));
+        assert_eq!(of_error(&cli), Failure { status: USAGE, message: "--by is empty".into() });
+        let ops = anyhow::Error::new(OpsError::Usage("--reason must say why the month is run again".into()));
+        assert_eq!(
+            of_error(&ops),
+            Failure { status: USAGE, message: "--reason must say why the month is run again".into() }
+        );
+    }
+
+    #[test]
+    fn other_failures_are_status_1_with_their_causes() {
+        let e = anyhow::Error::new(OpsError::NoBatch("110102-2020-07-R1".into()));
+        assert_eq!(
+            of_error(&e),
+            Failure {
+                status: FAILED,
+                message: "there is no batch 110102-2020-07-R1; `subsidy status` lists the batches".into()
+            }
+        );
+        let read = OpsError::Unreadable {
+            path: "p.toml".into(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "gone"),
+        };
+        assert_eq!(of_error(&anyhow::Error::new(read)).message, "cannot read p.toml: gone");
+    }
+
+    #[test]
+    fn another_command_writing_is_status_4_however_the_store_error_is_wrapped() {
+        let busy = || StoreError::Busy(sqlx::Error::PoolTimedOut);
+        let said = busy().to_string();
+        for e in [
+            anyhow::Error::new(busy()),
+            anyhow::Error::new(OpsError::Store(busy())),
+            anyhow::Error::new(OpsError::Failed(anyhow::Error::new(busy()))),
+        ] {
+            assert_eq!(of_error(&e), Failure { status: BUSY, message: said.clone() });
+        }
+        let month = "2020-07".parse().expect("month");
+        let district = OpsError::District { district: "110102".into(), month, source: anyhow::Error::new(busy()) };
+        let message = format!("district 110102, month 2020-07: nothing was written: {said}");
+        assert_eq!(of_error(&anyhow::Error::new(district)), Failure { status: BUSY, message });
+    }
+
+    #[test]
+    fn outcomes_map_to_their_statuses() {
+        assert_eq!(of_differences(&[]), DONE);
+        assert_eq!(of_differences(&["x".to_string()]), DIFFERENCE);
+        assert_eq!(of_policy_load(&PolicyLoad::Conflict("differs".into())), FAILED);
+        assert_eq!(of_policy_load(&PolicyLoad::AlreadyLoaded), DONE);
+        let run = |outcome| DistrictRun { district: "110102".into(), outcome };
+        assert_eq!(of_runs(&[run(RunOutcome::NothingToSettle), run(RunOutcome::Locked)]), BUSY);
+        assert_eq!(of_runs(&[run(RunOutcome::Refused("no".into())), run(RunOutcome::NothingToSettle)]), FAILED);
+        assert_eq!(of_runs(&[]), DONE);
+    }
+}

@@ -1,0 +1,80 @@
+//! `export`: the six platform files of an approved batch, written into a folder all or nothing,
+//! and the batch marked exported with its audit entry. Exporting an exported batch again writes
+//! the same bytes (INTERFACE.md).
+
+use super::{audit_entry, find_batch, ExportError, OpsError, OpsResult, Step};
+use crate::adapters::platform::{self, PlatformFile};
+use crate::clock::Clock;
+use crate::ledger::BatchState;
+use crate::store::{ExportTx as _, LedgerStore};
+use serde_json::json;
+use std::path::Path;
+
+/// Export `batch_id` into `out` on behalf of `by`: refused unless the batch is approved (or
+/// exported already); returns the files written.
+pub async fn export<S: LedgerStore>(
+    s: &S,
+    batch_id: &str,
+    out: &Path,
+    by: &str,
+    clock: Clock,
+) -> OpsResult<Vec<PlatformFile>> {
+    let b = find_batch(s, batch_id).await?;
+    if !matches!(b.state, BatchState::Approved | BatchState::Exported) {
+        return Err(OpsError::WrongState { batch: batch_id.to_string(), state: b.state, step: Step::Export });
+    }
+    write_export_by(s, batch_id, out, by, clock).await
+}
+
+/// Render an approved (or exported) batch's files, write them into `out`, and mark the batch
+/// exported, recording `by` as the exporter in the audit log: all or nothing.
+///
+/// One write transaction holds the batch's row from the state check to the commit, so a discard,
+/// withdrawal or rerun waits for the export or is refused after it: files never exist for a batch
+/// that is not exported. The batch becomes exported, with its audit entry, only once every file
+/// is written and durable; a file that cannot be written leaves it as it was (approved).
+pub async fn write_export_by<S: LedgerStore>(
+    s: &S,
+    batch_id: &str,
+    out: &Path,
+    by: &str,
+    clock: Clock,
+) -> OpsResult<Vec<PlatformFile>> {
+    let Some(mut tx) = s.begin_export(batch_id).await? else {
+        return Err(OpsError::NoBatch(batch_id.to_string()));
+    };
+    let b = tx.batch().clone();
+    if !matches!(b.state, BatchState::Approved | BatchState::Exported) {
+        tx.abandon().await?;
+        return Err(OpsError::WrongState { batch: batch_id.to_string(), state: b.state, step: Step::WriteFiles });
+    }
+    let (transfers, postings) = (tx.transfers().await?, tx.postings().await?);
+    let files = platform::render(&b, &transfers, &postings);
+    let named: Vec<(&str, &[u8], u32)> =
+        files.iter().map(|f| (f.name.as_str(), f.bytes.as_slice(), f.mode())).collect();
+    let exported = b.state == BatchState::Exported;
+    // Written and fsynced under temporary names first; put in place only once the batch is
+    // committed as exported. A crash before the commit leaves no file of an unexported batch in
+    // `out` (nothing the platform could be sent); a crash after it leaves an exported batch whose
+    // export is simply run again (the same bytes).
+    let staged = match platform::stage(out, &named) {
+        Ok(staged) => staged,
+        Err(why) => {
+            tx.abandon().await?;
+            let out = out.to_path_buf();
+            return Err(ExportError::NotStaged { batch: batch_id.to_string(), exported, out, why }.into());
+        }
+    };
+    // The audit entry names what is exported: the batch's stored fingerprint and control sum, read
+    // under the lock (the files are rendered from exactly these rows).
+    let details =
+        json!({ "dir": out.display().to_string(), "control_sum": crate::money::format_fen(b.control_sum_fen) });
+    let entry = audit_entry(by, "export", batch_id, "", b.registry_fingerprint.clone(), details);
+    if let Err(source) = tx.finish(&entry, clock.now()).await {
+        // `staged` is dropped: its temporary files are removed.
+        let out = out.to_path_buf();
+        return Err(ExportError::NotCommitted { batch: batch_id.to_string(), exported, out, source }.into());
+    }
+    staged.publish().map_err(|why| ExportError::NotPublished { batch: batch_id.to_string(), why })?;
+    Ok(files)
+}

@@ -1,0 +1,135 @@
+//! `run` and `rerun`: for a service month, each district's batch (L2), regular or correction. A
+//! month is run only inside its window: not before the start month (T7), not after the next month
+//! to pay (T1). Districts run one after another, each in its own transaction; a district whose
+//! transaction collided with another command's is run again (PostgreSQL serialisation failures).
+
+use super::init::start_month;
+use super::{districts, policy_book, OpsError, OpsResult};
+use crate::batch::{run_district, RunOutcome, RunRequest};
+use crate::clock::Clock;
+use crate::ledger::BatchKind;
+use crate::month::ServiceMonth;
+use crate::store::{Conflict, LedgerStore, Store, StoreError};
+
+/// What `run` or `rerun` is asked: the month, for whom, by whom.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOrder<'a> {
+    /// Only this district; `None`: every district in the registry.
+    pub district: Option<&'a str>,
+    /// The service month.
+    pub month: ServiceMonth,
+    /// Who runs it (recorded; may not approve it).
+    pub by: &'a str,
+    /// Compute and report, write nothing.
+    pub dry_run: bool,
+}
+
+/// One district's part of a run.
+#[derive(Clone, Debug)]
+pub struct DistrictRun {
+    /// The district.
+    pub district: String,
+    /// What happened there.
+    pub outcome: RunOutcome,
+}
+
+/// Times a district's batch is tried when it collides with another command's transaction.
+const ATTEMPTS: u32 = 3;
+
+/// `run`: each district's regular batch for the month. `each` sees every district's outcome as it
+/// is known (the ones before a failure stand); all are returned at the end.
+pub async fn run<S: Store + LedgerStore>(
+    s: &S,
+    order: &RunOrder<'_>,
+    clock: Clock,
+    each: impl FnMut(&DistrictRun),
+) -> OpsResult<Vec<DistrictRun>> {
+    let req = RunRequest {
+        month: order.month,
+        by: order.by.to_string(),
+        dry_run: order.dry_run,
+        kind: BatchKind::Regular,
+        reason: None,
+        ..Default::default()
+    };
+    run_batches(s, order.district, &req, clock, each).await
+}
+
+/// `rerun`: a correction batch per district settling every difference through the month (L2); it
+/// replaces the month's batch when that is not yet exported. `reason` must say why.
+pub async fn rerun<S: Store + LedgerStore>(
+    s: &S,
+    order: &RunOrder<'_>,
+    reason: &str,
+    clock: Clock,
+    each: impl FnMut(&DistrictRun),
+) -> OpsResult<Vec<DistrictRun>> {
+    if reason.trim().is_empty() {
+        return Err(OpsError::Usage("--reason must say why the month is run again".into()));
+    }
+    let req = RunRequest {
+        month: order.month,
+        by: order.by.to_string(),
+        dry_run: order.dry_run,
+        kind: BatchKind::Correction,
+        reason: Some(reason.to_string()),
+        ..Default::default()
+    };
+    run_batches(s, order.district, &req, clock, each).await
+}
+
+/// T7 and T1: the months a run may be asked for, from the start month through the month after
+/// today's (month M is paid in advance, before the end of M−1; a month further ahead is a typo).
+pub fn check_month(month: ServiceMonth, start: ServiceMonth, clock: Clock) -> OpsResult<()> {
+    if month < start {
+        return Err(OpsError::Usage(format!(
+            "{month} is before the start month {start}: this engine pays no month before it (T7)"
+        )));
+    }
+    let next = ServiceMonth::of(clock.today()).next();
+    if month > next {
+        return Err(OpsError::Usage(format!(
+            "{month} is after {next}, the next month to pay (T1: month M is paid before the end of M−1); check --month"
+        )));
+    }
+    Ok(())
+}
+
+async fn run_batches<S: Store + LedgerStore>(
+    s: &S,
+    district: Option<&str>,
+    req: &RunRequest,
+    clock: Clock,
+    mut each: impl FnMut(&DistrictRun),
+) -> OpsResult<Vec<DistrictRun>> {
+    let month = req.month;
+    let start = start_month(s).await?;
+    check_month(month, start, clock)?;
+    let mut runs = Vec::new();
+    for d in districts(s, district).await? {
+        // On PostgreSQL two districts' batches may update the same rows (a person who moved pays
+        // from both); the later one to commit then fails whole, writing nothing: run it again.
+        let mut attempt = 1;
+        let outcome = loop {
+            // The policy as it stands now (a version loaded while the previous district ran
+            // counts for this one).
+            let book = policy_book(s).await?;
+            match run_district(s, &book, start, &d, req, clock.now()).await {
+                Err(e) if attempt < ATTEMPTS && is_serialization_failure(&e) => attempt += 1,
+                Err(source) => return Err(OpsError::District { district: d, month, source }),
+                Ok(outcome) => break outcome,
+            }
+        };
+        let run = DistrictRun { district: d, outcome };
+        each(&run);
+        runs.push(run);
+    }
+    Ok(runs)
+}
+
+/// Whether a district's batch failed only because another command wrote the same rows at the same
+/// time (PostgreSQL serialization failure or deadlock): running it again is the remedy.
+fn is_serialization_failure(e: &anyhow::Error) -> bool {
+    let store = e.chain().find_map(|cause| cause.downcast_ref::<StoreError>());
+    matches!(store, Some(StoreError::Conflict { kind: Conflict::Serialization, .. }))
+}
