@@ -38,9 +38,11 @@ fn module_of(file: &Path) -> Option<Vec<String>> {
     (parts != ["lib"] && parts != ["main"]).then_some(parts)
 }
 
-/// The source without its `#[cfg(test)] mod tests` (unit tests may reach anywhere).
-fn without_tests(text: &str) -> &str {
-    text.find("#[cfg(test)]\nmod tests").map_or(text, |i| &text[..i])
+/// The code of a source: without its `#[cfg(test)] mod tests` (unit tests may reach anywhere) and
+/// without comment lines (a doc link is not an import).
+fn code_of(text: &str) -> String {
+    let text = text.find("#[cfg(test)]\nmod tests").map_or(text, |i| &text[..i]);
+    text.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n")
 }
 
 /// `crate::a::b…` paths in a source text, as their first two segments.
@@ -69,8 +71,8 @@ fn edges() -> (BTreeMap<String, BTreeSet<String>>, BTreeSet<String>) {
     for file in &files {
         let Some(me) = module_of(file) else { continue };
         let text = std::fs::read_to_string(file).expect("read source");
-        let text = without_tests(&text);
-        for (first, second) in crate_paths(text) {
+        let text = code_of(&text);
+        for (first, second) in crate_paths(&text) {
             if modules.contains(&first) && first != me[0] {
                 graph.entry(me[0].clone()).or_default().insert(first.clone());
             }

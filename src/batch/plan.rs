@@ -30,16 +30,15 @@ pub enum RefusalKind {
 }
 
 impl Refusal {
-    fn open_batch(open: &BatchRow, month: ServiceMonth) -> Refusal {
+    /// `open`, a batch of `open_month` that is computed or approved, keeps the district from
+    /// running `month`.
+    pub fn open_batch(open: &str, open_month: ServiceMonth, state: BatchState, month: ServiceMonth) -> Refusal {
         let message = format!(
-            "batch {} ({}) is {}: approve and export it (`subsidy approve --batch {0} --by NAME`, then `subsidy export`), \
-             or discard it (`subsidy discard --batch {0} --reason TEXT`), before running {}",
-            open.batch_id,
-            open.service_month,
-            open.state.as_str(),
-            month
+            "batch {open} ({open_month}) is {}: approve and export it (`subsidy approve --batch {open} --by NAME`, \
+             then `subsidy export`), or discard it (`subsidy discard --batch {open} --reason TEXT`), before running {month}",
+            state.as_str(),
         );
-        Refusal { kind: RefusalKind::OpenBatch { batch_id: open.batch_id.clone(), state: open.state }, message }
+        Refusal { kind: RefusalKind::OpenBatch { batch_id: open.to_string(), state }, message }
     }
 }
 
@@ -83,7 +82,12 @@ pub(super) fn plan(batches: &[BatchRow], req: &RunRequest) -> Result<Plan, Box<R
     if let Some(open) =
         batches.iter().find(|b| b.state.is_open() && Some(&b.batch_id) != replaces.as_ref().map(|r| &r.batch_id))
     {
-        return Err(Box::new(RunOutcome::Refused(Refusal::open_batch(open, req.month))));
+        return Err(Box::new(RunOutcome::Refused(Refusal::open_batch(
+            &open.batch_id,
+            open.service_month,
+            open.state,
+            req.month,
+        ))));
     }
     Ok(Plan { replaces })
 }

@@ -111,6 +111,12 @@ fn concurrent_failure(e: &anyhow::Error) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::batch::Refusal;
+    use crate::ledger::BatchState;
+
+    fn m(month: u32) -> crate::month::ServiceMonth {
+        format!("2020-{month:02}").parse().expect("a month")
+    }
 
     #[test]
     fn usage_errors_of_the_command_line_and_of_the_use_cases_are_status_2() {
@@ -165,7 +171,13 @@ mod tests {
         assert_eq!(of_policy_load(&PolicyLoad::AlreadyLoaded), DONE);
         let run = |outcome| DistrictRun { district: "110102".into(), outcome };
         assert_eq!(of_runs(&[run(RunOutcome::NothingToSettle), run(RunOutcome::Locked)]), BUSY);
-        assert_eq!(of_runs(&[run(RunOutcome::Refused("no".into())), run(RunOutcome::NothingToSettle)]), FAILED);
+        assert_eq!(
+            of_runs(&[
+                run(RunOutcome::Refused(Refusal::open_batch("110102-2020-06-R1", m(6), BatchState::Computed, m(7)))),
+                run(RunOutcome::NothingToSettle)
+            ]),
+            FAILED
+        );
         assert_eq!(of_runs(&[]), DONE);
     }
 }
