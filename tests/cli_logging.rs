@@ -118,6 +118,25 @@ fn log_format_json_writes_one_object_per_line_with_the_spans() {
         .unwrap_or_else(|| panic!("Xicheng's batch computed: {run:?}"));
     assert_eq!(computed["span"]["batch_id"], "110102-2020-01-R1");
     assert_eq!(computed["span"]["month"], "2020-01");
+    let transfers = computed["fields"]["transfers"].as_u64().expect("transfers counted");
+
+    ok(&logged(&db, &[], &["approve", "--batch", "110102-2020-01-R1", "--by", "reviewer-li"]));
+    let out_dir = dir.path().join("out").display().to_string();
+    let out = logged(
+        &db,
+        &[("RUST_LOG", "info")],
+        &["--log-format", "json", "export", "--batch", "110102-2020-01-R1", "--out", &out_dir],
+    );
+    ok(&out);
+    let export: Vec<serde_json::Value> = stderr(&out).lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
+    let exported = export
+        .iter()
+        .find(|v| v["fields"]["message"] == "batch exported")
+        .unwrap_or_else(|| panic!("a `batch exported` event: {export:?}"));
+    assert_eq!(exported["fields"]["batch_id"], "110102-2020-01-R1");
+    assert_eq!(exported["fields"]["transfers"].as_u64(), Some(transfers), "the run's transfers are exported");
+    assert_eq!(exported["fields"]["files"], 6);
+    assert_eq!(exported["span"]["command"], "export");
 }
 
 #[test]

@@ -40,6 +40,7 @@ pub async fn write_export_by<S: LedgerStore>(
     by: &str,
     clock: Clock,
 ) -> OpsResult<Vec<PlatformFile>> {
+    let started = std::time::Instant::now();
     let Some(mut tx) = s.begin_export(batch_id).await? else {
         return Err(OpsError::NoBatch(batch_id.to_string()));
     };
@@ -76,5 +77,14 @@ pub async fn write_export_by<S: LedgerStore>(
         return Err(ExportError::NotCommitted { batch: batch_id.to_string(), exported, out, source }.into());
     }
     staged.publish().map_err(|why| ExportError::NotPublished { batch: batch_id.to_string(), why })?;
+    tracing::info!(
+        batch_id,
+        transfers = transfers.len(),
+        files = files.len(),
+        control_sum_fen = b.control_sum_fen,
+        again = exported,
+        ms = started.elapsed().as_millis() as u64,
+        "batch exported"
+    );
     Ok(files)
 }
