@@ -4,7 +4,7 @@
 //! The computation per allowance is a [`Timeline`] over the months from the policy's start
 //! (T5) through the month asked about:
 //! 1. each month's *paid tier* is the better of the tiers read at the end of the month and at
-//!    the end of the month before (T2), from the conditions of R2–R8 ([`conditions`]);
+//!    the end of the month before (T2), from the conditions of R2–R8 (`conditions`);
 //! 2. a month is *eligible* when that tier exists, the person is registered and alive on its
 //!    first day (T3, R1) and no suspension blocks it (T4);
 //! 3. the *start* comes from the approved applications (T5), and every eligible month from the

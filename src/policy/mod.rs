@@ -51,11 +51,11 @@ pub struct Timing {
     pub policy_start: ServiceMonth,
     /// T5: the longest back pay, in months before the month of application.
     pub backpay_months: u32,
-    /// T1 [decision]: day of month M-1 on which month M is run.
+    /// T1 \[decision\]: day of month M-1 on which month M is run.
     pub run_day: u32,
-    /// T1 [decision]: local time of the scheduled run, `HH:MM`.
+    /// T1 \[decision\]: local time of the scheduled run, `HH:MM`.
     pub run_time: String,
-    /// T1 [decision]: the time zone of the schedule.
+    /// T1 \[decision\]: the time zone of the schedule.
     pub timezone: String,
 }
 
