@@ -103,7 +103,8 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(d) => d.code().map(|c| c.into_owned()),
             _ => None,
         };
-        let is_sqlite = matches!(&e, sqlx::Error::Database(d) if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some());
+        let is_sqlite =
+            matches!(&e, sqlx::Error::Database(d) if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some());
         match code.as_deref() {
             Some(c) if is_sqlite => match c.parse::<i64>().map(|n| n & 0xff) {
                 Ok(SQLITE_BUSY | SQLITE_LOCKED) => StoreError::Busy(e),
