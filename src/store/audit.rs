@@ -77,11 +77,13 @@ pub(super) async fn log(pool: &Pool) -> StoreResult<(Vec<AuditRow>, Option<(i64,
             "select seq, at, actor, command, target, reason, input_fingerprint, details, prev_hash, hash
              from audit_log order by seq",
         )
-        .fetch_all()
+        .fetch_all_as(|r| Ok(audit_row(r)?))
         .await?;
-    let rows = rows.iter().map(audit_row).collect::<Result<Vec<_>, sqlx::Error>>()?;
     let head = pool.query("select seq, hash from audit_heads order by seq desc limit 1").fetch_optional().await?;
-    let head = head.map(|r| Ok::<_, sqlx::Error>((r.get(0)?, r.get(1)?))).transpose()?;
+    let head = match head {
+        Some(r) => Some((r.get(0)?, r.get(1)?)),
+        None => None,
+    };
     Ok((rows, head))
 }
 

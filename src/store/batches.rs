@@ -5,7 +5,7 @@
 use super::error::{StoreError, StoreResult};
 use super::registry::records_of;
 use super::rows::{BatchRow, BatchTotals, HistoryRow, NewBatch};
-use super::sql::{params, Conn, Pool, Row, Tx};
+use super::sql::{list_params, Conn, Pool, Row, Tx};
 use crate::counting_states;
 use crate::ledger::{BatchKind, BatchState, COUNTED};
 use crate::registry::PersonRecords;
@@ -60,7 +60,7 @@ pub(super) fn batch_row(r: &Row) -> StoreResult<BatchRow> {
 /// Every batch of the district, oldest first.
 pub(super) async fn district_batches(tx: &mut Tx, district: &str) -> StoreResult<Vec<BatchRow>> {
     let sql = format!("select {BATCH_COLUMNS} from batches where district_code = $1 order by service_month, kind, seq");
-    tx.query(&sql).bind(district).fetch_all().await?.iter().map(batch_row).collect()
+    tx.query(&sql).bind(district).fetch_all_as(batch_row).await
 }
 
 /// The next page of persons the district's batch must consider (registered there, or paid by it
@@ -106,10 +106,9 @@ pub(super) async fn history(tx: &mut Tx, ids: &[String]) -> StoreResult<Vec<Hist
          where p.id_number in ({})
          order by p.id_number, p.allowance, p.service_month, p.adjustment",
         counting_states!(),
-        params(1, ids.len())
+        list_params(tx.dialect(), ids.len())
     );
-    let rows = ids.iter().fold(tx.query(&sql), |q, id| q.bind(id)).fetch_all().await?;
-    rows.iter().map(history_row).collect()
+    ids.iter().fold(tx.query(&sql), |q, id| q.bind(id)).fetch_all_as(history_row).await
 }
 
 fn history_row(r: &Row) -> StoreResult<HistoryRow> {

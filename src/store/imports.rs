@@ -6,14 +6,11 @@
 
 use super::error::StoreResult;
 use super::rows::{StoreReject, StoredReject};
-use super::sql::{params, value_rows, Pool, Query, Tx};
+use super::sql::{list_params, params, value_rows, Pool, Query, Tx, ROWS_PER_STATEMENT};
 use crate::idcard;
 use crate::registry::rows::{FileKind, RejectCode, Row, RowKey, RowOp};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
-
-/// Rows per many-row registry statement (11 columns × 400 stays below both parameter limits).
-pub(super) const ROWS_PER_STATEMENT: usize = 400;
 
 /// An import's transaction.
 pub struct SqlImport {
@@ -148,7 +145,10 @@ async fn known_persons(tx: &mut Tx, kind: FileKind, rows: &[(u64, RowOp)]) -> St
     ids.sort_unstable();
     ids.dedup();
     for part in ids.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!("select distinct id_number from elders where id_number in ({})", params(1, part.len()));
+        let sql = format!(
+            "select distinct id_number from elders where id_number in ({})",
+            list_params(tx.dialect(), part.len())
+        );
         let q = part.iter().fold(tx.query(&sql), |q, id| q.bind(*id));
         known.extend(q.fetch_scalars::<String>().await?);
     }
@@ -166,7 +166,7 @@ async fn flush(
 ) -> StoreResult<()> {
     let spec = upsert_spec(kind);
     for part in pending.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!("{} values {}{}", spec.head, value_rows(part.len(), spec.columns), spec.tail);
+        let sql = format!("{} values {}{}", spec.head, value_rows(tx.dialect(), part.len(), spec.columns), spec.tail);
         let q = part.iter().fold(tx.query(&sql), |q, (_, row, _)| bind_row(q, row).bind(import_id));
         let written: HashSet<String> = q.fetch_scalars::<String>().await?.into_iter().collect();
         let mut versions = Vec::with_capacity(part.len());
@@ -334,7 +334,7 @@ async fn record_versions(
         let sql = format!(
             "insert into registry_versions (import_id, file, id_number, row_key, deleted, row_json) values {}
              on conflict (file, row_key, import_id) do update set deleted = excluded.deleted, row_json = excluded.row_json",
-            value_rows(part.len(), 6)
+            value_rows(tx.dialect(), part.len(), 6)
         );
         let q = part.iter().fold(tx.query(&sql), |q, (key, json)| {
             q.bind(import_id)
@@ -362,7 +362,7 @@ async fn record_versions(
         let sql = format!(
             "insert into person_changes (id_number, import_id) values {}
              on conflict (id_number) do update set import_id = excluded.import_id",
-            value_rows(ids.len(), 2)
+            value_rows(tx.dialect(), ids.len(), 2)
         );
         ids.iter().fold(tx.query(&sql), |q, id| q.bind(*id).bind(import_id)).execute().await?;
     }
@@ -385,12 +385,11 @@ async fn latest_versions(
         params(3, part.len())
     );
     let q = part.iter().fold(tx.query(&sql).bind(kind.file_name()).bind(import_id), |q, (key, _)| q.bind(key.text()));
-    q.fetch_all()
-        .await?
-        .iter()
-        .map(|r| {
+    let versions = q
+        .fetch_all_as(|r| {
             let (key, deleted, json): (String, i32, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
             Ok((key, (deleted == 0).then_some(json)))
         })
-        .collect()
+        .await?;
+    Ok(versions.into_iter().collect())
 }

@@ -51,7 +51,7 @@ pub(super) async fn insert_postings(
         let sql = format!(
             "insert into postings ({}) values {}",
             POSTING_COLUMNS.join(", "),
-            value_rows(chunk.len(), POSTING_COLUMNS.len())
+            value_rows(tx.dialect(), chunk.len(), POSTING_COLUMNS.len())
         );
         let q = chunk.iter().fold(tx.query(&sql), |q, p| {
             q.bind(&p.payment_key)
@@ -97,7 +97,7 @@ async fn add_to_balances(tx: &mut Tx, rows: &[PostingRow], ceilings: &[(String, 
              on conflict (id_number, allowance, service_month) do update set net_fen = balances.net_fen + excluded.net_fen,
               ceiling_fen = case when excluded.ceiling_fen > balances.ceiling_fen
                                  then excluded.ceiling_fen else balances.ceiling_fen end",
-            value_rows(chunk.len(), 5)
+            value_rows(tx.dialect(), chunk.len(), 5)
         );
         let q = chunk.iter().fold(tx.query(&sql), |q, p| {
             q.bind(&p.id_number)
@@ -152,7 +152,7 @@ pub(super) async fn insert_transfers(tx: &mut Tx, rows: &[TransferRow]) -> Store
         let sql = format!(
             "insert into transfers (transfer_id, batch_id, id_number, allowance, name, account_type, account_no, amount_fen)
              values {}",
-            value_rows(chunk.len(), 8)
+            value_rows(tx.dialect(), chunk.len(), 8)
         );
         let q = chunk.iter().fold(tx.query(&sql), |q, t| {
             q.bind(&t.transfer_id)
@@ -232,21 +232,19 @@ pub(super) async fn refresh_balances(
 
 /// A batch's transfers, by transfer id.
 pub(super) async fn batch_transfers(conn: &mut Conn<'_>, batch_id: &str) -> StoreResult<Vec<TransferRow>> {
-    let rows = conn
-        .query(
-            "select transfer_id, batch_id, id_number, allowance, name, account_type, account_no, amount_fen
+    conn.query(
+        "select transfer_id, batch_id, id_number, allowance, name, account_type, account_no, amount_fen
              from transfers where batch_id = $1 order by transfer_id",
-        )
-        .bind(batch_id)
-        .fetch_all()
-        .await?;
-    Ok(rows.iter().map(Row::to).collect::<Result<_, _>>()?)
+    )
+    .bind(batch_id)
+    .stream_records()
+    .await
 }
 
 /// A batch's postings, by payment key.
 pub(super) async fn batch_postings(conn: &mut Conn<'_>, batch_id: &str) -> StoreResult<Vec<PostingRow>> {
     let sql = format!("select {} from postings where batch_id = $1 order by payment_key", POSTING_COLUMNS.join(", "));
-    conn.query(&sql).bind(batch_id).fetch_all().await?.iter().map(posting_row).collect()
+    conn.query(&sql).bind(batch_id).stream_all_as(posting_row).await
 }
 
 /// A stored posting, its line type and hold reason read back into the core's types.

@@ -24,13 +24,11 @@ pub(super) async fn batches(
         "select {BATCH_COLUMNS} from batches where ($1 = '' or district_code = $1) and ($2 = '' or service_month = $2)
          order by district_code, service_month, kind, seq"
     );
-    let rows = pool
-        .query(&sql)
+    pool.query(&sql)
         .bind(district.unwrap_or(""))
         .bind(month.map(|m| m.to_string()).unwrap_or_default())
-        .fetch_all()
-        .await?;
-    rows.iter().map(batch_row).collect()
+        .fetch_all_as(batch_row)
+        .await
 }
 
 /// One batch.
@@ -43,13 +41,12 @@ pub(super) async fn batch(pool: &Pool, batch_id: &str) -> StoreResult<Option<Bat
 pub(super) async fn relying_batches(pool: &Pool, batch_id: &str) -> StoreResult<Vec<BatchRow>> {
     let sql =
         format!("select {BATCH_COLUMNS} from batches where batch_id in ({}) order by batch_id", relying_batches_sql());
-    pool.query(&sql).bind(batch_id).fetch_all().await?.iter().map(batch_row).collect()
+    pool.query(&sql).bind(batch_id).fetch_all_as(batch_row).await
 }
 
 /// Recovery items of counted batches, with their decision if any, by payment key.
 pub(super) async fn recoveries(pool: &Pool, district: Option<&str>) -> StoreResult<Vec<RecoveryRow>> {
-    let rows = pool
-        .query(
+    pool.query(
             "select p.payment_key, p.batch_id, p.district_code, p.id_number, p.name, p.allowance, p.service_month,
                     -p.amount_fen as amount_fen, p.recovery_reason as reason, d.decision, d.decided_by, d.reason as decision_reason
              from postings p join batches b on b.batch_id = p.batch_id
@@ -59,9 +56,8 @@ pub(super) async fn recoveries(pool: &Pool, district: Option<&str>) -> StoreResu
              order by p.payment_key",
         )
         .bind(district.unwrap_or(""))
-        .fetch_all()
-        .await?;
-    Ok(rows.iter().map(Row::to).collect::<Result<_, _>>()?)
+        .stream_records()
+        .await
 }
 
 /// Every posting of a person for a month, with its batch's state and registry watermark.
@@ -76,15 +72,12 @@ pub(super) async fn postings_of(
          where p.id_number = $1 and p.service_month = $2 order by p.payment_key",
         columns.join(", ")
     );
-    let rows = pool.query(&sql).bind(id_number).bind(month.to_string()).fetch_all().await?;
-    rows.iter()
-        .map(|r| {
-            let state: String = r.get("state")?;
-            let state =
-                BatchState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("batch state `{state}`")))?;
-            Ok((posting_row(r)?, state, r.get("registry_import_id")?))
-        })
-        .collect()
+    let posting = |r: &Row| {
+        let state: String = r.get("state")?;
+        let state = BatchState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("batch state `{state}`")))?;
+        Ok((posting_row(r)?, state, r.get("registry_import_id")?))
+    };
+    pool.query(&sql).bind(id_number).bind(month.to_string()).fetch_all_as(posting).await
 }
 
 /// A person's records as they stood after import `import_id` (registry versions).
@@ -96,13 +89,13 @@ pub(super) async fn person_as_of(pool: &Pool, id_number: &str, import_id: i64) -
         )
         .bind(id_number)
         .bind(import_id)
-        .fetch_all()
+        .fetch_all_as(|r| {
+            Ok(((r.get::<String, _>(0)?, r.get::<String, _>(1)?), r.get::<i32, _>(2)?, r.get::<String, _>(3)?))
+        })
         .await?;
     let mut latest = Vec::new();
     let mut last_key: Option<(String, String)> = None;
-    for r in &rows {
-        let (file, key, deleted, json): (String, String, i32, String) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-        let k = (file, key);
+    for (k, deleted, json) in rows {
         if last_key.as_ref() == Some(&k) {
             continue;
         }
@@ -134,17 +127,14 @@ pub(super) async fn net_by_month(pool: &Pool, district: &str, year: i32) -> Stor
          group by allowance, service_month
          order by allowance, service_month"
     );
-    let rows =
-        pool.query(&sql).bind(district).bind(format!("{year:04}-01")).bind(format!("{year:04}-12")).fetch_all().await?;
-    Ok(rows.iter().map(Row::to).collect::<Result<_, _>>()?)
+    pool.query(&sql).bind(district).bind(format!("{year:04}-01")).bind(format!("{year:04}-12")).fetch_records().await
 }
 
 /// Lines (not held) of the district's computed or approved batches for service months of `year`,
 /// per batch, allowance and month.
 pub(super) async fn pending_by_batch(pool: &Pool, district: &str, year: i32) -> StoreResult<Vec<PendingRow>> {
-    let rows = pool
-        .query(
-            "select b.batch_id, b.state, p.allowance, p.service_month, count(*) as lines,
+    pool.query(
+        "select b.batch_id, b.state, p.allowance, p.service_month, count(*) as lines,
                     cast(sum(p.amount_fen) as bigint) as amount_fen, cast(sum(p.lottery_fen) as bigint) as lottery_fen,
                     cast(sum(p.district_fen) as bigint) as district_fen
              from postings p join batches b on b.batch_id = p.batch_id
@@ -152,13 +142,12 @@ pub(super) async fn pending_by_batch(pool: &Pool, district: &str, year: i32) -> 
                and p.held_reason is null and b.state in ('computed', 'approved')
              group by b.batch_id, b.state, p.allowance, p.service_month
              order by b.batch_id, p.allowance, p.service_month",
-        )
-        .bind(district)
-        .bind(format!("{year:04}-01"))
-        .bind(format!("{year:04}-12"))
-        .fetch_all()
-        .await?;
-    Ok(rows.iter().map(Row::to).collect::<Result<_, _>>()?)
+    )
+    .bind(district)
+    .bind(format!("{year:04}-01"))
+    .bind(format!("{year:04}-12"))
+    .fetch_records()
+    .await
 }
 
 /// Held lines waiting now (L3), fen per district: per key, its held posting with the highest
@@ -179,8 +168,7 @@ pub(super) async fn held_waiting(pool: &Pool) -> StoreResult<Vec<(String, i64)>>
          order by p.district_code",
         counting = counting_states!()
     );
-    let rows = pool.query(&sql).fetch_all().await?;
-    Ok(rows.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect::<Result<_, sqlx::Error>>()?)
+    pool.query(&sql).fetch_all_as(|r| Ok((r.get(0)?, r.get(1)?))).await
 }
 
 /// Districts and years of service months with postings in counted batches (F3).
@@ -192,14 +180,13 @@ pub(super) async fn paid_years(pool: &Pool) -> StoreResult<Vec<(String, i32)>> {
          order by 1, 2",
         counting_states!()
     );
-    let rows = pool.query(&sql).fetch_all().await?;
-    rows.iter()
-        .map(|r| {
+    pool.query(&sql)
+        .fetch_all_as(|r| {
             let (district, year): (String, String) = (r.get(0)?, r.get(1)?);
             let year = year.parse().map_err(|_| StoreError::Corrupt(format!("service month year `{year}`")))?;
             Ok((district, year))
         })
-        .collect()
+        .await
 }
 
 /// Sum of the balances table and of counted postings, fen (a self-check: they must agree).

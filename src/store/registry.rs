@@ -3,7 +3,7 @@
 
 use super::error::{StoreError, StoreResult};
 use super::rows::PolicyLoad;
-use super::sql::{params, Conn, Pool, Row};
+use super::sql::{list_params, Conn, Pool, Query};
 use crate::codes::UnknownCode;
 use crate::digest::sha256_hex;
 use crate::month::{BadMonth, ServiceMonth};
@@ -97,7 +97,7 @@ pub(super) async fn registry_counts(pool: &Pool) -> StoreResult<BTreeMap<String,
 
 /// The districts with at least one registration.
 pub(super) async fn districts(pool: &Pool) -> StoreResult<Vec<String>> {
-    Ok(pool.query("select distinct district_code from elders order by district_code").fetch_scalars().await?)
+    pool.query("select distinct district_code from elders order by district_code").fetch_scalars().await
 }
 
 /// Everything recorded of one person, or none when no registration exists.
@@ -121,41 +121,54 @@ pub(super) async fn records_of(conn: &mut Conn<'_>, ids: Vec<String>) -> StoreRe
 
 /// Read the records of these persons from the seven tables, into a map by ID (each list ordered
 /// by its key, so results are stable). Persons are named one by one (`in (…)`), never by a range
-/// of IDs, so a district with few persons never reads its neighbours' records.
+/// of IDs, so a district with few persons never reads its neighbours' records. Codes are read
+/// back into the core's types as each row is placed.
 async fn load_persons(conn: &mut Conn<'_>, ids: &[String]) -> StoreResult<BTreeMap<String, PersonRecords>> {
-    let list = params(1, ids.len());
+    let list = list_params(conn.dialect(), ids.len());
     let mut people: BTreeMap<String, PersonRecords> = BTreeMap::new();
     let sql = format!(
         "select id_number, district_code, street_code, name, birth_date, hukou_in_date, hukou_out_date, death_date,
                 account_type, account_no
          from elders where id_number in ({list}) order by id_number, district_code"
     );
-    for r in fetch(conn, &sql, ids).await? {
-        let id: String = r.get("id_number")?;
+    let registrations = bind_ids(conn.query(&sql), ids)
+        .fetch_all_as(|r| {
+            let registration = Registration {
+                district_code: r.get("district_code")?,
+                street_code: r.get("street_code")?,
+                name: r.get("name")?,
+                hukou_in_date: r.get("hukou_in_date")?,
+                hukou_out_date: r.get("hukou_out_date")?,
+                death_date: r.get("death_date")?,
+                account_type: r.get::<Option<String>, _>("account_type")?.map(code).transpose()?,
+                account_no: r.get("account_no")?,
+            };
+            Ok((r.get::<String, _>("id_number")?, r.get::<NaiveDate, _>("birth_date")?, registration))
+        })
+        .await?;
+    for (id, birth_date, registration) in registrations {
         let rec = people.entry(id.clone()).or_insert_with(|| PersonRecords { id_number: id, ..Default::default() });
-        rec.birth_date = Some(r.get("birth_date")?);
-        rec.registrations.push(Registration {
-            district_code: r.get("district_code")?,
-            street_code: r.get("street_code")?,
-            name: r.get("name")?,
-            hukou_in_date: r.get("hukou_in_date")?,
-            hukou_out_date: r.get("hukou_out_date")?,
-            death_date: r.get("death_date")?,
-            account_type: r.get::<Option<String>, _>("account_type")?.map(code).transpose()?,
-            account_no: r.get("account_no")?,
-        });
+        rec.birth_date = Some(birth_date);
+        rec.registrations.push(registration);
     }
     let sql = format!(
         "select id_number, allowance, applied_on, decision, decided_on from applications
          where id_number in ({list}) order by id_number, allowance, applied_on"
     );
-    for r in fetch(conn, &sql, ids).await? {
-        if let Some(rec) = people.get_mut(&r.get::<String, _>("id_number")?) {
+    let rows = bind_ids(conn.query(&sql), ids)
+        .fetch_all_as(|r| {
+            let row: (String, String, NaiveDate, String, Option<NaiveDate>) =
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+            Ok(row)
+        })
+        .await?;
+    for (id, allowance, applied_on, decision, decided_on) in rows {
+        if let Some(rec) = people.get_mut(&id) {
             rec.applications.push(Application {
-                allowance: code(r.get("allowance")?)?,
-                applied_on: r.get("applied_on")?,
-                decision: code(r.get("decision")?)?,
-                decided_on: r.get("decided_on")?,
+                allowance: code(allowance)?,
+                applied_on,
+                decision: code(decision)?,
+                decided_on,
             });
         }
     }
@@ -163,24 +176,36 @@ async fn load_persons(conn: &mut Conn<'_>, ids: &[String]) -> StoreResult<BTreeM
         "select id_number, assessed_on, result from assessments
          where id_number in ({list}) order by id_number, assessed_on"
     );
-    for r in fetch(conn, &sql, ids).await? {
-        if let Some(rec) = people.get_mut(&r.get::<String, _>("id_number")?) {
-            rec.assessments.push(Assessment { assessed_on: r.get("assessed_on")?, result: code(r.get("result")?)? });
+    let rows = bind_ids(conn.query(&sql), ids)
+        .fetch_all_as(|r| {
+            let row: (String, NaiveDate, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            Ok(row)
+        })
+        .await?;
+    for (id, assessed_on, result) in rows {
+        if let Some(rec) = people.get_mut(&id) {
+            rec.assessments.push(Assessment { assessed_on, result: code(result)? });
         }
     }
     let sql = format!(
         "select id_number, category, grade, multiple, issued_on, revoked_on from disability_certs
          where id_number in ({list}) order by id_number, issued_on, category"
     );
-    for r in fetch(conn, &sql, ids).await? {
-        if let Some(rec) = people.get_mut(&r.get::<String, _>("id_number")?) {
-            let grade: i32 = r.get("grade")?;
+    let rows = bind_ids(conn.query(&sql), ids)
+        .fetch_all_as(|r| {
+            let row: (String, String, i32, bool, NaiveDate, Option<NaiveDate>) =
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
+            Ok(row)
+        })
+        .await?;
+    for (id, category, grade, multiple, issued_on, revoked_on) in rows {
+        if let Some(rec) = people.get_mut(&id) {
             rec.certificates.push(CertificateLine {
-                category: code(r.get("category")?)?,
+                category: code(category)?,
                 grade: u8::try_from(grade).map_err(|_| StoreError::Corrupt(format!("grade {grade}")))?,
-                multiple: r.get("multiple")?,
-                issued_on: r.get("issued_on")?,
-                revoked_on: r.get("revoked_on")?,
+                multiple,
+                issued_on,
+                revoked_on,
             });
         }
     }
@@ -189,10 +214,14 @@ async fn load_persons(conn: &mut Conn<'_>, ids: &[String]) -> StoreResult<BTreeM
             "select id_number, {col} as code, valid_from, valid_to from {table}
              where id_number in ({list}) order by id_number, valid_from, {col}"
         );
-        for r in fetch(conn, &sql, ids).await? {
-            let Some(rec) = people.get_mut(&r.get::<String, _>("id_number")?) else { continue };
-            let (code_text, valid_from, valid_to): (String, NaiveDate, Option<NaiveDate>) =
-                (r.get("code")?, r.get("valid_from")?, r.get("valid_to")?);
+        let rows = bind_ids(conn.query(&sql), ids)
+            .fetch_all_as(|r| {
+                let row: (String, String, NaiveDate, Option<NaiveDate>) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+                Ok(row)
+            })
+            .await?;
+        for (id, code_text, valid_from, valid_to) in rows {
+            let Some(rec) = people.get_mut(&id) else { continue };
             match table {
                 "household_status" => rec.statuses.push(Period { kind: code(code_text)?, valid_from, valid_to }),
                 "exclusions" => rec.exclusions.push(Period { kind: code(code_text)?, valid_from, valid_to }),
@@ -203,9 +232,9 @@ async fn load_persons(conn: &mut Conn<'_>, ids: &[String]) -> StoreResult<BTreeM
     Ok(people)
 }
 
-/// Run one of [`load_persons`]' queries with the persons' IDs bound.
-async fn fetch(conn: &mut Conn<'_>, sql: &str, ids: &[String]) -> StoreResult<Vec<Row>> {
-    Ok(ids.iter().fold(conn.query(sql), |q, id| q.bind(id)).fetch_all().await?)
+/// Bind the persons' IDs to one of [`load_persons`]' queries.
+fn bind_ids<'q>(q: Query<'q>, ids: &'q [String]) -> Query<'q> {
+    ids.iter().fold(q, |q, id| q.bind(id))
 }
 
 /// A stored code, read back (a code the registry would have refused is a corrupt database).

@@ -4,10 +4,9 @@
 //! came in between (then everyone is read).
 
 use super::error::StoreResult;
-use super::imports::ROWS_PER_STATEMENT;
 use super::registry::records_of;
 use super::rows::CarriedRow;
-use super::sql::{value_rows, Conn, Row, Tx};
+use super::sql::{value_rows, Conn, Row, Tx, ROWS_PER_STATEMENT};
 use crate::counting_states;
 use crate::ledger::{transfer_id, LineType};
 use crate::registry::PersonRecords;
@@ -23,8 +22,7 @@ pub(super) async fn carry_over(tx: &mut Tx, old: &str, new: &str) -> StoreResult
         );
         tx.query(&sql).bind(new).bind(old).execute().await?;
     }
-    let rows = tx
-        .query(
+    tx.query(
             "select allowance, line_type, case when held_reason is null then false else true end as held, count(*) as count,
                     cast(sum(amount_fen) as bigint) as amount_fen, cast(sum(lottery_fen) as bigint) as lottery_fen,
                     cast(sum(district_fen) as bigint) as district_fen
@@ -37,9 +35,8 @@ pub(super) async fn carry_over(tx: &mut Tx, old: &str, new: &str) -> StoreResult
              order by 1, 2, 3",
         )
         .bind(new)
-        .fetch_all()
-        .await?;
-    rows.iter().map(carried_row).collect()
+        .fetch_all_as(carried_row)
+        .await
 }
 
 /// A group of carried rows; the transfers' group has the line type `transfer` in SQL, none here.
@@ -102,7 +99,7 @@ pub(super) async fn mark_rerun_persons(
         counting_states!()
     );
     tx.query(&sql).bind(watermark).bind(since_seq).bind(district).bind(vouching).execute().await?;
-    Ok(tx.query("select count(*) from rerun_persons").fetch_scalar().await?)
+    tx.query("select count(*) from rerun_persons").fetch_scalar().await
 }
 
 /// The next page of the rerun set, after `after` in byte order, with their records.
@@ -125,11 +122,8 @@ pub(super) async fn renumber_transfers(tx: &mut Tx, batch_id: &str) -> StoreResu
     let mut rows: Vec<(String, String, String)> = tx
         .query("select transfer_id, id_number, allowance from transfers where batch_id = $1")
         .bind(batch_id)
-        .fetch_all()
-        .await?
-        .iter()
-        .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .collect::<Result<_, sqlx::Error>>()?;
+        .stream_all_as(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .await?;
     rows.sort_by(|a, b| (a.1.as_bytes(), a.2.as_bytes()).cmp(&(b.1.as_bytes(), b.2.as_bytes())));
     // Only the transfers' ids are a key; the postings are renamed in one step.
     tx.query("update transfers set transfer_id = '~' || transfer_id where batch_id = $1")
@@ -146,8 +140,10 @@ pub(super) async fn renumber_transfers(tx: &mut Tx, batch_id: &str) -> StoreResu
         .collect();
     // The new ids go to a work table, then one statement per table renames them all.
     for chunk in renames.chunks(ROWS_PER_STATEMENT) {
-        let sql =
-            format!("insert into transfer_renames (batch_id, old_id, new_id) values {}", value_rows(chunk.len(), 3));
+        let sql = format!(
+            "insert into transfer_renames (batch_id, old_id, new_id) values {}",
+            value_rows(tx.dialect(), chunk.len(), 3)
+        );
         chunk.iter().fold(tx.query(&sql), |q, (old, new)| q.bind(batch_id).bind(old).bind(new)).execute().await?;
     }
     for table in ["transfers", "postings"] {
@@ -163,7 +159,7 @@ pub(super) async fn renumber_transfers(tx: &mut Tx, batch_id: &str) -> StoreResu
 
 /// The names of the policy versions stored, as this transaction sees them.
 pub(super) async fn policy_version_names(tx: &mut Tx) -> StoreResult<Vec<String>> {
-    Ok(tx.query("select version from policy_versions order by version").fetch_scalars().await?)
+    tx.query("select version from policy_versions order by version").fetch_scalars().await
 }
 
 /// The audit sequence number of the entry that wrote a batch (`run` / `rerun`), if any, and that
