@@ -35,7 +35,7 @@ pub(super) const POSTING_COLUMNS: [&str; 19] = [
 ];
 
 /// The highest monthly rate of each allowance (L4's bound), `(allowance, fen)`.
-pub(super) fn ceiling_of(ceilings: &[(String, i64)], allowance: &str) -> i64 {
+fn ceiling_of(ceilings: &[(String, i64)], allowance: &str) -> i64 {
     ceilings.iter().find(|(a, _)| a == allowance).map(|(_, c)| *c).unwrap_or(0)
 }
 

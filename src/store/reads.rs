@@ -46,18 +46,17 @@ pub(super) async fn relying_batches(pool: &Pool, batch_id: &str) -> StoreResult<
 
 /// Recovery items of counted batches, with their decision if any, by payment key.
 pub(super) async fn recoveries(pool: &Pool, district: Option<&str>) -> StoreResult<Vec<RecoveryRow>> {
-    pool.query(
-            "select p.payment_key, p.batch_id, p.district_code, p.id_number, p.name, p.allowance, p.service_month,
-                    -p.amount_fen as amount_fen, p.recovery_reason as reason, d.decision, d.decided_by, d.reason as decision_reason
-             from postings p join batches b on b.batch_id = p.batch_id
-             left join recovery_decisions d on d.payment_key = p.payment_key
-             where p.line_type = 'recovery' and b.state in ('computed', 'approved', 'exported')
-               and ($1 = '' or p.district_code = $1)
-             order by p.payment_key",
-        )
-        .bind(district.unwrap_or(""))
-        .stream_records()
-        .await
+    let sql = format!(
+        "select p.payment_key, p.batch_id, p.district_code, p.id_number, p.name, p.allowance, p.service_month,
+                -p.amount_fen as amount_fen, p.recovery_reason as reason, d.decision, d.decided_by, d.reason as decision_reason
+         from postings p join batches b on b.batch_id = p.batch_id
+         left join recovery_decisions d on d.payment_key = p.payment_key
+         where p.line_type = 'recovery' and b.state in {}
+           and ($1 = '' or p.district_code = $1)
+         order by p.payment_key",
+        counting_states!()
+    );
+    pool.query(&sql).bind(district.unwrap_or("")).stream_records().await
 }
 
 /// Every posting of a person for a month, with its batch's state and registry watermark.

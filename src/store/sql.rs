@@ -219,7 +219,7 @@ enum On<'q, DB: sqlx::Database> {
 }
 
 impl<'q> Query<'q> {
-    /// Bind the next `$N`.
+    /// Bind the value of the next placeholder (`$N` in order of `N`).
     pub fn bind<T: Value<'q>>(self, value: T) -> Self {
         Query(match self.0 {
             Statement::Sqlite(q, on) => Statement::Sqlite(q.bind(value), on),
