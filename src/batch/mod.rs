@@ -477,12 +477,12 @@ impl<'a> BatchContext<'a> {
             allowance: p.key.allowance.as_str().to_string(),
             service_month: p.key.month.to_string(),
             adjustment: p.key.adjustment as i32,
-            line_type: p.line_type.as_str().to_string(),
+            line_type: p.line_type,
             tier: p.tier.clone(),
             amount_fen: to_fen(p.amount)?,
             lottery_fen: to_fen(p.split.lottery)?,
             district_fen: to_fen(p.split.district)?,
-            held_reason: p.held.map(|h| h.as_str().to_string()),
+            held_reason: p.held,
             transfer_id,
             name: snap.name.clone(),
             account_type: snap.account_type.clone(),
@@ -571,9 +571,7 @@ fn key_history(
 ) -> anyhow::Result<BTreeMap<(Allowance, ServiceMonth), KeyHistory>> {
     let mut out: BTreeMap<(Allowance, ServiceMonth), KeyHistory> = BTreeMap::new();
     for h in rows {
-        let allowance: Allowance = h.allowance.parse()?;
-        let month: ServiceMonth = h.service_month.parse()?;
-        let k = out.entry((allowance, month)).or_default();
+        let k = out.entry((h.allowance, h.service_month)).or_default();
         k.last_adjustment = Some(k.last_adjustment.map_or(h.adjustment as u32, |a| a.max(h.adjustment as u32)));
         k.held_before |= h.held && h.district_code == district;
         if !h.counted {

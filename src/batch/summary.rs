@@ -164,17 +164,15 @@ impl BatchSummary {
     pub fn absorb_carried(&mut self, rows: &[crate::store::CarriedRow]) -> anyhow::Result<()> {
         use crate::money::yuan;
         for r in rows {
-            let allowance: Allowance = r.allowance.parse()?;
-            if r.line_type == "transfer" {
+            let allowance = r.allowance;
+            let Some(line_type) = r.line_type else {
                 let a = self.by_allowance.entry(allowance).or_default();
                 a.transfers += r.count as u64;
                 a.amount += yuan(r.amount_fen);
                 self.transfer_count += r.count as u64;
                 self.control_sum += yuan(r.amount_fen);
                 continue;
-            }
-            let line_type =
-                LineType::parse(&r.line_type).ok_or_else(|| anyhow::anyhow!("line type {}", r.line_type))?;
+            };
             self.carried_postings += r.count as u64;
             let t = self.by_line_type.entry(line_type).or_default();
             t.count += r.count as u64;

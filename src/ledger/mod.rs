@@ -57,6 +57,20 @@ impl LineType {
     }
 }
 
+impl std::fmt::Display for LineType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `pad`, so that widths and alignment (`{:<9}`) apply as they do to the text.
+        f.pad(self.as_str())
+    }
+}
+
+/// A line type equals its text: `line_type == "recovery"`.
+impl PartialEq<&str> for LineType {
+    fn eq(&self, text: &&str) -> bool {
+        self.as_str() == *text
+    }
+}
+
 /// Why a positive line is held instead of paid (L3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -80,6 +94,12 @@ impl HoldReason {
     /// Parse stored text.
     pub fn parse(s: &str) -> Option<HoldReason> {
         [HoldReason::NoAccount, HoldReason::OtherDistrictPaid].into_iter().find(|h| h.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for HoldReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
     }
 }
 

@@ -1,109 +1,49 @@
-//! Storage: one trait, [`Store`], with a SQLite implementation (the embedded default) and a
-//! PostgreSQL one (production), chosen once from the database URL. Both run the same SQL text
-//! (written once, in [`registry_sql`]) against their own migrations in `migrations/{sqlite,postgres}`;
-//! money is integer fen in both. The contract test suite (`tests/storage`) runs on both.
+//! Storage: one contract ([`Store`], [`LedgerStore`]), a SQLite implementation (the embedded
+//! default) and a PostgreSQL one (production), chosen once from the database URL. Both run the
+//! same SQL, written once as plain functions; money is integer fen in both, and the ledger's
+//! bounds (L4) are constraints of the schema (`migrations/{sqlite,postgres}`). The contract test
+//! suite (`tests/storage`) runs on both.
+//!
+//! A tour:
+//!
+//! | file | what |
+//! |---|---|
+//! | `contract.rs`, `rows.rs` | the traits and the rows they read and write |
+//! | `error.rs` | [`StoreError`], classified once from the databases' error codes |
+//! | `sql.rs` | the two databases behind one pool, transaction, query and row; where they differ |
+//! | `sqlite.rs`, `postgres.rs` | connecting, migrating, and how a district's batch takes its lock |
+//! | `sql_store.rs` | the contract implemented once for both stores, each method a call into: |
+//! | `registry.rs`, `imports.rs` | settings, policy versions, persons' records; imports |
+//! | `batches.rs`, `postings.rs`, `reruns.rs` | a district's batch transaction: reads, writes, balances, replacing reruns |
+//! | `transitions.rs` | every change of state (approve, withdraw, discard, supersede, export, recovery decisions) |
+//! | `reads.rs` | what status, explain, verify and the report read |
+//! | `audit.rs` | appending to and reading the hash-chained audit log |
 
-mod audit_sql;
+mod audit;
+mod batches;
+mod contract;
 mod error;
-mod ledger;
-mod ledger_sql;
+mod imports;
 mod postgres;
-mod registry_sql;
+mod postings;
+mod reads;
+mod registry;
+mod reruns;
+mod rows;
+mod sql;
+mod sql_store;
 mod sqlite;
+mod transitions;
 
+pub use contract::{BatchTx, ExportTx, ImportTx, LedgerStore, Store};
 pub use error::{Conflict, StoreError, StoreResult};
-pub use ledger::*;
+pub use rows::{
+    BatchRow, BatchTotals, CarriedRow, HistoryRow, NetRow, NewBatch, PendingRow, PolicyLoad, PostingRow, RecoveryRow,
+    StoreReject, StoredReject, TransferRow,
+};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
-
-use crate::month::ServiceMonth;
-use crate::policy::Policy;
-use crate::registry::rows::{FileKind, RejectCode, RowOp};
-use crate::registry::PersonRecords;
-use chrono::{DateTime, Utc};
-use std::collections::BTreeMap;
-
-/// What happened when a policy version was offered.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PolicyLoad {
-    /// Stored as a new version.
-    Added,
-    /// The same version with the same content was already there.
-    AlreadyLoaded,
-    /// A version of this name or effective month exists with different content.
-    Conflict(String),
-}
-
-/// A row the store refused within an import (the checks that need the database).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoreReject {
-    /// Line number in the file.
-    pub line: u64,
-    /// Reason code.
-    pub code: RejectCode,
-    /// What is wrong.
-    pub detail: String,
-}
-
-/// A rejected row as kept in the database.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoredReject {
-    /// File name.
-    pub file: String,
-    /// Line number.
-    pub line: u64,
-    /// Reason code.
-    pub reason: String,
-    /// What is wrong.
-    pub detail: String,
-}
-
-/// The storage contract. Every method is one transaction or a read.
-#[allow(async_fn_in_trait)]
-pub trait Store {
-    /// Apply the migrations (idempotent).
-    async fn migrate(&self) -> StoreResult<()>;
-    /// The engine's first service month (T7), once set.
-    async fn start_month(&self) -> StoreResult<Option<ServiceMonth>>;
-    /// Set the engine's first service month.
-    async fn set_start_month(&self, month: ServiceMonth) -> StoreResult<()>;
-    /// Every stored policy version.
-    async fn policy_versions(&self) -> StoreResult<Vec<Policy>>;
-    /// Store a policy version unless it is already there.
-    async fn add_policy(&self, policy: &Policy, source: &str, now: DateTime<Utc>) -> StoreResult<PolicyLoad>;
-    /// The transaction an import is written in.
-    type Import: ImportTx;
-    /// Open an import of a directory: one transaction, committed by [`ImportTx::finish`]; an
-    /// import that fails or is killed leaves nothing behind.
-    async fn begin_import(&self, dir: &str, now: DateTime<Utc>) -> StoreResult<Self::Import>;
-    /// Everything recorded of one person, or none when no registration exists.
-    async fn person(&self, id_number: &str) -> StoreResult<Option<PersonRecords>>;
-    /// Rows per registry table.
-    async fn registry_counts(&self) -> StoreResult<BTreeMap<String, i64>>;
-    /// The districts with at least one registration.
-    async fn districts(&self) -> StoreResult<Vec<String>>;
-    /// Append an entry to the audit log, in its own transaction.
-    async fn append_audit(
-        &self,
-        entry: &crate::audit::AuditEntry,
-        now: DateTime<Utc>,
-    ) -> StoreResult<crate::audit::AuditRow>;
-    /// The whole audit log, and the head recorded at the last append.
-    async fn audit_log(&self) -> StoreResult<(Vec<crate::audit::AuditRow>, Option<(i64, String)>)>;
-}
-
-/// An import in progress: every file's rows, then its totals, in one transaction.
-#[allow(async_fn_in_trait)]
-pub trait ImportTx {
-    /// The import's id.
-    fn import_id(&self) -> i64;
-    /// Apply validated rows of one file: upsert or delete by key. Rows naming an unknown person,
-    /// or repeating a key already written by this import, are refused and returned.
-    async fn apply_rows(&mut self, kind: FileKind, rows: &[(u64, RowOp)]) -> StoreResult<Vec<StoreReject>>;
-    /// Record the totals and rejected rows and commit the import.
-    async fn finish(self, accepted: u64, rejects: &[StoredReject], now: DateTime<Utc>) -> StoreResult<()>;
-}
 
 /// The store a URL selects.
 pub enum AnyStore {

@@ -2,19 +2,17 @@
 //! `synchronous=FULL` so a committed batch survives a power cut; write transactions begin
 //! `IMMEDIATE` so two writers queue instead of failing half-way.
 
-use super::audit_sql::impl_audit;
-use super::ledger_sql::impl_ledger;
-use super::registry_sql::impl_store;
-use super::{StoreError, StoreResult};
+use super::error::{StoreError, StoreResult};
+use super::sql::{Pool, Tx};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::SqlitePool;
 use std::str::FromStr;
 use std::time::Duration;
 
 /// The SQLite store.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
-    pub(crate) pool: SqlitePool,
+    pub(super) pool: Pool,
 }
 
 impl SqliteStore {
@@ -27,46 +25,29 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore { pool: Pool::Sqlite(pool) })
     }
 
     /// Close the pool (waits for connections to return).
     pub async fn close(&self) {
         self.pool.close().await;
     }
-
-    /// Nothing to add: a write transaction (`begin immediate`) already excludes every other writer.
-    pub(crate) const ROW_LOCK: &'static str = "";
-
-    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-        self.pool.begin_with("begin immediate").await
-    }
-
-    async fn run_migrations(&self) -> StoreResult<()> {
-        sqlx::migrate!("migrations/sqlite").run(&self.pool).await?;
-        Ok(())
-    }
-
-    /// Begin a batch's write transaction. SQLite has one writer at a time: `begin immediate` waits
-    /// up to the busy timeout for it, then reports the district as held by another run.
-    pub(crate) async fn begin_batch_tx(&self, _district: &str) -> StoreResult<Option<Transaction<'static, Sqlite>>> {
-        match self.begin_write().await {
-            Ok(tx) => Ok(Some(tx)),
-            Err(e) => match StoreError::from(e) {
-                StoreError::Busy(_) => Ok(None),
-                other => Err(other),
-            },
-        }
-    }
 }
 
-impl_audit!(Sqlite, "select 1", false);
-impl_store!(SqliteStore, SqliteImport, Sqlite, "select 1");
-// A rerun's set of persons to read lives in a temporary table of the batch's connection.
-impl_ledger!(
-    SqliteStore,
-    SqliteBatch,
-    SqliteExport,
-    Sqlite,
-    "create temp table if not exists rerun_persons (id_number text primary key)"
-);
+/// Apply the SQLite migrations (idempotent).
+pub(super) async fn migrate(pool: &SqlitePool) -> StoreResult<()> {
+    sqlx::migrate!("migrations/sqlite").run(pool).await?;
+    Ok(())
+}
+
+/// Begin a batch's write transaction. SQLite has one writer at a time: `begin immediate` waits
+/// up to the busy timeout for it, then reports the district as held by another run (`None`).
+pub(super) async fn begin_batch(pool: &Pool) -> StoreResult<Option<Tx>> {
+    match pool.begin_write().await {
+        Ok(tx) => Ok(Some(tx)),
+        Err(e) => match StoreError::from(e) {
+            StoreError::Busy(_) => Ok(None),
+            other => Err(other),
+        },
+    }
+}

@@ -7,6 +7,7 @@ mod write;
 
 pub use write::{stage, write_all_atomically, write_atomically, Staged, WriteError, PRIVATE_MODE, PUBLIC_MODE};
 
+use crate::ledger::LineType;
 use crate::money::format_fen;
 use crate::store::{BatchRow, PostingRow, TransferRow};
 use serde::Serialize;
@@ -87,7 +88,7 @@ pub fn render(batch: &BatchRow, transfers: &[TransferRow], postings: &[PostingRo
             .collect(),
     );
     let paid: Vec<&PostingRow> =
-        postings.iter().filter(|p| p.held_reason.is_none() && p.line_type != "recovery").collect();
+        postings.iter().filter(|p| p.held_reason.is_none() && p.line_type != LineType::Recovery).collect();
     let lines_csv = csv_file(
         format!("{id}-lines.csv"),
         &[
@@ -112,7 +113,7 @@ pub fn render(batch: &BatchRow, transfers: &[TransferRow], postings: &[PostingRo
                     p.allowance.clone(),
                     p.tier.clone(),
                     p.service_month.clone(),
-                    p.line_type.clone(),
+                    p.line_type.as_str().to_string(),
                     format_fen(p.amount_fen),
                     format_fen(p.lottery_fen),
                     format_fen(p.district_fen),
@@ -134,7 +135,7 @@ pub fn render(batch: &BatchRow, transfers: &[TransferRow], postings: &[PostingRo
                     p.allowance.clone(),
                     p.service_month.clone(),
                     format_fen(p.amount_fen),
-                    opt(&p.held_reason),
+                    p.held_reason.map(|h| h.as_str().to_string()).unwrap_or_default(),
                 ]
             })
             .collect(),
@@ -144,7 +145,7 @@ pub fn render(batch: &BatchRow, transfers: &[TransferRow], postings: &[PostingRo
         &["id_number", "name", "allowance", "service_month", "amount", "reason"],
         postings
             .iter()
-            .filter(|p| p.line_type == "recovery")
+            .filter(|p| p.line_type == LineType::Recovery)
             .map(|p| {
                 vec![
                     p.id_number.clone(),

@@ -10,14 +10,14 @@ use crate::ops::explain::{owed_fen, Explanation, Posted};
 use crate::store::PostingRow;
 use serde_json::json;
 
-/// The posting's line type as printed. (The one place that reads the stored text.)
-fn line_type(p: &PostingRow) -> &str {
-    &p.line_type
+/// The posting's line type as printed.
+fn line_type(p: &PostingRow) -> &'static str {
+    p.line_type.as_str()
 }
 
-/// Why the posting is held, as printed, if it is. (The one place that reads the stored text.)
-fn held_reason(p: &PostingRow) -> Option<&str> {
-    p.held_reason.as_deref()
+/// Why the posting is held, as printed, if it is.
+fn held_reason(p: &PostingRow) -> Option<&'static str> {
+    p.held_reason.map(|h| h.as_str())
 }
 
 /// `explain`, as text or one JSON object.

@@ -1,280 +1,62 @@
-//! The ledger's side of storage: batches, postings, transfers and balances (L1–L4). A batch is
-//! computed inside one [`BatchTx`], a database transaction that also holds the district's run
-//! lock, so a crash or a kill leaves no partial batch.
+//! The storage contract: [`Store`] (settings, policy versions, the registry and its imports, the
+//! audit log) and [`LedgerStore`] (batches and what they paid), with the transactions they hand
+//! out: [`ImportTx`], [`BatchTx`], [`ExportTx`]. Every method is one transaction or a read. Both
+//! databases implement it once, in `sql_store.rs`.
 
-use crate::ledger::{BatchKind, BatchState};
+use super::error::StoreResult;
+use super::rows::{
+    BatchRow, BatchTotals, CarriedRow, HistoryRow, NetRow, NewBatch, PendingRow, PolicyLoad, PostingRow, RecoveryRow,
+    StoreReject, StoredReject, TransferRow,
+};
+use crate::audit::{AuditEntry, AuditRow};
+use crate::ledger::BatchState;
 use crate::month::ServiceMonth;
-use chrono::{DateTime, Utc};
-use serde::Serialize;
-
-use super::StoreResult;
+use crate::policy::Policy;
+use crate::registry::rows::{FileKind, RowOp};
 use crate::registry::PersonRecords;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
 
-/// A stored batch.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct BatchRow {
-    /// Batch id.
-    pub batch_id: String,
-    /// District code.
-    pub district_code: String,
-    /// Service month.
-    pub service_month: ServiceMonth,
-    /// Regular or correction.
-    pub kind: BatchKind,
-    /// Sequence within district, month and kind.
-    pub seq: u32,
-    /// State.
-    pub state: BatchState,
-    /// Who ran it.
-    pub run_by: String,
-    /// Who approved it.
-    pub approved_by: Option<String>,
-    /// Policy version in force for the service month.
-    pub policy_version: String,
-    /// SHA-256 over the registry records it was computed from.
-    pub registry_fingerprint: String,
-    /// Number of transfers.
-    pub transfer_count: i64,
-    /// Sum of transfers, fen.
-    pub control_sum_fen: i64,
-    /// Lottery share of paid lines, fen.
-    pub lottery_fen: i64,
-    /// District share of paid lines, fen.
-    pub district_fen: i64,
-    /// Held lines, fen.
-    pub held_fen: i64,
-    /// Recovery items raised, fen (positive).
-    pub recovery_fen: i64,
-    /// JSON summary (totals by allowance, lottery purse).
-    pub summary: String,
-    /// Why it was discarded or rerun.
-    pub state_reason: Option<String>,
-    /// The registry it read: every import up to this one.
-    pub registry_import_id: i64,
+/// The storage contract. Every method is one transaction or a read.
+#[allow(async_fn_in_trait)]
+pub trait Store {
+    /// Apply the migrations (idempotent).
+    async fn migrate(&self) -> StoreResult<()>;
+    /// The engine's first service month (T7), once set.
+    async fn start_month(&self) -> StoreResult<Option<ServiceMonth>>;
+    /// Set the engine's first service month.
+    async fn set_start_month(&self, month: ServiceMonth) -> StoreResult<()>;
+    /// Every stored policy version.
+    async fn policy_versions(&self) -> StoreResult<Vec<Policy>>;
+    /// Store a policy version unless it is already there.
+    async fn add_policy(&self, policy: &Policy, source: &str, now: DateTime<Utc>) -> StoreResult<PolicyLoad>;
+    /// The transaction an import is written in.
+    type Import: ImportTx;
+    /// Open an import of a directory: one transaction, committed by [`ImportTx::finish`]; an
+    /// import that fails or is killed leaves nothing behind.
+    async fn begin_import(&self, dir: &str, now: DateTime<Utc>) -> StoreResult<Self::Import>;
+    /// Everything recorded of one person, or none when no registration exists.
+    async fn person(&self, id_number: &str) -> StoreResult<Option<PersonRecords>>;
+    /// Rows per registry table.
+    async fn registry_counts(&self) -> StoreResult<BTreeMap<String, i64>>;
+    /// The districts with at least one registration.
+    async fn districts(&self) -> StoreResult<Vec<String>>;
+    /// Append an entry to the audit log, in its own transaction.
+    async fn append_audit(&self, entry: &AuditEntry, now: DateTime<Utc>) -> StoreResult<AuditRow>;
+    /// The whole audit log, and the head recorded at the last append.
+    async fn audit_log(&self) -> StoreResult<(Vec<AuditRow>, Option<(i64, String)>)>;
 }
 
-/// One stored posting as the next batch needs it (L1 history).
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct HistoryRow {
-    /// Person.
-    pub id_number: String,
-    /// Allowance code.
-    pub allowance: String,
-    /// Service month.
-    pub service_month: String,
-    /// District whose batch posted it.
-    pub district_code: String,
-    /// Amount, fen.
-    pub amount_fen: i64,
-    /// Lottery share, fen.
-    pub lottery_fen: i64,
-    /// District share, fen.
-    pub district_fen: i64,
-    /// Adjustment number.
-    pub adjustment: i32,
-    /// Tier.
-    pub tier: String,
-    /// Whether it counts in the net paid (L1).
-    pub counted: bool,
-    /// Whether it is a held line of a batch that counts (L3: waiting to be paid).
-    pub held: bool,
-}
-
-/// A posting to store (a line or a recovery item), with the person's name and account as
-/// recorded when the batch was computed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
-pub struct PostingRow {
-    /// Payment key (L4).
-    pub payment_key: String,
-    /// Batch.
-    pub batch_id: String,
-    /// Paying district.
-    pub district_code: String,
-    /// Person.
-    pub id_number: String,
-    /// Allowance code.
-    pub allowance: String,
-    /// Service month `YYYY-MM`.
-    pub service_month: String,
-    /// Adjustment number.
-    pub adjustment: i32,
-    /// Line type.
-    pub line_type: String,
-    /// Tier.
-    pub tier: String,
-    /// Amount, fen.
-    pub amount_fen: i64,
-    /// Lottery share, fen.
-    pub lottery_fen: i64,
-    /// District share, fen.
-    pub district_fen: i64,
-    /// Hold reason code, when held (L3).
-    pub held_reason: Option<String>,
-    /// Transfer paying it, if any.
-    pub transfer_id: Option<String>,
-    /// Name.
-    pub name: String,
-    /// Account type.
-    pub account_type: Option<String>,
-    /// Account number.
-    pub account_no: Option<String>,
-    /// Street.
-    pub street_code: String,
-    /// Why a recovery was raised.
-    pub recovery_reason: Option<String>,
-}
-
-/// A transfer to store (one person and allowance with a positive net).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
-pub struct TransferRow {
-    /// Transfer id (≤ 35 characters).
-    pub transfer_id: String,
-    /// Batch.
-    pub batch_id: String,
-    /// Person.
-    pub id_number: String,
-    /// Allowance code.
-    pub allowance: String,
-    /// Name.
-    pub name: String,
-    /// Account type.
-    pub account_type: Option<String>,
-    /// Account number.
-    pub account_no: String,
-    /// Amount, fen.
-    pub amount_fen: i64,
-}
-
-/// A batch about to be computed.
-#[derive(Clone, Debug)]
-pub struct NewBatch {
-    /// Batch id.
-    pub batch_id: String,
-    /// District.
-    pub district_code: String,
-    /// Service month.
-    pub service_month: ServiceMonth,
-    /// Kind.
-    pub kind: BatchKind,
-    /// Sequence.
-    pub seq: u32,
-    /// Who runs it.
-    pub run_by: String,
-    /// When.
-    pub computed_at: DateTime<Utc>,
-    /// Policy version of the service month.
-    pub policy_version: String,
-    /// Why (correction batches).
-    pub reason: Option<String>,
-}
-
-/// A batch's totals, written when its postings are in.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct BatchTotals {
-    /// Number of transfers.
-    pub transfer_count: i64,
-    /// Sum of transfers, fen.
-    pub control_sum_fen: i64,
-    /// Lottery share of paid lines, fen.
-    pub lottery_fen: i64,
-    /// District share of paid lines, fen.
-    pub district_fen: i64,
-    /// Held lines, fen.
-    pub held_fen: i64,
-    /// Recovery items, fen (positive).
-    pub recovery_fen: i64,
-    /// Registry fingerprint.
-    pub registry_fingerprint: String,
-    /// JSON summary.
-    pub summary: String,
-}
-
-/// Per (allowance, person, month) net paid by a district, for reports (F5).
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct NetRow {
-    /// Allowance code.
-    pub allowance: String,
-    /// Service month.
-    pub service_month: String,
-    /// Number of distinct persons with a positive net in that allowance and month.
-    pub person_times: i64,
-    /// Net paid, fen.
-    pub amount_fen: i64,
-    /// Lottery share, fen.
-    pub lottery_fen: i64,
-    /// District share, fen.
-    pub district_fen: i64,
-}
-
-/// Lines of a batch computed or approved and not yet exported, for the report: per batch,
-/// allowance and service month (F5 reports them apart from what was paid).
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct PendingRow {
-    /// Batch id.
-    pub batch_id: String,
-    /// Batch state (`computed` or `approved`).
-    pub state: String,
-    /// Allowance code.
-    pub allowance: String,
-    /// Service month.
-    pub service_month: String,
-    /// Paid lines and recovery items (held lines excluded).
-    pub lines: i64,
-    /// Sum of amounts, fen.
-    pub amount_fen: i64,
-    /// Sum of lottery shares, fen.
-    pub lottery_fen: i64,
-    /// Sum of district shares, fen.
-    pub district_fen: i64,
-}
-
-/// Postings a replacing batch carried over, grouped: (allowance, line type, held) with count and
-/// sums; transfers as line type `transfer`.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct CarriedRow {
-    /// Allowance code.
-    pub allowance: String,
-    /// Line type, or `transfer` for the transfers.
-    pub line_type: String,
-    /// Whether the lines are held.
-    pub held: bool,
-    /// Rows.
-    pub count: i64,
-    /// Sum of amounts, fen.
-    pub amount_fen: i64,
-    /// Sum of lottery shares, fen.
-    pub lottery_fen: i64,
-    /// Sum of district shares, fen.
-    pub district_fen: i64,
-}
-
-/// A recovery item and what became of it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
-pub struct RecoveryRow {
-    /// Payment key of the recovery posting.
-    pub payment_key: String,
-    /// Batch that raised it.
-    pub batch_id: String,
-    /// District.
-    pub district_code: String,
-    /// Person.
-    pub id_number: String,
-    /// Name.
-    pub name: String,
-    /// Allowance.
-    pub allowance: String,
-    /// Service month.
-    pub service_month: String,
-    /// Amount owed back, fen (positive).
-    pub amount_fen: i64,
-    /// Why it was raised.
-    pub reason: Option<String>,
-    /// `collected` or `waived`; none while outstanding.
-    pub decision: Option<String>,
-    /// Who decided.
-    pub decided_by: Option<String>,
-    /// Why.
-    pub decision_reason: Option<String>,
+/// An import in progress: every file's rows, then its totals, in one transaction.
+#[allow(async_fn_in_trait)]
+pub trait ImportTx {
+    /// The import's id.
+    fn import_id(&self) -> i64;
+    /// Apply validated rows of one file: upsert or delete by key. Rows naming an unknown person,
+    /// or repeating a key already written by this import, are refused and returned.
+    async fn apply_rows(&mut self, kind: FileKind, rows: &[(u64, RowOp)]) -> StoreResult<Vec<StoreReject>>;
+    /// Record the totals and rejected rows and commit the import.
+    async fn finish(self, accepted: u64, rejects: &[StoredReject], now: DateTime<Utc>) -> StoreResult<()>;
 }
 
 /// A transaction in which one district's batch is computed and written.
@@ -347,7 +129,7 @@ pub trait BatchTx: Sized {
     /// replacing rerun carries transfers of the batch it replaces). Returns their count.
     async fn renumber_transfers(&mut self, batch_id: &str) -> StoreResult<u32>;
     /// Append to the audit log in this transaction (the entry commits with the batch or not at all).
-    async fn append_audit(&mut self, entry: &crate::audit::AuditEntry, now: DateTime<Utc>) -> StoreResult<()>;
+    async fn append_audit(&mut self, entry: &AuditEntry, now: DateTime<Utc>) -> StoreResult<()>;
     /// Make it all durable.
     async fn commit(self) -> StoreResult<()>;
     /// Drop it all (dry run, or an error).
@@ -367,7 +149,7 @@ pub trait ExportTx: Sized {
     /// Mark the batch exported (an exported one stays so, its first export time kept), append the
     /// audit entry, commit. Call only when every file is written and durable, and only for a batch
     /// read as approved or exported.
-    async fn finish(self, audit: &crate::audit::AuditEntry, now: DateTime<Utc>) -> StoreResult<()>;
+    async fn finish(self, audit: &AuditEntry, now: DateTime<Utc>) -> StoreResult<()>;
     /// Change nothing (a file could not be written, or the batch is not approved).
     async fn abandon(self) -> StoreResult<()>;
 }
@@ -394,19 +176,14 @@ pub trait LedgerStore {
         &self,
         batch_id: &str,
         reason: &str,
-        audit: &crate::audit::AuditEntry,
+        audit: &AuditEntry,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
     /// Counted batches of other districts paying a month that this batch recovers or offsets (a
     /// late move: they rely on it, L1/L4).
     async fn relying_batches(&self, batch_id: &str) -> StoreResult<Vec<BatchRow>>;
     /// Withdraw the approval of an approved, unexported batch (back to computed), with its audit entry.
-    async fn withdraw_approval(
-        &self,
-        batch_id: &str,
-        audit: &crate::audit::AuditEntry,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool>;
+    async fn withdraw_approval(&self, batch_id: &str, audit: &AuditEntry, now: DateTime<Utc>) -> StoreResult<bool>;
     /// Record a recovery item as collected or waived, with its audit entry. Returns false when the
     /// key is not an outstanding recovery item of a counted batch.
     async fn decide_recovery(
@@ -415,7 +192,7 @@ pub trait LedgerStore {
         decision: &str,
         by: &str,
         reason: &str,
-        audit: &crate::audit::AuditEntry,
+        audit: &AuditEntry,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
     /// Recovery items of counted batches, with their decision if any, by payment key.

@@ -1,0 +1,395 @@
+//! An import: every file's validated rows upserted or deleted by key, many rows per statement, in
+//! one transaction ([`SqlImport`]). Every row written is also kept as a version (`explain` shows
+//! records as a batch saw them), and a person whose rows changed is marked, so that a correction
+//! reads only the persons something touched. Duplicate keys are found in the database, without
+//! holding a file's keys in memory.
+
+use super::error::StoreResult;
+use super::rows::{StoreReject, StoredReject};
+use super::sql::{list_params, params, value_rows, Pool, Query, Tx, ROWS_PER_STATEMENT};
+use crate::idcard;
+use crate::registry::rows::{FileKind, RejectCode, Row, RowKey, RowOp};
+use chrono::{DateTime, Utc};
+use std::collections::{HashMap, HashSet};
+
+/// An import's transaction.
+pub struct SqlImport {
+    tx: Tx,
+    import_id: i64,
+}
+
+/// Open an import: its transaction and its row in `imports`.
+pub(super) async fn begin(pool: &Pool, dir: &str, now: DateTime<Utc>) -> StoreResult<SqlImport> {
+    let mut tx = pool.begin_write().await?;
+    // Imports one at a time, so that their ids are in commit order: a batch's watermark (the
+    // last finished import it saw) then vouches for every import up to it.
+    if let Some(lock) = tx.dialect().import_lock() {
+        tx.query(lock).execute().await?;
+    }
+    let import_id: i64 = tx
+        .query("insert into imports (dir, started_at) values ($1, $2) returning import_id")
+        .bind(dir)
+        .bind(now)
+        .fetch_scalar()
+        .await?;
+    Ok(SqlImport { tx, import_id })
+}
+
+impl SqlImport {
+    /// The import's id.
+    pub(super) fn import_id(&self) -> i64 {
+        self.import_id
+    }
+
+    /// Apply validated rows of one file in the file's order: upsert or delete by key. Rows naming
+    /// an unknown person, or repeating a key this import already wrote, are refused and returned.
+    pub(super) async fn apply_rows(&mut self, kind: FileKind, rows: &[(u64, RowOp)]) -> StoreResult<Vec<StoreReject>> {
+        let import_id = self.import_id;
+        let tx = &mut self.tx;
+        let mut rejects = Vec::new();
+        let known = known_persons(tx, kind, rows).await?;
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut pending: Vec<(u64, &Row, String)> = Vec::new();
+        for (line, op) in rows {
+            match op {
+                RowOp::Delete(key) if !seen.insert(key.text()) => rejects.push(duplicate(*line, kind)),
+                RowOp::Delete(key) => {
+                    // Keep the file's order: rows before the delete are written first.
+                    flush(tx, import_id, kind, &mut pending, &mut rejects).await?;
+                    // A key an earlier chunk of this import wrote (or deleted) repeats it.
+                    let earlier: i64 = tx
+                        .query("select count(*) from registry_versions where file = $1 and row_key = $2 and import_id = $3")
+                        .bind(kind.file_name())
+                        .bind(key.text())
+                        .bind(import_id)
+                        .fetch_scalar()
+                        .await?;
+                    if earlier > 0 {
+                        rejects.push(duplicate(*line, kind));
+                        continue;
+                    }
+                    delete_key(tx, key).await?;
+                    record_versions(tx, import_id, kind, &[(key.clone(), None)]).await?;
+                }
+                RowOp::Upsert(row) if kind != FileKind::Elders && !known.contains(row.id_number()) => {
+                    rejects.push(StoreReject {
+                        line: *line,
+                        code: RejectCode::UnknownPerson,
+                        detail: format!(
+                            "no registration of {} in elders.csv; import the person first",
+                            idcard::mask(row.id_number())
+                        ),
+                    });
+                }
+                RowOp::Upsert(row) => {
+                    let text = row.key().text();
+                    if seen.insert(text.clone()) {
+                        pending.push((*line, row, text));
+                    } else {
+                        rejects.push(duplicate(*line, kind));
+                    }
+                }
+            }
+        }
+        flush(tx, import_id, kind, &mut pending, &mut rejects).await?;
+        rejects.sort_by_key(|r| r.line);
+        Ok(rejects)
+    }
+
+    /// Record the totals and rejected rows, and commit the import.
+    pub(super) async fn finish(self, accepted: u64, rejects: &[StoredReject], now: DateTime<Utc>) -> StoreResult<()> {
+        let SqlImport { mut tx, import_id } = self;
+        for r in rejects {
+            tx.query("insert into import_rejects (import_id, file, line, reason, detail) values ($1, $2, $3, $4, $5)")
+                .bind(import_id)
+                .bind(&r.file)
+                .bind(r.line as i64)
+                .bind(&r.reason)
+                .bind(&r.detail)
+                .execute()
+                .await?;
+        }
+        tx.query("update imports set finished_at = $1, accepted = $2, rejected = $3 where import_id = $4")
+            .bind(now)
+            .bind(accepted as i64)
+            .bind(rejects.len() as i64)
+            .bind(import_id)
+            .execute()
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn duplicate(line: u64, kind: FileKind) -> StoreReject {
+    StoreReject {
+        line,
+        code: RejectCode::DuplicateKey,
+        detail: format!("the key of this row repeats an earlier row of {kind}; the earlier row was kept"),
+    }
+}
+
+/// The persons of the chunk that have a registration (for every file but elders.csv).
+async fn known_persons(tx: &mut Tx, kind: FileKind, rows: &[(u64, RowOp)]) -> StoreResult<HashSet<String>> {
+    let mut known = HashSet::new();
+    if kind == FileKind::Elders {
+        return Ok(known);
+    }
+    let mut ids: Vec<&str> = rows
+        .iter()
+        .filter_map(|(_, op)| match op {
+            RowOp::Upsert(r) => Some(r.id_number()),
+            RowOp::Delete(_) => None,
+        })
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for part in ids.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "select distinct id_number from elders where id_number in ({})",
+            list_params(tx.dialect(), part.len())
+        );
+        let q = part.iter().fold(tx.query(&sql), |q, id| q.bind(*id));
+        known.extend(q.fetch_scalars::<String>().await?);
+    }
+    Ok(known)
+}
+
+/// Write the pending rows, many per statement; a row the database did not return repeated a key
+/// written earlier by this import.
+async fn flush(
+    tx: &mut Tx,
+    import_id: i64,
+    kind: FileKind,
+    pending: &mut Vec<(u64, &Row, String)>,
+    rejects: &mut Vec<StoreReject>,
+) -> StoreResult<()> {
+    let spec = upsert_spec(kind);
+    for part in pending.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!("{} values {}{}", spec.head, value_rows(tx.dialect(), part.len(), spec.columns), spec.tail);
+        let q = part.iter().fold(tx.query(&sql), |q, (_, row, _)| bind_row(q, row).bind(import_id));
+        let written: HashSet<String> = q.fetch_scalars::<String>().await?.into_iter().collect();
+        let mut versions = Vec::with_capacity(part.len());
+        for (line, row, text) in part {
+            if written.contains(text) {
+                versions.push((row.key(), Some(*row)));
+            } else {
+                rejects.push(duplicate(*line, kind));
+            }
+        }
+        record_versions(tx, import_id, kind, &versions).await?;
+    }
+    pending.clear();
+    Ok(())
+}
+
+/// Bind a row's values in the order of its table's columns in [`upsert_spec`].
+fn bind_row<'q>(q: Query<'q>, row: &'q Row) -> Query<'q> {
+    match row {
+        Row::Elder(e) => {
+            let r = &e.registration;
+            q.bind(&e.id_number)
+                .bind(&r.district_code)
+                .bind(&r.name)
+                .bind(e.birth_date)
+                .bind(&r.street_code)
+                .bind(r.hukou_in_date)
+                .bind(r.hukou_out_date)
+                .bind(r.death_date)
+                .bind(r.account_type.map(|a| a.as_str()))
+                .bind(&r.account_no)
+        }
+        Row::Application(id, a) => {
+            q.bind(id).bind(a.allowance.as_str()).bind(a.applied_on).bind(a.decision.as_str()).bind(a.decided_on)
+        }
+        Row::Assessment(id, a) => q.bind(id).bind(a.assessed_on).bind(a.result.as_str()),
+        Row::Certificate(id, c) => q
+            .bind(id)
+            .bind(c.category.as_str())
+            .bind(c.grade as i32)
+            .bind(c.multiple)
+            .bind(c.issued_on)
+            .bind(c.revoked_on),
+        Row::Status(id, p) => q.bind(id).bind(p.kind.as_str()).bind(p.valid_from).bind(p.valid_to),
+        Row::Exclusion(id, p) => q.bind(id).bind(p.kind.as_str()).bind(p.valid_from).bind(p.valid_to),
+        Row::Suspension(id, p) => q.bind(id).bind(p.kind.as_str()).bind(p.valid_from).bind(p.valid_to),
+    }
+}
+
+/// How the rows of one registry file are upserted, many per statement:
+/// `{head} values (…), (…) {tail}`. The `where … import_id <> excluded.import_id` turns a second
+/// row with the same key in the same import into a no-op, and `returning` names the rows written
+/// (`RowKey::text()` of each): a row of the chunk that is not returned repeated a key of an
+/// earlier chunk of the file.
+struct UpsertSpec {
+    /// `insert into table (columns) `
+    head: String,
+    /// Values per row, `import_id` included.
+    columns: usize,
+    /// `on conflict … do update … where … returning key`
+    tail: String,
+}
+
+/// The upsert of a file's rows.
+fn upsert_spec(kind: FileKind) -> UpsertSpec {
+    use FileKind::*;
+    let (table, columns, key, update) = match kind {
+        Elders => (
+            "elders",
+            "id_number, district_code, name, birth_date, street_code, hukou_in_date, hukou_out_date, death_date, account_type, account_no",
+            &["id_number", "district_code"][..],
+            "name = excluded.name, birth_date = excluded.birth_date, street_code = excluded.street_code, \
+             hukou_in_date = excluded.hukou_in_date, hukou_out_date = excluded.hukou_out_date, \
+             death_date = excluded.death_date, account_type = excluded.account_type, account_no = excluded.account_no",
+        ),
+        Applications => (
+            "applications",
+            "id_number, allowance, applied_on, decision, decided_on",
+            &["id_number", "allowance", "applied_on"][..],
+            "decision = excluded.decision, decided_on = excluded.decided_on",
+        ),
+        Assessments => ("assessments", "id_number, assessed_on, result", &["id_number", "assessed_on"][..], "result = excluded.result"),
+        DisabilityCerts => (
+            "disability_certs",
+            "id_number, category, grade, multiple, issued_on, revoked_on",
+            &["id_number", "category", "issued_on"][..],
+            "grade = excluded.grade, multiple = excluded.multiple, revoked_on = excluded.revoked_on",
+        ),
+        HouseholdStatus => {
+            ("household_status", "id_number, status, valid_from, valid_to", &["id_number", "status", "valid_from"][..], "valid_to = excluded.valid_to")
+        }
+        Exclusions => ("exclusions", "id_number, kind, valid_from, valid_to", &["id_number", "kind", "valid_from"][..], "valid_to = excluded.valid_to"),
+        Suspensions => ("suspensions", "id_number, reason, valid_from, valid_to", &["id_number", "reason", "valid_from"][..], "valid_to = excluded.valid_to"),
+    };
+    // Dates render as YYYY-MM-DD in both databases, as in RowKey::text().
+    let key_text = key.iter().map(|c| format!("cast({table}.{c} as text)")).collect::<Vec<_>>().join(" || '|' || ");
+    UpsertSpec {
+        head: format!("insert into {table} ({columns}, import_id)"),
+        columns: columns.split(", ").count() + 1,
+        tail: format!(
+            " on conflict ({}) do update set {update}, import_id = excluded.import_id \
+             where {table}.import_id <> excluded.import_id returning {key_text} as row_key",
+            key.join(", ")
+        ),
+    }
+}
+
+/// Delete the row a `deleted` row names.
+async fn delete_key(tx: &mut Tx, key: &RowKey) -> StoreResult<()> {
+    let q = match key {
+        RowKey::Elder(id, d) => {
+            tx.query("delete from elders where id_number = $1 and district_code = $2").bind(id).bind(d)
+        }
+        RowKey::Application(id, a, on) => tx
+            .query("delete from applications where id_number = $1 and allowance = $2 and applied_on = $3")
+            .bind(id)
+            .bind(a.as_str())
+            .bind(*on),
+        RowKey::Assessment(id, on) => {
+            tx.query("delete from assessments where id_number = $1 and assessed_on = $2").bind(id).bind(*on)
+        }
+        RowKey::Certificate(id, c, on) => tx
+            .query("delete from disability_certs where id_number = $1 and category = $2 and issued_on = $3")
+            .bind(id)
+            .bind(c.as_str())
+            .bind(*on),
+        RowKey::Status(id, s, from) => tx
+            .query("delete from household_status where id_number = $1 and status = $2 and valid_from = $3")
+            .bind(id)
+            .bind(s.as_str())
+            .bind(*from),
+        RowKey::Exclusion(id, k, from) => tx
+            .query("delete from exclusions where id_number = $1 and kind = $2 and valid_from = $3")
+            .bind(id)
+            .bind(k.as_str())
+            .bind(*from),
+        RowKey::Suspension(id, r, from) => tx
+            .query("delete from suspensions where id_number = $1 and reason = $2 and valid_from = $3")
+            .bind(id)
+            .bind(r.as_str())
+            .bind(*from),
+    };
+    q.execute().await?;
+    Ok(())
+}
+
+/// Keep these versions of rows (explain shows records as they stood; a `None` row is a deletion)
+/// and mark their persons changed by this import (corrections read only changed persons).
+async fn record_versions(
+    tx: &mut Tx,
+    import_id: i64,
+    kind: FileKind,
+    versions: &[(RowKey, Option<&Row>)],
+) -> StoreResult<()> {
+    for part in versions.chunks(ROWS_PER_STATEMENT) {
+        // A person changes when a row's content changes: a row identical to the key's latest
+        // version (or a delete of a key already gone) is no change, and re-importing the same
+        // files marks nobody for the next correction. (The version is kept all the same: it
+        // records that this import wrote the key.)
+        let latest = latest_versions(tx, import_id, kind, part).await?;
+        let part: Vec<(&RowKey, Option<String>)> = part
+            .iter()
+            .map(|(key, row)| (key, row.map(|r| serde_json::to_string(r).expect("row serializes"))))
+            .collect();
+        let sql = format!(
+            "insert into registry_versions (import_id, file, id_number, row_key, deleted, row_json) values {}
+             on conflict (file, row_key, import_id) do update set deleted = excluded.deleted, row_json = excluded.row_json",
+            value_rows(tx.dialect(), part.len(), 6)
+        );
+        let q = part.iter().fold(tx.query(&sql), |q, (key, json)| {
+            q.bind(import_id)
+                .bind(kind.file_name())
+                .bind(key.id_number())
+                .bind(key.text())
+                .bind(i32::from(json.is_none()))
+                .bind(json.as_deref().unwrap_or_default())
+        });
+        q.execute().await?;
+        let mut ids: Vec<&str> = part
+            .iter()
+            .filter(|(key, json)| match (latest.get(&key.text()), json) {
+                (Some(Some(before)), Some(now)) => before != now,
+                (Some(None) | None, None) => false,
+                _ => true,
+            })
+            .map(|(k, _)| k.id_number())
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let sql = format!(
+            "insert into person_changes (id_number, import_id) values {}
+             on conflict (id_number) do update set import_id = excluded.import_id",
+            value_rows(tx.dialect(), ids.len(), 2)
+        );
+        ids.iter().fold(tx.query(&sql), |q, id| q.bind(*id).bind(import_id)).execute().await?;
+    }
+    Ok(())
+}
+
+/// The latest version before this import of each key of `part`: its row JSON, or `None` when it
+/// was deleted. Keys never seen are absent.
+async fn latest_versions(
+    tx: &mut Tx,
+    import_id: i64,
+    kind: FileKind,
+    part: &[(RowKey, Option<&Row>)],
+) -> StoreResult<HashMap<String, Option<String>>> {
+    let sql = format!(
+        "select v.row_key, v.deleted, v.row_json from registry_versions v
+         where v.file = $1 and v.row_key in ({})
+           and v.import_id = (select max(w.import_id) from registry_versions w
+                              where w.file = v.file and w.row_key = v.row_key and w.import_id < $2)",
+        params(3, part.len())
+    );
+    let q = part.iter().fold(tx.query(&sql).bind(kind.file_name()).bind(import_id), |q, (key, _)| q.bind(key.text()));
+    let versions = q
+        .fetch_all_as(|r| {
+            let (key, deleted, json): (String, i32, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            Ok((key, (deleted == 0).then_some(json)))
+        })
+        .await?;
+    Ok(versions.into_iter().collect())
+}

@@ -1,0 +1,278 @@
+//! Postings and transfers, and the balances that hold the ledger's bound (L4): a batch's rows
+//! written many per statement, the balances kept by the same transaction (the database refuses a
+//! net paid outside [0, top rate]), and a batch's rows read back for its files.
+
+use super::error::{StoreError, StoreResult};
+use super::rows::{PostingRow, TransferRow};
+use super::sql::{value_rows, Conn, Row, Tx};
+use crate::idcard::mask_key;
+use crate::ledger::{HoldReason, LineType, COUNTED};
+
+/// Rows per multi-row INSERT (19 columns × 50 stays far below both databases' parameter limits).
+const ROWS_PER_INSERT: usize = 50;
+
+/// Columns of `postings` in the order the insert writes them.
+pub(super) const POSTING_COLUMNS: [&str; 19] = [
+    "payment_key",
+    "batch_id",
+    "district_code",
+    "id_number",
+    "allowance",
+    "service_month",
+    "adjustment",
+    "line_type",
+    "tier",
+    "amount_fen",
+    "lottery_fen",
+    "district_fen",
+    "held_reason",
+    "transfer_id",
+    "name",
+    "account_type",
+    "account_no",
+    "street_code",
+    "recovery_reason",
+];
+
+/// The highest monthly rate of each allowance (L4's bound), `(allowance, fen)`.
+fn ceiling_of(ceilings: &[(String, i64)], allowance: &str) -> i64 {
+    ceilings.iter().find(|(a, _)| a == allowance).map(|(_, c)| *c).unwrap_or(0)
+}
+
+/// Store postings and, with `update_balances`, add the counted ones (not held) to the balances.
+pub(super) async fn insert_postings(
+    tx: &mut Tx,
+    rows: &[PostingRow],
+    ceilings: &[(String, i64)],
+    update_balances: bool,
+) -> StoreResult<()> {
+    // Many rows per statement: a batch writes tens of thousands of postings.
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "insert into postings ({}) values {}",
+            POSTING_COLUMNS.join(", "),
+            value_rows(tx.dialect(), chunk.len(), POSTING_COLUMNS.len())
+        );
+        let q = chunk.iter().fold(tx.query(&sql), |q, p| {
+            q.bind(&p.payment_key)
+                .bind(&p.batch_id)
+                .bind(&p.district_code)
+                .bind(&p.id_number)
+                .bind(&p.allowance)
+                .bind(&p.service_month)
+                .bind(p.adjustment)
+                .bind(p.line_type.as_str())
+                .bind(&p.tier)
+                .bind(p.amount_fen)
+                .bind(p.lottery_fen)
+                .bind(p.district_fen)
+                .bind(p.held_reason.map(HoldReason::as_str))
+                .bind(&p.transfer_id)
+                .bind(&p.name)
+                .bind(&p.account_type)
+                .bind(&p.account_no)
+                .bind(&p.street_code)
+                .bind(&p.recovery_reason)
+        });
+        q.execute().await?;
+    }
+    if update_balances {
+        add_to_balances(tx, rows, ceilings).await?;
+    }
+    Ok(())
+}
+
+/// L4 balances: add each counted posting to its key's net paid. A batch has at most one positive
+/// posting per key, so positive ones go in many-row upserts. Negative ones update first and
+/// insert when absent: SQLite checks a CHECK constraint on the row an upsert proposes before it
+/// sees the conflict, so a negative candidate row could never reach `do update`.
+async fn add_to_balances(tx: &mut Tx, rows: &[PostingRow], ceilings: &[(String, i64)]) -> StoreResult<()> {
+    let counted = rows.iter().filter(|p| p.held_reason.is_none());
+    let (positive, negative): (Vec<_>, Vec<_>) = counted.partition(|p| p.amount_fen > 0);
+    for chunk in positive.chunks(ROWS_PER_INSERT) {
+        // L4: the bound is the highest monthly rate in any policy version loaded, so a version
+        // loaded later can raise it for months paid before.
+        let sql = format!(
+            "insert into balances (id_number, allowance, service_month, net_fen, ceiling_fen) values {}
+             on conflict (id_number, allowance, service_month) do update set net_fen = balances.net_fen + excluded.net_fen,
+              ceiling_fen = case when excluded.ceiling_fen > balances.ceiling_fen
+                                 then excluded.ceiling_fen else balances.ceiling_fen end",
+            value_rows(tx.dialect(), chunk.len(), 5)
+        );
+        let q = chunk.iter().fold(tx.query(&sql), |q, p| {
+            q.bind(&p.id_number)
+                .bind(&p.allowance)
+                .bind(&p.service_month)
+                .bind(p.amount_fen)
+                .bind(ceiling_of(ceilings, &p.allowance))
+        });
+        let first = chunk.first().map(|p| mask_key(&p.payment_key)).unwrap_or_default();
+        q.execute().await.map_err(|e| {
+            StoreError::bound_or_database(e, || format!("{first} or one of the {} after it", chunk.len() - 1))
+        })?;
+    }
+    for p in negative {
+        let bound = |e| StoreError::bound_or_database(e, || mask_key(&p.payment_key));
+        let ceiling = ceiling_of(ceilings, &p.allowance);
+        let updated = tx
+            .query(
+                "update balances set net_fen = net_fen + $1,
+                        ceiling_fen = case when $5 > ceiling_fen then $5 else ceiling_fen end
+                 where id_number = $2 and allowance = $3 and service_month = $4",
+            )
+            .bind(p.amount_fen)
+            .bind(&p.id_number)
+            .bind(&p.allowance)
+            .bind(&p.service_month)
+            .bind(ceiling)
+            .execute()
+            .await
+            .map_err(bound)?;
+        if updated == 0 {
+            tx.query(
+                "insert into balances (id_number, allowance, service_month, net_fen, ceiling_fen)
+                 values ($1, $2, $3, $4, $5)",
+            )
+            .bind(&p.id_number)
+            .bind(&p.allowance)
+            .bind(&p.service_month)
+            .bind(p.amount_fen)
+            .bind(ceiling)
+            .execute()
+            .await
+            .map_err(bound)?;
+        }
+    }
+    Ok(())
+}
+
+/// Store transfers.
+pub(super) async fn insert_transfers(tx: &mut Tx, rows: &[TransferRow]) -> StoreResult<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "insert into transfers (transfer_id, batch_id, id_number, allowance, name, account_type, account_no, amount_fen)
+             values {}",
+            value_rows(tx.dialect(), chunk.len(), 8)
+        );
+        let q = chunk.iter().fold(tx.query(&sql), |q, t| {
+            q.bind(&t.transfer_id)
+                .bind(&t.batch_id)
+                .bind(&t.id_number)
+                .bind(&t.allowance)
+                .bind(&t.name)
+                .bind(&t.account_type)
+                .bind(&t.account_no)
+                .bind(t.amount_fen)
+        });
+        q.execute().await?;
+    }
+    Ok(())
+}
+
+/// Take a batch's counted postings out of the balances (it is discarded).
+pub(super) async fn unpost_batch(tx: &mut Tx, batch_id: &str) -> StoreResult<()> {
+    tx.query(
+        "update balances set net_fen = net_fen - (
+             select cast(coalesce(sum(p.amount_fen), 0) as bigint) from postings p
+             left join transfers t on t.transfer_id = p.transfer_id
+             where p.batch_id = $1 and p.held_reason is null
+               and (t.status is null or t.status not in ('failed', 'returned'))
+               and p.id_number = balances.id_number and p.allowance = balances.allowance
+               and p.service_month = balances.service_month)
+         where exists (select 1 from postings p where p.batch_id = $1 and p.id_number = balances.id_number
+                       and p.allowance = balances.allowance and p.service_month = balances.service_month)",
+    )
+    .bind(batch_id)
+    .execute()
+    .await
+    .map_err(|e| StoreError::bound_or_database(e, || format!("the postings of batch {batch_id}")))?;
+    Ok(())
+}
+
+/// Recompute the balance of every key these batches posted from the counted postings (L1) and
+/// check it against the bound (L4) once, on the final state. With `rerun_persons_only`, only the
+/// keys of the rerun set's persons: carried-over postings counted before and count still.
+pub(super) async fn refresh_balances(
+    tx: &mut Tx,
+    batch_ids: &[&str],
+    ceilings: &[(String, i64)],
+    rerun_persons_only: bool,
+) -> StoreResult<()> {
+    let only = if rerun_persons_only { " and id_number in (select id_number from rerun_persons)" } else { "" };
+    // Each key's net recomputed from the counted postings (L1) in one statement: the bound (L4)
+    // is checked on the final state of the key, never on a state halfway through the rerun.
+    let sql = format!(
+        "insert into balances (id_number, allowance, service_month, net_fen, ceiling_fen)
+         select k.id_number, k.allowance, k.service_month,
+                coalesce((select cast(sum(p.amount_fen) as bigint) from postings p
+                          join batches b on b.batch_id = p.batch_id
+                          left join transfers t on t.transfer_id = p.transfer_id
+                          where p.id_number = k.id_number and p.allowance = k.allowance
+                            and p.service_month = k.service_month and {COUNTED}), 0),
+                case k.allowance when 'longevity' then $2 when 'care' then $3 else $4 end
+         from (select distinct id_number, allowance, service_month from postings where batch_id = $1{only}) k
+         where true
+         on conflict (id_number, allowance, service_month) do update
+         set net_fen = excluded.net_fen,
+             ceiling_fen = case when excluded.ceiling_fen > balances.ceiling_fen
+                                then excluded.ceiling_fen else balances.ceiling_fen end"
+    );
+    for batch_id in batch_ids {
+        tx.query(&sql)
+            .bind(*batch_id)
+            .bind(ceiling_of(ceilings, "longevity"))
+            .bind(ceiling_of(ceilings, "care"))
+            .bind(ceiling_of(ceilings, "hardship"))
+            .execute()
+            .await
+            .map_err(|e| StoreError::bound_or_database(e, || format!("a posting of batch {batch_id}")))?;
+    }
+    Ok(())
+}
+
+/// A batch's transfers, by transfer id.
+pub(super) async fn batch_transfers(conn: &mut Conn<'_>, batch_id: &str) -> StoreResult<Vec<TransferRow>> {
+    conn.query(
+        "select transfer_id, batch_id, id_number, allowance, name, account_type, account_no, amount_fen
+             from transfers where batch_id = $1 order by transfer_id",
+    )
+    .bind(batch_id)
+    .stream_records()
+    .await
+}
+
+/// A batch's postings, by payment key.
+pub(super) async fn batch_postings(conn: &mut Conn<'_>, batch_id: &str) -> StoreResult<Vec<PostingRow>> {
+    let sql = format!("select {} from postings where batch_id = $1 order by payment_key", POSTING_COLUMNS.join(", "));
+    conn.query(&sql).bind(batch_id).stream_all_as(posting_row).await
+}
+
+/// A stored posting, its line type and hold reason read back into the core's types.
+pub(super) fn posting_row(r: &Row) -> StoreResult<PostingRow> {
+    let line_type: String = r.get("line_type")?;
+    let held_reason: Option<String> = r.get("held_reason")?;
+    Ok(PostingRow {
+        payment_key: r.get("payment_key")?,
+        batch_id: r.get("batch_id")?,
+        district_code: r.get("district_code")?,
+        id_number: r.get("id_number")?,
+        allowance: r.get("allowance")?,
+        service_month: r.get("service_month")?,
+        adjustment: r.get("adjustment")?,
+        line_type: LineType::parse(&line_type)
+            .ok_or_else(|| StoreError::Corrupt(format!("posting line type `{line_type}`")))?,
+        tier: r.get("tier")?,
+        amount_fen: r.get("amount_fen")?,
+        lottery_fen: r.get("lottery_fen")?,
+        district_fen: r.get("district_fen")?,
+        held_reason: held_reason
+            .map(|h| HoldReason::parse(&h).ok_or_else(|| StoreError::Corrupt(format!("posting hold reason `{h}`"))))
+            .transpose()?,
+        transfer_id: r.get("transfer_id")?,
+        name: r.get("name")?,
+        account_type: r.get("account_type")?,
+        account_no: r.get("account_no")?,
+        street_code: r.get("street_code")?,
+        recovery_reason: r.get("recovery_reason")?,
+    })
+}

@@ -1,0 +1,313 @@
+//! The rows the storage contract reads and writes: batches, postings, transfers and what the
+//! reports and the rerun need of them, plus the outcomes of policy loads and imports. Line types,
+//! hold reasons, allowances and months are the core's types here; they become text only inside the
+//! store, where the SQL reads and writes them.
+
+use crate::codes::Allowance;
+use crate::ledger::{BatchKind, BatchState, HoldReason, LineType};
+use crate::month::ServiceMonth;
+use crate::registry::rows::RejectCode;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// A stored batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BatchRow {
+    /// Batch id.
+    pub batch_id: String,
+    /// District code.
+    pub district_code: String,
+    /// Service month.
+    pub service_month: ServiceMonth,
+    /// Regular or correction.
+    pub kind: BatchKind,
+    /// Sequence within district, month and kind.
+    pub seq: u32,
+    /// State.
+    pub state: BatchState,
+    /// Who ran it.
+    pub run_by: String,
+    /// Who approved it.
+    pub approved_by: Option<String>,
+    /// Policy version in force for the service month.
+    pub policy_version: String,
+    /// SHA-256 over the registry records it was computed from.
+    pub registry_fingerprint: String,
+    /// Number of transfers.
+    pub transfer_count: i64,
+    /// Sum of transfers, fen.
+    pub control_sum_fen: i64,
+    /// Lottery share of paid lines, fen.
+    pub lottery_fen: i64,
+    /// District share of paid lines, fen.
+    pub district_fen: i64,
+    /// Held lines, fen.
+    pub held_fen: i64,
+    /// Recovery items raised, fen (positive).
+    pub recovery_fen: i64,
+    /// JSON summary (totals by allowance, lottery purse).
+    pub summary: String,
+    /// Why it was discarded or rerun.
+    pub state_reason: Option<String>,
+    /// The registry it read: every import up to this one.
+    pub registry_import_id: i64,
+}
+
+/// One stored posting as the next batch needs it (L1 history).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryRow {
+    /// Person.
+    pub id_number: String,
+    /// Allowance.
+    pub allowance: Allowance,
+    /// Service month.
+    pub service_month: ServiceMonth,
+    /// District whose batch posted it.
+    pub district_code: String,
+    /// Amount, fen.
+    pub amount_fen: i64,
+    /// Lottery share, fen.
+    pub lottery_fen: i64,
+    /// District share, fen.
+    pub district_fen: i64,
+    /// Adjustment number.
+    pub adjustment: i32,
+    /// Tier.
+    pub tier: String,
+    /// Whether it counts in the net paid (L1).
+    pub counted: bool,
+    /// Whether it is a held line of a batch that counts (L3: waiting to be paid).
+    pub held: bool,
+}
+
+/// A posting to store (a line or a recovery item), with the person's name and account as
+/// recorded when the batch was computed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PostingRow {
+    /// Payment key (L4).
+    pub payment_key: String,
+    /// Batch.
+    pub batch_id: String,
+    /// Paying district.
+    pub district_code: String,
+    /// Person.
+    pub id_number: String,
+    /// Allowance code.
+    pub allowance: String,
+    /// Service month `YYYY-MM`.
+    pub service_month: String,
+    /// Adjustment number.
+    pub adjustment: i32,
+    /// Line type.
+    pub line_type: LineType,
+    /// Tier.
+    pub tier: String,
+    /// Amount, fen.
+    pub amount_fen: i64,
+    /// Lottery share, fen.
+    pub lottery_fen: i64,
+    /// District share, fen.
+    pub district_fen: i64,
+    /// Why it is held, when it is (L3).
+    pub held_reason: Option<HoldReason>,
+    /// Transfer paying it, if any.
+    pub transfer_id: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Account type.
+    pub account_type: Option<String>,
+    /// Account number.
+    pub account_no: Option<String>,
+    /// Street.
+    pub street_code: String,
+    /// Why a recovery was raised.
+    pub recovery_reason: Option<String>,
+}
+
+/// A transfer to store (one person and allowance with a positive net).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct TransferRow {
+    /// Transfer id (≤ 35 characters).
+    pub transfer_id: String,
+    /// Batch.
+    pub batch_id: String,
+    /// Person.
+    pub id_number: String,
+    /// Allowance code.
+    pub allowance: String,
+    /// Name.
+    pub name: String,
+    /// Account type.
+    pub account_type: Option<String>,
+    /// Account number.
+    pub account_no: String,
+    /// Amount, fen.
+    pub amount_fen: i64,
+}
+
+/// A batch about to be computed.
+#[derive(Clone, Debug)]
+pub struct NewBatch {
+    /// Batch id.
+    pub batch_id: String,
+    /// District.
+    pub district_code: String,
+    /// Service month.
+    pub service_month: ServiceMonth,
+    /// Kind.
+    pub kind: BatchKind,
+    /// Sequence.
+    pub seq: u32,
+    /// Who runs it.
+    pub run_by: String,
+    /// When.
+    pub computed_at: DateTime<Utc>,
+    /// Policy version of the service month.
+    pub policy_version: String,
+    /// Why (correction batches).
+    pub reason: Option<String>,
+}
+
+/// A batch's totals, written when its postings are in.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BatchTotals {
+    /// Number of transfers.
+    pub transfer_count: i64,
+    /// Sum of transfers, fen.
+    pub control_sum_fen: i64,
+    /// Lottery share of paid lines, fen.
+    pub lottery_fen: i64,
+    /// District share of paid lines, fen.
+    pub district_fen: i64,
+    /// Held lines, fen.
+    pub held_fen: i64,
+    /// Recovery items, fen (positive).
+    pub recovery_fen: i64,
+    /// Registry fingerprint.
+    pub registry_fingerprint: String,
+    /// JSON summary.
+    pub summary: String,
+}
+
+/// Per (allowance, person, month) net paid by a district, for reports (F5).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct NetRow {
+    /// Allowance code.
+    pub allowance: String,
+    /// Service month.
+    pub service_month: String,
+    /// Number of distinct persons with a positive net in that allowance and month.
+    pub person_times: i64,
+    /// Net paid, fen.
+    pub amount_fen: i64,
+    /// Lottery share, fen.
+    pub lottery_fen: i64,
+    /// District share, fen.
+    pub district_fen: i64,
+}
+
+/// Lines of a batch computed or approved and not yet exported, for the report: per batch,
+/// allowance and service month (F5 reports them apart from what was paid).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct PendingRow {
+    /// Batch id.
+    pub batch_id: String,
+    /// Batch state (`computed` or `approved`).
+    pub state: String,
+    /// Allowance code.
+    pub allowance: String,
+    /// Service month.
+    pub service_month: String,
+    /// Paid lines and recovery items (held lines excluded).
+    pub lines: i64,
+    /// Sum of amounts, fen.
+    pub amount_fen: i64,
+    /// Sum of lottery shares, fen.
+    pub lottery_fen: i64,
+    /// Sum of district shares, fen.
+    pub district_fen: i64,
+}
+
+/// Postings a replacing batch carried over, grouped: (allowance, line type, held) with count and
+/// sums; the transfers grouped by allowance, without a line type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CarriedRow {
+    /// Allowance.
+    pub allowance: Allowance,
+    /// Line type of the postings; `None` for the transfers.
+    pub line_type: Option<LineType>,
+    /// Whether the lines are held.
+    pub held: bool,
+    /// Rows.
+    pub count: i64,
+    /// Sum of amounts, fen.
+    pub amount_fen: i64,
+    /// Sum of lottery shares, fen.
+    pub lottery_fen: i64,
+    /// Sum of district shares, fen.
+    pub district_fen: i64,
+}
+
+/// A recovery item and what became of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct RecoveryRow {
+    /// Payment key of the recovery posting.
+    pub payment_key: String,
+    /// Batch that raised it.
+    pub batch_id: String,
+    /// District.
+    pub district_code: String,
+    /// Person.
+    pub id_number: String,
+    /// Name.
+    pub name: String,
+    /// Allowance.
+    pub allowance: String,
+    /// Service month.
+    pub service_month: String,
+    /// Amount owed back, fen (positive).
+    pub amount_fen: i64,
+    /// Why it was raised.
+    pub reason: Option<String>,
+    /// `collected` or `waived`; none while outstanding.
+    pub decision: Option<String>,
+    /// Who decided.
+    pub decided_by: Option<String>,
+    /// Why.
+    pub decision_reason: Option<String>,
+}
+
+/// What happened when a policy version was offered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PolicyLoad {
+    /// Stored as a new version.
+    Added,
+    /// The same version with the same content was already there.
+    AlreadyLoaded,
+    /// A version of this name or effective month exists with different content.
+    Conflict(String),
+}
+
+/// A row the store refused within an import (the checks that need the database).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreReject {
+    /// Line number in the file.
+    pub line: u64,
+    /// Reason code.
+    pub code: RejectCode,
+    /// What is wrong.
+    pub detail: String,
+}
+
+/// A rejected row as kept in the database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredReject {
+    /// File name.
+    pub file: String,
+    /// Line number.
+    pub line: u64,
+    /// Reason code.
+    pub reason: String,
+    /// What is wrong.
+    pub detail: String,
+}
