@@ -1,5 +1,6 @@
 //! Logs: `tracing` events to stderr, never stdout (stdout carries the command's answer). Which
-//! events: `RUST_LOG` (as every Rust tool), with `SUBSIDY_LOG` kept as an alias; by default only
+//! events: `RUST_LOG` (as every Rust tool), with `SUBSIDY_LOG` kept as an alias that wins when both
+//! are set (a host's `RUST_LOG` for other tools cannot override the engine's own); by default only
 //! warnings and errors, so that a cron job's mail stays quiet. `RUST_LOG=info` shows a span per
 //! command and per district run and the counts and durations of import, run and export.
 //! Colour only when stderr is a terminal; `--log-format json` writes one JSON object per line for
@@ -19,10 +20,11 @@ pub enum LogFormat {
     Json,
 }
 
-/// The filter: `RUST_LOG`, else `SUBSIDY_LOG`, else warnings only. A filter that does not parse is
-/// reported on stderr and the default is used (a typo must not silence errors).
+/// The filter: `SUBSIDY_LOG` (this engine's own, and what it read before `RUST_LOG`), else
+/// `RUST_LOG`, else warnings only. A filter that does not parse is reported on stderr and the next
+/// is tried (a typo must not silence errors).
 pub fn filter() -> EnvFilter {
-    for var in ["RUST_LOG", "SUBSIDY_LOG"] {
+    for var in ["SUBSIDY_LOG", "RUST_LOG"] {
         match std::env::var(var) {
             Ok(v) if !v.trim().is_empty() => match EnvFilter::try_new(&v) {
                 Ok(f) => return f,

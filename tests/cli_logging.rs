@@ -83,10 +83,13 @@ fn subsidy_log_is_an_alias_of_rust_log() {
     let out = logged(&db, &[("SUBSIDY_LOG", "info")], &["status"]);
     ok(&out);
     assert!(stderr(&out).contains("command{command=\"status\""), "SUBSIDY_LOG=info:\n{}", stderr(&out));
-    // RUST_LOG wins when both are set.
-    let out = logged(&db, &[("SUBSIDY_LOG", "info"), ("RUST_LOG", "error")], &["status"]);
+    // The engine's own variable wins when both are set: a host's RUST_LOG cannot override it.
+    let out = logged(&db, &[("SUBSIDY_LOG", "error"), ("RUST_LOG", "info")], &["status"]);
     ok(&out);
-    assert_eq!(stderr(&out), "", "RUST_LOG=error silences info");
+    assert_eq!(stderr(&out), "", "SUBSIDY_LOG=error silences info whatever RUST_LOG says");
+    let out = logged(&db, &[("RUST_LOG", "info")], &["status"]);
+    ok(&out);
+    assert!(stderr(&out).contains("command{command=\"status\""), "RUST_LOG=info alone:\n{}", stderr(&out));
 }
 
 #[test]

@@ -100,8 +100,12 @@ fn store_error(e: &anyhow::Error) -> Option<&StoreError> {
 /// command was doing when it happened.
 fn concurrent_failure(e: &anyhow::Error) -> Option<String> {
     let store = store_error(e)?;
-    if !matches!(store, StoreError::Busy(_) | StoreError::Conflict { .. }) {
-        return None;
+    match store {
+        // SQLite's one writer was taken: the sentence says all (what the command was doing is
+        // beside the point: nothing was changed, run it again).
+        StoreError::Busy(_) => return Some(store.to_string()),
+        StoreError::Conflict { .. } => {}
+        _ => return None,
     }
     let said = store.to_string();
     let context = e.chain().next().map(|c| c.to_string()).filter(|c| *c != said).unwrap_or_default();
@@ -158,9 +162,9 @@ mod tests {
             assert_eq!(of_error(&e), Failure { status: BUSY, message: said.clone() });
         }
         let month = "2020-07".parse().expect("month");
+        // SQLite busy: the sentence alone, whatever the command was doing (as before issue 8).
         let district = OpsError::District { district: "110102".into(), month, source: anyhow::Error::new(busy()) };
-        let message = format!("district 110102, month 2020-07: nothing was written: {said}");
-        assert_eq!(of_error(&anyhow::Error::new(district)), Failure { status: BUSY, message });
+        assert_eq!(of_error(&anyhow::Error::new(district)), Failure { status: BUSY, message: said.clone() });
     }
 
     #[test]

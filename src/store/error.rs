@@ -18,7 +18,7 @@ pub enum Conflict {
 pub enum StoreError {
     /// The database could not be reached or answered an error not classified below.
     #[error("database error: {0}")]
-    Database(sqlx::Error),
+    Database(#[source] sqlx::Error),
     /// SQLite's one writer is taken by another command and did not free within the busy timeout
     /// (SQLITE_BUSY / SQLITE_LOCKED).
     #[error(
@@ -36,7 +36,7 @@ pub enum StoreError {
     },
     /// Migrations could not be applied.
     #[error("could not apply migrations: {0}; is this database used by another version of subsidy?")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(#[source] sqlx::migrate::MigrateError),
     /// Stored data that the engine cannot read back (a bug or a hand edit).
     #[error("stored data is not readable: {0}")]
     Corrupt(String),
@@ -117,6 +117,25 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    /// A migration that failed because the database was busy (SQLite's writer taken, a PostgreSQL
+    /// conflict) is that, not a schema problem: classified like any database error.
+    fn from(e: sqlx::migrate::MigrateError) -> StoreError {
+        use sqlx::migrate::MigrateError;
+        match e {
+            MigrateError::Execute(db) => match StoreError::from(db) {
+                StoreError::Database(db) => StoreError::Migrate(MigrateError::Execute(db)),
+                busy_or_conflict => busy_or_conflict,
+            },
+            MigrateError::ExecuteMigration(db, version) => match StoreError::from(db) {
+                StoreError::Database(db) => StoreError::Migrate(MigrateError::ExecuteMigration(db, version)),
+                busy_or_conflict => busy_or_conflict,
+            },
+            other => StoreError::Migrate(other),
+        }
+    }
+}
+
 impl StoreError {
     /// L4: the database's bound refused a write (a CHECK violation) — that is
     /// [`StoreError::LedgerBound`], naming the constraint; any other error (a serialisation failure,
@@ -150,6 +169,35 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A real SQLITE_BUSY: a second writer on a file whose writer is taken, with no busy timeout.
+    async fn sqlite_busy_error(dir: &std::path::Path) -> (sqlx::Error, sqlx::Transaction<'static, sqlx::Sqlite>) {
+        use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+        use std::str::FromStr;
+        let url = format!("sqlite://{}", dir.join("busy.db").display());
+        let options =
+            SqliteConnectOptions::from_str(&url).unwrap().create_if_missing(true).busy_timeout(Default::default());
+        let holder = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await.unwrap();
+        let other = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
+        let mut writing = holder.begin_with("begin immediate").await.unwrap();
+        sqlx::query("create table t (x integer)").execute(&mut *writing).await.unwrap();
+        let busy = other.begin_with("begin immediate").await.expect_err("the writer is taken");
+        (busy, writing) // the caller holds the writer until it has looked at the error
+    }
+
+    #[tokio::test]
+    async fn a_busy_sqlite_is_busy_whether_a_command_or_a_migration_met_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (busy, _holder) = sqlite_busy_error(dir.path()).await;
+        assert!(matches!(StoreError::from(busy), StoreError::Busy(_)), "a busy database is Busy");
+        let second = tempfile::tempdir().unwrap();
+        let (busy, _second_holder) = sqlite_busy_error(second.path()).await;
+        let migrating = StoreError::from(sqlx::migrate::MigrateError::Execute(busy));
+        assert!(matches!(migrating, StoreError::Busy(_)), "a migration that met a busy database: {migrating}");
+        assert!(migrating.is_retryable());
+        let other = StoreError::from(sqlx::migrate::MigrateError::VersionMissing(3));
+        assert!(matches!(other, StoreError::Migrate(_)), "a real migration problem stays one: {other}");
+    }
 
     #[test]
     fn l4_the_refusing_check_is_named_from_sqlites_message() {
