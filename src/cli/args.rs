@@ -154,6 +154,10 @@ pub enum Command {
         /// Who exports (recorded in the audit log). Default: $USER, else $LOGNAME.
         #[arg(long)]
         by: Option<String>,
+        /// The CSV files' encoding: utf-8, or gb18030 (the GBK family Chinese bank systems read;
+        /// every character survives). The manifest records it; verify reads it from there.
+        #[arg(long, value_enum, default_value = "utf-8")]
+        encoding: ImportEncoding,
     },
     /// Recompute a batch's files from the database and check them, their manifest and totals;
     /// or, with --audit, check the audit log's hash chain.
@@ -241,7 +245,7 @@ pub enum ReportFormat {
     Json,
 }
 
-/// Encodings `import` reads.
+/// Encodings `import` reads and `export` writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ImportEncoding {
     /// UTF-8, the format's encoding (a byte-order mark is allowed).

@@ -44,9 +44,9 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
             run(s, cli.district.as_deref(), *month, &by, *dry_run, cli.json, clock).await
         }
         Command::Approve { batch, by } => approve(s, batch, by, cli.json, clock).await,
-        Command::Export { batch, out, by } => {
+        Command::Export { batch, out, by, encoding } => {
             let by = actor(by.as_deref())?;
-            export(s, batch, out, &by, cli.json, clock).await
+            export_as(s, batch, out, &by, (*encoding).into(), cli.json, clock).await
         }
         Command::Verify { audit: true, .. } => verify_audit(s, cli.json).await,
         Command::Verify { batch, dir, .. } => {
@@ -265,7 +265,20 @@ pub async fn export<S: LedgerStore + Store>(
     json: bool,
     clock: Clock,
 ) -> anyhow::Result<ExitStatus> {
-    let files = ops::export::export(s, batch_id, out, by, clock).await?;
+    export_as(s, batch_id, out, by, Encoding::Utf8, json, clock).await
+}
+
+/// `export --encoding`: the CSV files in the encoding asked for.
+pub async fn export_as<S: LedgerStore + Store>(
+    s: &S,
+    batch_id: &str,
+    out: &Path,
+    by: &str,
+    encoding: Encoding,
+    json: bool,
+    clock: Clock,
+) -> anyhow::Result<ExitStatus> {
+    let files = ops::export::export_as(s, batch_id, out, by, encoding, clock).await?;
     render::batch::exported(batch_id, out, &files, json);
     Ok(exit::DONE)
 }

@@ -4,14 +4,15 @@
 
 use super::{audit_entry, find_batch, ExportError, OpsError, OpsResult, Step};
 use crate::adapters::platform::{self, PlatformFile};
+use crate::adapters::registry_csv::encoding::Encoding;
 use crate::clock::Clock;
 use crate::ledger::BatchState;
 use crate::store::{ExportTx as _, LedgerStore};
 use serde_json::json;
 use std::path::Path;
 
-/// Export `batch_id` into `out` on behalf of `by`: refused unless the batch is approved (or
-/// exported already); returns the files written.
+/// Export `batch_id` into `out` on behalf of `by`, the CSV files in UTF-8: refused unless the
+/// batch is approved (or exported already); returns the files written.
 pub async fn export<S: LedgerStore>(
     s: &S,
     batch_id: &str,
@@ -19,11 +20,23 @@ pub async fn export<S: LedgerStore>(
     by: &str,
     clock: Clock,
 ) -> OpsResult<Vec<PlatformFile>> {
+    export_as(s, batch_id, out, by, Encoding::Utf8, clock).await
+}
+
+/// [`export`], the CSV files in `encoding` (GB18030 for bank systems that read the GBK family).
+pub async fn export_as<S: LedgerStore>(
+    s: &S,
+    batch_id: &str,
+    out: &Path,
+    by: &str,
+    encoding: Encoding,
+    clock: Clock,
+) -> OpsResult<Vec<PlatformFile>> {
     let b = find_batch(s, batch_id).await?;
     if !matches!(b.state, BatchState::Approved | BatchState::Exported) {
         return Err(OpsError::WrongState { batch: batch_id.to_string(), state: b.state, step: Step::Export });
     }
-    write_export_by(s, batch_id, out, by, clock).await
+    write_export_as(s, batch_id, out, by, encoding, clock).await
 }
 
 /// Render an approved (or exported) batch's files, write them into `out`, and mark the batch
@@ -40,6 +53,18 @@ pub async fn write_export_by<S: LedgerStore>(
     by: &str,
     clock: Clock,
 ) -> OpsResult<Vec<PlatformFile>> {
+    write_export_as(s, batch_id, out, by, Encoding::Utf8, clock).await
+}
+
+/// [`write_export_by`], the CSV files in `encoding`; the manifest names it.
+pub async fn write_export_as<S: LedgerStore>(
+    s: &S,
+    batch_id: &str,
+    out: &Path,
+    by: &str,
+    encoding: Encoding,
+    clock: Clock,
+) -> OpsResult<Vec<PlatformFile>> {
     let started = std::time::Instant::now();
     let Some(mut tx) = s.begin_export(batch_id).await? else {
         return Err(OpsError::NoBatch(batch_id.to_string()));
@@ -50,7 +75,7 @@ pub async fn write_export_by<S: LedgerStore>(
         return Err(OpsError::WrongState { batch: batch_id.to_string(), state: b.state, step: Step::WriteFiles });
     }
     let (transfers, postings) = (tx.transfers().await?, tx.postings().await?);
-    let files = platform::render(&b, &transfers, &postings);
+    let files = platform::render_as(&b, &transfers, &postings, encoding);
     let named: Vec<(&str, &[u8], u32)> =
         files.iter().map(|f| (f.name.as_str(), f.bytes.as_slice(), f.mode())).collect();
     let exported = b.state == BatchState::Exported;
@@ -68,8 +93,11 @@ pub async fn write_export_by<S: LedgerStore>(
     };
     // The audit entry names what is exported: the batch's stored fingerprint and control sum, read
     // under the lock (the files are rendered from exactly these rows).
-    let details =
+    let mut details =
         json!({ "dir": out.display().to_string(), "control_sum": crate::money::format_fen(b.control_sum_fen) });
+    if encoding != Encoding::Utf8 {
+        details["encoding"] = json!(encoding.name());
+    }
     let entry = audit_entry(by, "export", batch_id, "", b.registry_fingerprint.clone(), details);
     if let Err(source) = tx.finish(&entry, clock.now()).await {
         // `staged` is dropped: its temporary files are removed.
@@ -83,6 +111,7 @@ pub async fn write_export_by<S: LedgerStore>(
         files = files.len(),
         control_sum_fen = b.control_sum_fen,
         again = exported,
+        encoding = encoding.name(),
         ms = started.elapsed().as_millis() as u64,
         "batch exported"
     );

@@ -17,7 +17,8 @@ pub async fn verify_batch<S: LedgerStore>(
 ) -> OpsResult<(Vec<PlatformFile>, Vec<String>)> {
     let b = find_batch(s, batch_id).await?;
     let (transfers, postings) = (s.batch_transfers(batch_id).await?, s.batch_postings(batch_id).await?);
-    let files = platform::render(&b, &transfers, &postings);
+    // The folder's manifest says in which encoding its CSV files were written (export --encoding).
+    let files = platform::render_as(&b, &transfers, &postings, platform::encoding_in(dir, batch_id));
     let mut problems = platform::compare(&files, dir, &b, &transfers, &postings);
     if b.state != BatchState::Exported {
         problems

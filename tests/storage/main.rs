@@ -13,6 +13,7 @@ mod issue7_allocations;
 mod issue7_exports;
 mod issue7_inputs;
 mod issue7_ledger;
+mod issue9_exports;
 mod ops;
 mod registry;
 mod regressions;
@@ -36,6 +37,7 @@ fn main() {
         .chain(issue7_allocations::cases())
         .chain(issue7_inputs::cases())
         .chain(ops::cases())
+        .chain(issue9_exports::cases())
         .collect();
     let mut trials = Vec::new();
     for case in &cases {

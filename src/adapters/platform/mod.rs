@@ -7,6 +7,7 @@ mod write;
 
 pub use write::{stage, write_all_atomically, write_atomically, Staged, WriteError, PRIVATE_MODE, PUBLIC_MODE};
 
+use crate::adapters::registry_csv::encoding::Encoding;
 use crate::ledger::LineType;
 use crate::money::format_fen;
 use crate::store::{BatchRow, PostingRow, TransferRow};
@@ -66,8 +67,43 @@ fn opt(s: &Option<String>) -> String {
     s.clone().unwrap_or_default()
 }
 
-/// Render the six files of a batch, manifest last.
+/// Render the six files of a batch, manifest last, the CSV files in UTF-8.
 pub fn render(batch: &BatchRow, transfers: &[TransferRow], postings: &[PostingRow]) -> Vec<PlatformFile> {
+    render_as(batch, transfers, postings, Encoding::Utf8)
+}
+
+/// Render the six files of a batch, manifest last, the CSV files in `encoding` (the JSON files are
+/// UTF-8 whatever it is: JSON is UTF-8 by definition). Rows are sorted on the UTF-8 text first, so
+/// that both encodings list the same rows in the same order; the manifest names the encoding.
+pub fn render_as(
+    batch: &BatchRow,
+    transfers: &[TransferRow],
+    postings: &[PostingRow],
+    encoding: Encoding,
+) -> Vec<PlatformFile> {
+    let mut files = render_utf8(batch, transfers, postings);
+    if encoding != Encoding::Utf8 {
+        for f in files.iter_mut().filter(|f| f.name.ends_with(".csv")) {
+            f.bytes = encoding.encode(std::str::from_utf8(&f.bytes).expect("rendered as UTF-8"));
+        }
+    }
+    let manifest = self::manifest(batch, &files, encoding);
+    files.push(manifest);
+    files
+}
+
+/// The encoding a folder's manifest names (`verify` renders in it); UTF-8 when the manifest is
+/// missing or names none.
+pub fn encoding_in(dir: &std::path::Path, batch_id: &str) -> Encoding {
+    std::fs::read(dir.join(format!("{batch_id}-manifest.json")))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .and_then(|v| v.get("encoding").and_then(|e| e.as_str()).and_then(Encoding::from_name))
+        .unwrap_or_default()
+}
+
+/// The five files before the manifest, the CSV files in UTF-8.
+fn render_utf8(batch: &BatchRow, transfers: &[TransferRow], postings: &[PostingRow]) -> Vec<PlatformFile> {
     let id = &batch.batch_id;
     let transfers_csv = csv_file(
         format!("{id}-transfers.csv"),
@@ -159,10 +195,7 @@ pub fn render(batch: &BatchRow, transfers: &[TransferRow], postings: &[PostingRo
             .collect(),
     );
     let order = payment_order(batch, transfers, &paid);
-    let mut files = vec![transfers_csv, lines_csv, held_csv, recoveries_csv, order];
-    let manifest = manifest(batch, &files);
-    files.push(manifest);
-    files
+    vec![transfers_csv, lines_csv, held_csv, recoveries_csv, order]
 }
 
 /// The payment order (支付令): totals by allowance and by fund, control sum.
@@ -195,8 +228,9 @@ fn payment_order(batch: &BatchRow, transfers: &[TransferRow], paid: &[&PostingRo
     PlatformFile { name: format!("{}-order.json", batch.batch_id), bytes, rows: 1 }
 }
 
-/// Every other file with size, rows and SHA-256; the policy version and registry fingerprint.
-fn manifest(batch: &BatchRow, files: &[PlatformFile]) -> PlatformFile {
+/// Every other file with size, rows and SHA-256; the encoding of the CSV files, the policy version
+/// and the registry fingerprint.
+fn manifest(batch: &BatchRow, files: &[PlatformFile], encoding: Encoding) -> PlatformFile {
     let entries: Vec<ManifestEntry> = files
         .iter()
         .map(|f| ManifestEntry {
@@ -208,6 +242,7 @@ fn manifest(batch: &BatchRow, files: &[PlatformFile]) -> PlatformFile {
         .collect();
     let value = json!({
         "batch_id": batch.batch_id,
+        "encoding": encoding.name(),
         "files": entries,
         "policy_version": batch.policy_version,
         "registry_fingerprint": batch.registry_fingerprint,

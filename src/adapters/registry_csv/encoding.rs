@@ -13,7 +13,8 @@
 use std::io::{self, BufRead, Read};
 use std::path::Path;
 
-/// The encoding of the registry files of one import (`import --encoding`).
+/// The encoding of CSV files: the registry files of one import (`import --encoding`) and the
+/// platform's CSV files of one export (`export --encoding`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Encoding {
     /// UTF-8, the format's encoding (a byte-order mark is allowed).
@@ -21,6 +22,30 @@ pub enum Encoding {
     Utf8,
     /// GB18030, which reads GBK and GB2312 files too (it is their superset).
     Gb18030,
+}
+
+impl Encoding {
+    /// The name written in manifests and accepted on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "utf-8",
+            Encoding::Gb18030 => "gb18030",
+        }
+    }
+
+    /// The encoding a manifest names; none for a name it does not know.
+    pub fn from_name(name: &str) -> Option<Encoding> {
+        [Encoding::Utf8, Encoding::Gb18030].into_iter().find(|e| e.name() == name)
+    }
+
+    /// Text as bytes in this encoding. GB18030 encodes every Unicode character, so nothing is lost
+    /// (a rare character in a name survives, as four bytes).
+    pub fn encode(self, text: &str) -> Vec<u8> {
+        match self {
+            Encoding::Utf8 => text.as_bytes().to_vec(),
+            Encoding::Gb18030 => encoding_rs::GB18030.encode(text).0.into_owned(),
+        }
+    }
 }
 
 /// Bytes read at a time.
