@@ -239,3 +239,25 @@ fn state_change_without_identity_is_wrong_usage() {
     let (stdout, _) = exits(&subsidy(&db, &["--json", "status"]), 0);
     assert_eq!(json(&stdout)["batches"].as_array().map(Vec::len), Some(1), "only the discarded R1: {stdout}");
 }
+
+/// The demo plays the year 2020: with today's date fixed inside that year its fixtures' later
+/// dates are "in the future". It says so in one sentence, naming the first rejected row and what
+/// to unset, instead of dumping every reject (220 of them at 2020-06-15).
+#[test]
+fn demo_with_a_date_inside_2020_says_what_to_unset() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_subsidy"))
+        .current_dir(dir.path())
+        .env("USER", "cli-test")
+        .env("SUBSIDY_TODAY", "2020-06-15")
+        .env_remove("SUBSIDY_NOW")
+        .env_remove("DATABASE_URL")
+        .arg("demo")
+        .output()
+        .expect("run subsidy demo");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("has 220 rejected row(s), the first elders.csv line 31: FUTURE_DATE"), "{err}");
+    assert!(err.contains("unset SUBSIDY_TODAY and SUBSIDY_NOW"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line, not a dump: {err}");
+}
