@@ -2,7 +2,7 @@
 //! and the batch marked exported with its audit entry. Exporting an exported batch again writes
 //! the same bytes (INTERFACE.md).
 
-use super::{audit_entry, find_batch, ExportError, OpsError, OpsResult, Step};
+use super::{audit_entry, ExportError, OpsError, OpsResult, Step};
 use crate::adapters::platform::{self, PlatformFile};
 use crate::adapters::registry_csv::encoding::Encoding;
 use crate::clock::Clock;
@@ -32,11 +32,7 @@ pub async fn export_as<S: LedgerStore>(
     encoding: Encoding,
     clock: Clock,
 ) -> OpsResult<Vec<PlatformFile>> {
-    let b = find_batch(s, batch_id).await?;
-    if !matches!(b.state, BatchState::Approved | BatchState::Exported) {
-        return Err(OpsError::WrongState { batch: batch_id.to_string(), state: b.state, step: Step::Export });
-    }
-    write_export_as(s, batch_id, out, by, encoding, clock).await
+    write_files(s, batch_id, out, by, encoding, clock, Step::Export).await
 }
 
 /// Render an approved (or exported) batch's files, write them into `out`, and mark the batch
@@ -53,17 +49,19 @@ pub async fn write_export_by<S: LedgerStore>(
     by: &str,
     clock: Clock,
 ) -> OpsResult<Vec<PlatformFile>> {
-    write_export_as(s, batch_id, out, by, Encoding::Utf8, clock).await
+    write_files(s, batch_id, out, by, Encoding::Utf8, clock, Step::WriteFiles).await
 }
 
-/// [`write_export_by`], the CSV files in `encoding`; the manifest names it.
-pub async fn write_export_as<S: LedgerStore>(
+/// The export itself, the CSV files in `encoding` (the manifest names it). The batch's state is
+/// checked once, under the export's lock; a batch in the wrong state is refused as `step`.
+async fn write_files<S: LedgerStore>(
     s: &S,
     batch_id: &str,
     out: &Path,
     by: &str,
     encoding: Encoding,
     clock: Clock,
+    step: Step,
 ) -> OpsResult<Vec<PlatformFile>> {
     let started = std::time::Instant::now();
     let Some(mut tx) = s.begin_export(batch_id).await? else {
@@ -72,7 +70,7 @@ pub async fn write_export_as<S: LedgerStore>(
     let b = tx.batch().clone();
     if !matches!(b.state, BatchState::Approved | BatchState::Exported) {
         tx.abandon().await?;
-        return Err(OpsError::WrongState { batch: batch_id.to_string(), state: b.state, step: Step::WriteFiles });
+        return Err(OpsError::WrongState { batch: batch_id.to_string(), state: b.state, step });
     }
     let (transfers, postings) = (tx.transfers().await?, tx.postings().await?);
     let files = platform::render_as(&b, &transfers, &postings, encoding);

@@ -122,15 +122,18 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
     /// conflict) is that, not a schema problem: classified like any database error.
     fn from(e: sqlx::migrate::MigrateError) -> StoreError {
         use sqlx::migrate::MigrateError;
+        /// The database's error classified; a plain one stays a migration failure.
+        fn classified(db: sqlx::Error, rewrap: impl FnOnce(sqlx::Error) -> MigrateError) -> StoreError {
+            match StoreError::from(db) {
+                StoreError::Database(db) => StoreError::Migrate(rewrap(db)),
+                busy_or_conflict => busy_or_conflict,
+            }
+        }
         match e {
-            MigrateError::Execute(db) => match StoreError::from(db) {
-                StoreError::Database(db) => StoreError::Migrate(MigrateError::Execute(db)),
-                busy_or_conflict => busy_or_conflict,
-            },
-            MigrateError::ExecuteMigration(db, version) => match StoreError::from(db) {
-                StoreError::Database(db) => StoreError::Migrate(MigrateError::ExecuteMigration(db, version)),
-                busy_or_conflict => busy_or_conflict,
-            },
+            MigrateError::Execute(db) => classified(db, MigrateError::Execute),
+            MigrateError::ExecuteMigration(db, version) => {
+                classified(db, |db| MigrateError::ExecuteMigration(db, version))
+            }
             other => StoreError::Migrate(other),
         }
     }

@@ -158,44 +158,39 @@ fn render_utf8(batch: &BatchRow, transfers: &[TransferRow], postings: &[PostingR
             })
             .collect(),
     );
-    let held_csv = csv_file(
-        format!("{id}-held.csv"),
-        &["id_number", "name", "allowance", "service_month", "amount", "reason"],
-        postings
-            .iter()
-            .filter(|p| p.held_reason.is_some())
-            .map(|p| {
-                vec![
-                    p.id_number.clone(),
-                    p.name.clone(),
-                    p.allowance.clone(),
-                    p.service_month.clone(),
-                    format_fen(p.amount_fen),
-                    p.held_reason.map(|h| h.as_str().to_string()).unwrap_or_default(),
-                ]
-            })
-            .collect(),
-    );
-    let recoveries_csv = csv_file(
-        format!("{id}-recoveries.csv"),
-        &["id_number", "name", "allowance", "service_month", "amount", "reason"],
-        postings
-            .iter()
-            .filter(|p| p.line_type == LineType::Recovery)
-            .map(|p| {
-                vec![
-                    p.id_number.clone(),
-                    p.name.clone(),
-                    p.allowance.clone(),
-                    p.service_month.clone(),
-                    format_fen(-p.amount_fen),
-                    opt(&p.recovery_reason),
-                ]
-            })
-            .collect(),
-    );
+    let held = postings.iter().filter(|p| p.held_reason.is_some());
+    let held_csv = person_lines_csv(format!("{id}-held.csv"), held, |p| {
+        (p.amount_fen, p.held_reason.map(|h| h.as_str().to_string()).unwrap_or_default())
+    });
+    // A recovery item is stored as a negative line; the file lists what the person owes back.
+    let recoveries = postings.iter().filter(|p| p.line_type == LineType::Recovery);
+    let recoveries_csv =
+        person_lines_csv(format!("{id}-recoveries.csv"), recoveries, |p| (-p.amount_fen, opt(&p.recovery_reason)));
     let order = payment_order(batch, transfers, &paid);
     vec![transfers_csv, lines_csv, held_csv, recoveries_csv, order]
+}
+
+/// A file of lines by person (`held.csv`, `recoveries.csv`): who, which allowance and month, the
+/// amount and the reason `amount_and_reason` gives for each line.
+fn person_lines_csv<'a>(
+    name: String,
+    lines: impl Iterator<Item = &'a PostingRow>,
+    amount_and_reason: impl Fn(&PostingRow) -> (i64, String),
+) -> PlatformFile {
+    let rows = lines
+        .map(|p| {
+            let (amount_fen, reason) = amount_and_reason(p);
+            vec![
+                p.id_number.clone(),
+                p.name.clone(),
+                p.allowance.clone(),
+                p.service_month.clone(),
+                format_fen(amount_fen),
+                reason,
+            ]
+        })
+        .collect();
+    csv_file(name, &["id_number", "name", "allowance", "service_month", "amount", "reason"], rows)
 }
 
 /// The payment order (支付令): totals by allowance and by fund, control sum.
