@@ -3,14 +3,13 @@
 //! character in a name survives as four bytes), the manifest naming the encoding, and `verify`
 //! rendering in the encoding the folder's manifest names.
 
-use crate::import::write_dir;
-use crate::scenario::{clock, month, Elder, APPLICATIONS, DISTRICT, ELDERS, OPERATOR, REVIEWER};
+use crate::ops::{import_approved_for_longevity, init_2020};
+use crate::scenario::{clock, month, Elder, DISTRICT, OPERATOR, REVIEWER};
 use crate::support::{check, eq};
 use libtest_mimic::Failed;
 use subsidy::adapters::registry_csv::encoding::Encoding;
-use subsidy::ops::init::InitRequest;
+use subsidy::ops;
 use subsidy::ops::run::RunOrder;
-use subsidy::ops::{self};
 use subsidy::store::{LedgerStore, Store};
 
 pub fn cases() -> Vec<crate::support::Case> {
@@ -41,15 +40,8 @@ fn manifest(dir: &std::path::Path) -> Result<serde_json::Value, Failed> {
 async fn export_gb18030_keeps_every_character_and_the_manifest_names_it<S: Store + LedgerStore>(
     s: &S,
 ) -> Result<(), Failed> {
-    ops::init::init(s, InitRequest { start_month: Some(month("2020-01")), first_policy: None }, OPERATOR, clock())
-        .await?;
-    let application = format!("{},longevity,2019-10-08,approved,2019-10-20\n", rare().id);
-    let registry = write_dir(&[
-        ("elders.csv", &format!("{ELDERS}{}", rare().row(""))),
-        ("applications.csv", &format!("{APPLICATIONS}{application}")),
-    ]);
-    let report = ops::import::import(s, registry.path(), Encoding::Utf8, OPERATOR, clock()).await?;
-    eq(report.rejects.len(), 0, "import rejects")?;
+    init_2020(s).await?;
+    let _registry = import_approved_for_longevity(s, &rare()).await?;
     let order = RunOrder { district: Some(DISTRICT), month: month("2020-01"), by: OPERATOR, dry_run: false };
     ops::run::run(s, &order, clock(), |_| {}).await?;
     ops::approve::approve(s, BATCH, REVIEWER, clock()).await?;

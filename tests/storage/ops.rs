@@ -40,9 +40,15 @@ fn entry(actor: &str, command: &str, target: &str) -> (String, String, String) {
 
 /// The registry of the steady elder, imported through the use-case (audited); the folder.
 async fn import_steady<S: Store>(s: &S) -> Result<tempfile::TempDir, Failed> {
-    let application = format!("{},longevity,2019-10-08,approved,2019-10-20\n", steady().id);
+    import_approved_for_longevity(s, &steady()).await
+}
+
+/// The registry of one elder approved for longevity (applied 2019-10-08, approved 2019-10-20),
+/// imported through the use-case (audited), every row accepted; the folder.
+pub async fn import_approved_for_longevity<S: Store>(s: &S, elder: &Elder) -> Result<tempfile::TempDir, Failed> {
+    let application = format!("{},longevity,2019-10-08,approved,2019-10-20\n", elder.id);
     let dir = write_dir(&[
-        ("elders.csv", &format!("{ELDERS}{}", steady().row(""))),
+        ("elders.csv", &format!("{ELDERS}{}", elder.row(""))),
         ("applications.csv", &format!("{APPLICATIONS}{application}")),
     ]);
     let report = ops::import::import(s, dir.path(), Encoding::Utf8, OPERATOR, clock()).await?;
@@ -51,7 +57,7 @@ async fn import_steady<S: Store>(s: &S) -> Result<tempfile::TempDir, Failed> {
 }
 
 /// `init` with start month 2020-01, through the use-case.
-async fn init_2020<S: Store>(s: &S) -> Result<(), Failed> {
+pub async fn init_2020<S: Store>(s: &S) -> Result<(), Failed> {
     let req = InitRequest { start_month: Some(month("2020-01")), first_policy: None };
     ops::init::init(s, req, OPERATOR, clock()).await?;
     Ok(())
