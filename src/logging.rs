@@ -33,7 +33,9 @@ pub fn filter() -> EnvFilter {
             _ => {}
         }
     }
-    EnvFilter::new("warn")
+    // sqlx warns of every statement slower than a second, with its whole text (a 400-value list
+    // during a large import): noise for an operator, so by default only its errors show.
+    EnvFilter::new("warn,sqlx::query=error")
 }
 
 /// Install the subscriber for the process (call once, from `main`).
