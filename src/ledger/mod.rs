@@ -7,10 +7,12 @@
 
 mod keys;
 mod purse;
+mod results;
 mod state;
 
 pub use keys::{batch_id, transfer_id, BatchKind, PaymentKey};
 pub use purse::LotteryPurse;
+pub use results::{FaultCode, TransferResult, TransferStatus};
 pub use state::{BatchState, COUNTED};
 
 use crate::codes::Allowance;
