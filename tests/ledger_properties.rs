@@ -14,7 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 use subsidy::codes::Allowance;
 use subsidy::eligibility::Entitlement;
-use subsidy::ledger::{self, HoldReason, KeyHistory, LineType, LotteryPurse, PaymentKey, Posting, SettleInput};
+use subsidy::ledger::{
+    self, HoldReason, KeyHistory, LineType, LotteryPurse, PaymentKey, PersonHolds, Posting, SettleInput,
+};
 use subsidy::money::{to_fen, yuan};
 use subsidy::month::ServiceMonth;
 use subsidy::policy::{split, FundSplit, Policy};
@@ -161,7 +163,7 @@ impl Case {
             from: self.from,
             owed: &self.owed,
             history: &self.history,
-            hold: self.hold,
+            hold: &PersonHolds { all: self.hold, ..Default::default() },
             ceiling: &ceiling,
         })
     }
@@ -376,7 +378,7 @@ fn simulate(s: &Scenario) -> Vec<Step> {
                 from: s.from,
                 owed: &owed,
                 history: &history_of(rows, spec.district),
-                hold: spec.hold.then_some(HoldReason::NoAccount),
+                hold: &PersonHolds { all: spec.hold.then_some(HoldReason::NoAccount), ..Default::default() },
                 ceiling: &ceiling,
             })
         };
@@ -632,7 +634,7 @@ proptest! {
                 })
                 .collect();
             let input = SettleInput {
-                id_number: id, month, from, owed: &owed, history: &history, hold: None, ceiling: &ceiling,
+                id_number: id, month, from, owed: &owed, history: &history, hold: &PersonHolds::default(), ceiling: &ceiling,
             };
             before.extend(ledger::settle(&input));
         }

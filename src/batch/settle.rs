@@ -7,7 +7,7 @@
 use super::{BatchSummary, Difference, RunRequest};
 use crate::codes::Allowance;
 use crate::eligibility::{death_date, owed_between, Entitlement};
-use crate::ledger::{self, HoldReason, KeyHistory, LineType, LotteryPurse, Posting, SettleInput};
+use crate::ledger::{self, KeyHistory, LineType, LotteryPurse, OpenHold, PersonHolds, Posting, SettleInput};
 use crate::money::{to_fen, yuan};
 use crate::month::ServiceMonth;
 use crate::policy::{FundSplit, PolicyBook};
@@ -35,6 +35,9 @@ pub(super) struct BatchContext<'a> {
     pub(super) list_differences: bool,
     /// Keep the postings in the summary ([`RunRequest::keep_postings`]).
     pub(super) keep_postings: bool,
+    /// The holds not released, by person (L3): cured or not, decided per person with the
+    /// account this district would pay.
+    pub(super) holds: BTreeMap<String, Vec<OpenHold>>,
 }
 
 impl<'a> BatchContext<'a> {
@@ -66,6 +69,10 @@ impl<'a> BatchContext<'a> {
                 remaining.insert(year, amount - used);
             }
         }
+        let mut holds: BTreeMap<String, Vec<OpenHold>> = BTreeMap::new();
+        for h in tx.open_holds().await? {
+            holds.entry(h.id_number.clone()).or_default().push(h);
+        }
         let summary = BatchSummary {
             batch_id: batch_id.to_string(),
             district: district.to_string(),
@@ -87,6 +94,7 @@ impl<'a> BatchContext<'a> {
             summary,
             list_differences: false,
             keep_postings: false,
+            holds,
         })
     }
 
@@ -112,14 +120,16 @@ impl<'a> BatchContext<'a> {
                 .filter(|e| e.district == self.district)
                 .collect();
             let snapshot = Snapshot::of(rec, &self.district);
-            let hold = snapshot.account_no.is_none().then_some(HoldReason::NoAccount);
+            let person_holds: Vec<&OpenHold> =
+                self.holds.get(rec.id_number.as_str()).map(|v| v.iter().collect()).unwrap_or_default();
+            let hold = PersonHolds::of(snapshot.account_no.as_deref(), &person_holds);
             let input = SettleInput {
                 id_number: &rec.id_number,
                 month: self.month,
                 from: self.start,
                 owed: &owed,
                 history: &history,
-                hold,
+                hold: &hold,
                 ceiling: &self.ceilings,
             };
             let mut postings = ledger::settle(&input);

@@ -159,6 +159,53 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "utf-8")]
         encoding: ImportEncoding,
     },
+    /// Record the platform's answers: its result CSV (transfer_id,status,reason_code[,reason]) or an
+    /// ISO 20022 pain.002 status report. Failed and returned transfers wait, held, for their fault
+    /// to be corrected (L3). The whole file is refused if any answer is impossible; the same file
+    /// twice changes nothing.
+    Reconcile {
+        /// The result file.
+        #[arg(long)]
+        file: PathBuf,
+        /// The CSV file's encoding: utf-8 (a BOM is allowed) or gb18030.
+        #[arg(long, value_enum, default_value = "utf-8")]
+        encoding: ImportEncoding,
+        /// Who records it (audit log). Default: $USER, else $LOGNAME.
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Withhold a person's payments pending a review (all allowances, or one): their lines are
+    /// held by every batch until `subsidy release` (L3).
+    Hold {
+        /// 18-character ID number.
+        #[arg(long)]
+        id: String,
+        /// Only this allowance: longevity, care or hardship.
+        #[arg(long)]
+        allowance: Option<String>,
+        /// Why (kept in the audit log).
+        #[arg(long)]
+        reason: String,
+        /// Who. Default: $USER, else $LOGNAME.
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Release a person's holds (an operator's hold, or a platform fault the bank fixed, or a
+    /// DECEASED report that was an error): the next batch pays what waited (L3).
+    Release {
+        /// 18-character ID number.
+        #[arg(long)]
+        id: String,
+        /// Only the holds of this allowance.
+        #[arg(long)]
+        allowance: Option<String>,
+        /// Why (kept in the audit log).
+        #[arg(long)]
+        reason: String,
+        /// Who. Default: $USER, else $LOGNAME.
+        #[arg(long)]
+        by: Option<String>,
+    },
     /// Recompute a batch's files from the database and check them, their manifest and totals;
     /// or, with --audit, check the audit log's hash chain.
     Verify {

@@ -12,7 +12,8 @@ use crate::ops;
 use crate::ops::init::InitRequest;
 use crate::ops::recovery::Decision;
 use crate::ops::run::RunOrder;
-use crate::store::{self, LedgerStore, Store};
+use crate::codes::Allowance;
+use crate::store::{self, LedgerStore, PlatformStore, Store};
 use crate::with_store;
 use anyhow::Context as _;
 use std::path::Path;
@@ -31,7 +32,7 @@ pub async fn dispatch(cli: Cli, clock: Clock) -> anyhow::Result<ExitStatus> {
     with_store!(&any, |s| on_store(s, &cli, clock).await)
 }
 
-async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> anyhow::Result<ExitStatus> {
+async fn on_store<S: Store + LedgerStore + PlatformStore>(s: &S, cli: &Cli, clock: Clock) -> anyhow::Result<ExitStatus> {
     if let Command::Init { start_month, by } = &cli.command {
         let by = actor(by.as_deref())?;
         return init(s, *start_month, &by, cli.json, clock).await;
@@ -89,7 +90,35 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
             import(s, dir, (*encoding).into(), &by, cli.json, clock).await
         }
         Command::Explain { id, month } => explain(s, id, *month, cli.json).await,
+        Command::Reconcile { file, encoding, by } => {
+            let by = actor(by.as_deref())?;
+            let done =
+                ops::reconcile::reconcile(s, file, (*encoding).into(), cli.district.as_deref(), &by, clock).await?;
+            render::platform::reconciled(&done, cli.json);
+            Ok(exit::DONE)
+        }
+        Command::Hold { id, allowance, reason, by } => {
+            let by = actor(by.as_deref())?;
+            let done = ops::holds::hold(s, id, allowance_arg(allowance.as_deref())?, reason, &by, clock).await?;
+            render::platform::held(&done, cli.json);
+            Ok(exit::DONE)
+        }
+        Command::Release { id, allowance, reason, by } => {
+            let by = actor(by.as_deref())?;
+            let done = ops::holds::release(s, id, allowance_arg(allowance.as_deref())?, reason, &by, clock).await?;
+            render::platform::released(&done, cli.json);
+            Ok(exit::DONE)
+        }
     }
+}
+
+/// `--allowance`: none, or one of the allowance codes.
+fn allowance_arg(a: Option<&str>) -> Result<Option<Allowance>, UsageError> {
+    a.map(|a| {
+        a.parse::<Allowance>()
+            .map_err(|_| UsageError(format!("--allowance `{a}` is not one of longevity, care, hardship")))
+    })
+    .transpose()
 }
 
 /// A database URL without its password, for messages.

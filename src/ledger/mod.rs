@@ -5,11 +5,13 @@
 //! who cannot be paid (L3), each with its payment key (L4) and fund shares (F2). The lottery
 //! allocation is drawn afterwards, in payment-key order, by [`LotteryPurse`] (F3).
 
+mod holds;
 mod keys;
 mod purse;
 mod results;
 mod state;
 
+pub use holds::{Cure, HoldKind, OpenHold, PersonHolds};
 pub use keys::{batch_id, transfer_id, BatchKind, PaymentKey};
 pub use purse::LotteryPurse;
 pub use results::{FaultCode, TransferResult, TransferStatus};
@@ -74,28 +76,44 @@ impl PartialEq<&str> for LineType {
 }
 
 /// Why a positive line is held instead of paid (L3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum HoldReason {
     /// L3: no account number recorded.
     NoAccount,
     /// L1: another district's payment for the month still stands (a corrected move date); paid
     /// once that district has recovered it.
     OtherDistrictPaid,
+    /// L3: a transfer to the person failed or came back for this fault, not yet corrected.
+    Fault(FaultCode),
+    /// An operator's hold pending a review (`subsidy hold`), until `subsidy release`.
+    OnHold,
 }
 
 impl HoldReason {
-    /// Code written to held.csv.
+    /// Code written to held.csv and stored.
     pub fn as_str(self) -> &'static str {
         match self {
             HoldReason::NoAccount => "NO_ACCOUNT",
             HoldReason::OtherDistrictPaid => "OTHER_DISTRICT_PAID",
+            HoldReason::Fault(code) => code.as_str(),
+            HoldReason::OnHold => "ON_HOLD",
         }
     }
 
     /// Parse stored text.
     pub fn parse(s: &str) -> Option<HoldReason> {
-        [HoldReason::NoAccount, HoldReason::OtherDistrictPaid].into_iter().find(|h| h.as_str() == s)
+        match s {
+            "NO_ACCOUNT" => Some(HoldReason::NoAccount),
+            "OTHER_DISTRICT_PAID" => Some(HoldReason::OtherDistrictPaid),
+            "ON_HOLD" => Some(HoldReason::OnHold),
+            code => FaultCode::parse(code).map(HoldReason::Fault),
+        }
+    }
+}
+
+impl Serialize for HoldReason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -152,8 +170,8 @@ pub struct SettleInput<'a> {
     pub owed: &'a [Entitlement],
     /// The ledger per (allowance, month).
     pub history: &'a BTreeMap<(Allowance, ServiceMonth), KeyHistory>,
-    /// Set when the person cannot be paid at all (no account, L3).
-    pub hold: Option<HoldReason>,
+    /// What holds the person's lines (L3): no account, an uncured fault, an operator's hold.
+    pub hold: &'a PersonHolds,
     /// L4: the highest monthly rate of each allowance.
     pub ceiling: &'a BTreeMap<Allowance, Decimal>,
 }
@@ -200,7 +218,7 @@ pub fn settle(input: &SettleInput) -> Vec<Posting> {
             let ceiling = input.ceiling.get(&allowance).copied().unwrap_or_default();
             let other_district = h.paid_all_districts - h.paid.total();
             let blocked = other_district > Decimal::ZERO || h.paid_all_districts + diff > ceiling;
-            let held = input.hold.or(blocked.then_some(HoldReason::OtherDistrictPaid));
+            let held = input.hold.reason(allowance).or(blocked.then_some(HoldReason::OtherDistrictPaid));
             postings.push(Posting { key, line_type, tier, amount: diff, split: delta, held });
         } else {
             negatives.push((key, tier, diff, delta));

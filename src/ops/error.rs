@@ -157,6 +157,22 @@ pub enum OpsError {
         /// The batch that raised it.
         batch: String,
     },
+    /// A platform result file with problems: refused whole, nothing recorded.
+    #[error("{}", refused_file(file, problems))]
+    ResultFile {
+        /// The file.
+        file: String,
+        /// Each problem, with its line.
+        problems: Vec<String>,
+    },
+    /// No hold of this person to release.
+    #[error("{masked_id} has no hold{} to release; `subsidy status` lists the holds", of_allowance(allowance))]
+    NoHold {
+        /// The ID number, masked.
+        masked_id: String,
+        /// The allowance asked for, if any.
+        allowance: Option<String>,
+    },
     /// Storage failed (or was busy: see [`StoreError::is_retryable`]).
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -303,4 +319,26 @@ fn relied_on(batch: &str, month: ServiceMonth, relying: &[BatchRow]) -> String {
          without it those months would be paid twice (L4). Nothing changed; {next}",
         if names.is_empty() { "another district's batch".to_string() } else { names.join(", ") }
     )
+}
+
+fn refused_file(file: &str, problems: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut out = format!(
+        "{file} was refused, nothing recorded ({} problem{}); fix the file (or ask the platform for a corrected one) \
+         and run `subsidy reconcile --file {file}` again:",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    );
+    for p in problems.iter().take(SHOWN) {
+        out.push_str("\n  ");
+        out.push_str(p);
+    }
+    if problems.len() > SHOWN {
+        out.push_str(&format!("\n  … and {} more", problems.len() - SHOWN));
+    }
+    out
+}
+
+fn of_allowance(allowance: &Option<String>) -> String {
+    allowance.as_ref().map(|a| format!(" of allowance {a}")).unwrap_or_default()
 }

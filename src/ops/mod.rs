@@ -17,6 +17,8 @@
 //! | [`discard`] | drop an unexported batch unless another district relies on it | L1, L4 |
 //! | [`export`] | write a batch's platform files, all or nothing, and mark it exported | INTERFACE.md |
 //! | [`verify`] | compare files with what the database renders; check the audit chain | — |
+//! | [`reconcile`] | record the platform's answers (result CSV or pain.002): paid, failed, returned | L1, L3 |
+//! | [`holds`] | `hold` and `release` a person's payments pending a review | L3 |
 //! | [`recovery`] | close a recovery item: collected or waived | L1 |
 //! | [`explain`] | one person and month: owed now, posted, and as each batch computed it | R1–R8, L1 |
 //! | [`status`] | batches, states, the ledger's self-check, held lines, recoveries | L1, L3, F3 |
@@ -27,9 +29,11 @@ pub mod discard;
 mod error;
 pub mod explain;
 pub mod export;
+pub mod holds;
 pub mod import;
 pub mod init;
 pub mod policy;
+pub mod reconcile;
 pub mod recovery;
 pub mod report;
 pub mod run;

@@ -6,10 +6,11 @@
 use super::error::StoreResult;
 use super::rows::{
     BatchRow, BatchTotals, CarriedRow, HistoryRow, NetRow, NewBatch, PendingRow, PolicyLoad, PostingRow, RecoveryRow,
-    StoreReject, StoredReject, TransferRow,
+    ResultChange, StoreReject, StoredReject, TransferCount, TransferRow, TransferState, WaitingRow,
 };
 use crate::audit::{AuditEntry, AuditRow};
-use crate::ledger::BatchState;
+use crate::codes::Allowance;
+use crate::ledger::{BatchState, OpenHold};
 use crate::month::ServiceMonth;
 use crate::policy::Policy;
 use crate::registry::rows::{FileKind, RowOp};
@@ -128,6 +129,8 @@ pub trait BatchTx: Sized {
     /// Number the batch's transfers from 1 in person and allowance order under its own id (a
     /// replacing rerun carries transfers of the batch it replaces). Returns their count.
     async fn renumber_transfers(&mut self, batch_id: &str) -> StoreResult<u32>;
+    /// The holds not released (L3), oldest first, with the registry facts that may have cured them.
+    async fn open_holds(&mut self) -> StoreResult<Vec<OpenHold>>;
     /// Append to the audit log in this transaction (the entry commits with the batch or not at all).
     async fn append_audit(&mut self, entry: &AuditEntry, now: DateTime<Utc>) -> StoreResult<()>;
     /// Make it all durable.
@@ -233,4 +236,49 @@ pub trait LedgerStore {
     async fn paid_years(&self) -> StoreResult<Vec<(String, i32)>>;
     /// Sum of the balances table and of counted postings, fen (a self-check: they must agree).
     async fn ledger_check(&self) -> StoreResult<(i64, i64)>;
+}
+
+/// The platform's answers and the holds (L1, L3).
+#[allow(async_fn_in_trait)]
+pub trait PlatformStore {
+    /// The transfers among `ids` that exist, with their batch's district and state.
+    async fn transfer_states(&self, ids: &[String]) -> StoreResult<Vec<TransferState>>;
+    /// Record transfers' new statuses with the audit entry in one transaction: the balances of a
+    /// failed or returned transfer's lines recomputed (L1) and a hold opened for its fault (L3).
+    /// `None`, having written nothing, when a transfer's status changed since it was read.
+    async fn record_results(
+        &self,
+        changes: &[ResultChange],
+        by: &str,
+        audit: &AuditEntry,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<i64>>;
+    /// The holds not released, oldest first, with the registry facts that may have cured them.
+    async fn open_holds(&self) -> StoreResult<Vec<OpenHold>>;
+    /// Open an operator's hold (kind ON_HOLD) with its audit entry; returns its number.
+    async fn add_hold(
+        &self,
+        id_number: &str,
+        allowance: Option<Allowance>,
+        by: &str,
+        reason: &str,
+        audit: &AuditEntry,
+        now: DateTime<Utc>,
+    ) -> StoreResult<i64>;
+    /// Release a person's holds (of one allowance, or all) with the audit entry; returns the
+    /// numbers released (none: nothing written).
+    async fn release_holds(
+        &self,
+        id_number: &str,
+        allowance: Option<Allowance>,
+        by: &str,
+        reason: &str,
+        audit: &AuditEntry,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<i64>>;
+    /// What waits now, line by line: held lines and lines of failed or returned transfers that no
+    /// later batch has settled again (L3).
+    async fn waiting(&self) -> StoreResult<Vec<WaitingRow>>;
+    /// Per batch and status, the transfers and their amount.
+    async fn transfer_counts(&self) -> StoreResult<Vec<TransferCount>>;
 }

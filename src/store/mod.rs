@@ -16,6 +16,7 @@
 //! | `registry.rs`, `imports.rs` | settings, policy versions, persons' records; imports |
 //! | `batches.rs`, `postings.rs`, `reruns.rs` | a district's batch transaction: reads, writes, balances, replacing reruns |
 //! | `transitions.rs` | every change of state (approve, withdraw, discard, supersede, export, recovery decisions) |
+//! | `results.rs` | the platform's answers (transfer statuses, balances, holds), operators' holds and releases, what waits |
 //! | `reads.rs` | what status, explain, verify and the report read |
 //! | `audit.rs` | appending to and reading the hash-chained audit log |
 
@@ -29,17 +30,18 @@ mod postings;
 mod reads;
 mod registry;
 mod reruns;
+mod results;
 mod rows;
 mod sql;
 mod sql_store;
 mod sqlite;
 mod transitions;
 
-pub use contract::{BatchTx, ExportTx, ImportTx, LedgerStore, Store};
+pub use contract::{BatchTx, ExportTx, ImportTx, LedgerStore, PlatformStore, Store};
 pub use error::{Conflict, StoreError, StoreResult};
 pub use rows::{
     BatchRow, BatchTotals, CarriedRow, HistoryRow, NetRow, NewBatch, PendingRow, PolicyLoad, PostingRow, RecoveryRow,
-    StoreReject, StoredReject, TransferRow,
+    ResultChange, StoreReject, StoredReject, TransferCount, TransferRow, TransferState, WaitingKind, WaitingRow,
 };
 
 pub use postgres::PgStore;

@@ -74,8 +74,10 @@ pub(super) async fn mark_rerun_persons(
     // that vouches for the district saw (`since_seq`; audit entries commit in order, so `seq`
     // orders them), that batch itself aside: their registry rows (imports), batches run, rerun or
     // discarded since (any district: L1 counts every district's payments), the postings a rerun
-    // left on the batch it superseded, and lines still held (L3: re-held by every batch that reads
-    // the person). A policy version loaded since makes the caller read everyone.
+    // left on the batch it superseded, transfers the platform answered for since (a failed or
+    // returned one no longer counts), holds opened or released since, and lines still held (L3:
+    // re-held by every batch that reads the person; a new account cures a fault through the
+    // registry, which the imports cover). A policy version loaded since makes the caller read everyone.
     let sql = format!(
         "insert into rerun_persons (id_number)
          select distinct c.id_number from (
@@ -89,6 +91,10 @@ pub(super) async fn mark_rerun_persons(
              select p.id_number from postings p join batches b on b.batch_id = p.batch_id
              where b.superseded_by in (select a.target from audit_log a
                                        where a.seq > $2 and a.command = 'rerun' and a.target <> $4)
+             union
+             select t.id_number from transfers t where t.result_seq > $2
+             union
+             select h.id_number from holds h where h.opened_seq > $2 or h.released_seq > $2
              union
              select p.id_number from postings p join batches b on b.batch_id = p.batch_id
              where p.district_code = $3 and p.held_reason is not null

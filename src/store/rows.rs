@@ -4,7 +4,7 @@
 //! store, where the SQL reads and writes them.
 
 use crate::codes::Allowance;
-use crate::ledger::{BatchKind, BatchState, HoldReason, LineType};
+use crate::ledger::{BatchKind, BatchState, FaultCode, HoldReason, LineType, TransferStatus};
 use crate::month::ServiceMonth;
 use crate::registry::rows::RejectCode;
 use chrono::{DateTime, Utc};
@@ -310,4 +310,95 @@ pub struct StoredReject {
     pub reason: String,
     /// What is wrong.
     pub detail: String,
+}
+
+/// A transfer as `reconcile` checks a result against it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TransferState {
+    /// Transfer id.
+    pub transfer_id: String,
+    /// Its batch.
+    pub batch_id: String,
+    /// The batch's district.
+    pub district_code: String,
+    /// The batch's state (only an exported batch's transfers can have been paid).
+    pub batch_state: BatchState,
+    /// Person.
+    pub id_number: String,
+    /// Allowance.
+    pub allowance: Allowance,
+    /// The account it went to.
+    pub account_no: String,
+    /// Amount, fen.
+    pub amount_fen: i64,
+    /// What the platform said so far.
+    pub status: TransferStatus,
+    /// Why, for a failed or returned transfer.
+    pub fault: Option<FaultCode>,
+}
+
+/// A transfer's new status to record, from the status it was read in (the write is refused when
+/// it changed meanwhile).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ResultChange {
+    /// Transfer id.
+    pub transfer_id: String,
+    /// Person (a failed or returned transfer opens a hold on them).
+    pub id_number: String,
+    /// The account it went to (a new one cures an account fault).
+    pub account_no: String,
+    /// Status as read.
+    pub from: TransferStatus,
+    /// Status to record.
+    pub to: TransferStatus,
+    /// Why, for failed and returned.
+    pub fault: Option<FaultCode>,
+    /// The platform's words.
+    pub reason: Option<String>,
+}
+
+/// Whether a waiting line is held or on a failed or returned transfer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WaitingKind {
+    /// A held line (L3) of the latest batch that settled its person-month.
+    Held,
+    /// A line of a failed transfer no batch has settled again yet.
+    Failed,
+    /// A line of a returned transfer no batch has settled again yet.
+    Returned,
+}
+
+/// A line whose money waits (L3): owed, not paid, not yet settled again by a later batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WaitingRow {
+    /// The district whose batch holds it.
+    pub district_code: String,
+    /// Person.
+    pub id_number: String,
+    /// Allowance.
+    pub allowance: Allowance,
+    /// Service month.
+    pub service_month: ServiceMonth,
+    /// Amount, fen.
+    pub amount_fen: i64,
+    /// Held, failed or returned.
+    pub kind: WaitingKind,
+    /// The hold reason, or the transfer's fault code.
+    pub reason: String,
+    /// Its batch.
+    pub batch_id: String,
+}
+
+/// What the platform said of a batch's transfers, per status.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TransferCount {
+    /// Batch.
+    pub batch_id: String,
+    /// Status.
+    pub status: TransferStatus,
+    /// Transfers.
+    pub count: i64,
+    /// Their amount, fen.
+    pub amount_fen: i64,
 }

@@ -5,7 +5,7 @@
 
 use super::audit;
 use super::batches::{self, SqlBatch};
-use super::contract::{BatchTx, ExportTx, ImportTx, LedgerStore, Store};
+use super::contract::{BatchTx, ExportTx, ImportTx, LedgerStore, PlatformStore, Store};
 use super::error::StoreResult;
 use super::imports::{self, SqlImport};
 use super::postgres::{self, PgStore};
@@ -13,15 +13,17 @@ use super::postings;
 use super::reads;
 use super::registry;
 use super::reruns;
+use super::results;
 use super::rows::{
     BatchRow, BatchTotals, CarriedRow, HistoryRow, NetRow, NewBatch, PendingRow, PolicyLoad, PostingRow, RecoveryRow,
-    StoreReject, StoredReject, TransferRow,
+    ResultChange, StoreReject, StoredReject, TransferCount, TransferRow, TransferState, WaitingRow,
 };
 use super::sql::{Conn, Pool};
 use super::sqlite::{self, SqliteStore};
 use super::transitions::{self, Change, SqlExport, Transition};
 use crate::audit::{AuditEntry, AuditRow};
-use crate::ledger::BatchState;
+use crate::codes::Allowance;
+use crate::ledger::{BatchState, OpenHold};
 use crate::month::ServiceMonth;
 use crate::policy::Policy;
 use crate::registry::rows::{FileKind, RowOp};
@@ -219,6 +221,58 @@ impl<S: SqlStore> LedgerStore for S {
     }
 }
 
+impl<S: SqlStore> PlatformStore for S {
+    async fn transfer_states(&self, ids: &[String]) -> StoreResult<Vec<TransferState>> {
+        results::transfer_states(self.pool(), ids).await
+    }
+
+    async fn record_results(
+        &self,
+        changes: &[ResultChange],
+        by: &str,
+        audit: &AuditEntry,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<i64>> {
+        results::record_results(self.pool(), changes, by, audit, now).await
+    }
+
+    async fn open_holds(&self) -> StoreResult<Vec<OpenHold>> {
+        results::open_holds(&mut Conn::Pool(self.pool())).await
+    }
+
+    async fn add_hold(
+        &self,
+        id_number: &str,
+        allowance: Option<Allowance>,
+        by: &str,
+        reason: &str,
+        audit: &AuditEntry,
+        now: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        results::add_hold(self.pool(), id_number, allowance, by, reason, audit, now).await
+    }
+
+    async fn release_holds(
+        &self,
+        id_number: &str,
+        allowance: Option<Allowance>,
+        by: &str,
+        reason: &str,
+        audit: &AuditEntry,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<i64>> {
+        results::release_holds(self.pool(), id_number, allowance, by, reason, audit, now).await
+    }
+
+    async fn waiting(&self) -> StoreResult<Vec<WaitingRow>> {
+        results::waiting(self.pool()).await
+    }
+
+    async fn transfer_counts(&self) -> StoreResult<Vec<TransferCount>> {
+        results::transfer_counts(self.pool()).await
+    }
+}
+
 impl BatchTx for SqlBatch {
     async fn district_batches(&mut self, district: &str) -> StoreResult<Vec<BatchRow>> {
         batches::district_batches(&mut self.tx, district).await
@@ -303,6 +357,10 @@ impl BatchTx for SqlBatch {
 
     async fn renumber_transfers(&mut self, batch_id: &str) -> StoreResult<u32> {
         reruns::renumber_transfers(&mut self.tx, batch_id).await
+    }
+
+    async fn open_holds(&mut self) -> StoreResult<Vec<OpenHold>> {
+        results::open_holds(&mut Conn::Tx(&mut self.tx)).await
     }
 
     async fn append_audit(&mut self, entry: &AuditEntry, now: DateTime<Utc>) -> StoreResult<()> {

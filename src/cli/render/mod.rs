@@ -8,11 +8,13 @@
 //! | [`policy`] | `init`, `policy show`, `policy load` |
 //! | [`registry`] | `import`, `generate`, `report` |
 //! | [`batch`] | `run`, `rerun`, `approve`, `withdraw`, `discard`, `export`, `verify`, `recovery` |
+//! | [`platform`] | `reconcile`, `hold`, `release` |
 //! | [`status`] | `status` |
 //! | [`explain`] | `explain` |
 
 pub mod batch;
 pub mod explain;
+pub mod platform;
 pub mod policy;
 pub mod registry;
 pub mod status;

@@ -1,0 +1,333 @@
+//! The platform's answers and the holds they open (L1, L3): the transfers a result file names,
+//! their new statuses recorded with the balances of their lines and the holds of their faults in
+//! one transaction, operators' holds and releases, and what waits: held lines and lines of failed
+//! or returned transfers that no later batch has settled again.
+
+use super::audit;
+use super::error::{StoreError, StoreResult};
+use super::rows::{ResultChange, TransferCount, TransferState, WaitingKind, WaitingRow};
+use super::sql::{list_params, Conn, Pool, Row, Tx, ROWS_PER_STATEMENT};
+use crate::audit::AuditEntry;
+use crate::codes::Allowance;
+use crate::counting_states;
+use crate::ledger::{BatchState, FaultCode, HoldKind, OpenHold, TransferStatus, COUNTED};
+use chrono::{DateTime, SecondsFormat, Utc};
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} `{value}`"))
+}
+
+/// The holds not released, oldest first, with the registry facts that may have cured them.
+pub(super) async fn open_holds(conn: &mut Conn<'_>) -> StoreResult<Vec<OpenHold>> {
+    conn.query(
+        "select h.hold_id, h.id_number, h.allowance, h.kind, h.transfer_id, h.account_no, h.opened_at, h.opened_by,
+                h.reason,
+                (select max(e.account_no) from elders e where e.id_number = h.id_number) as account_now,
+                case when exists (select 1 from registry_versions v
+                                  where v.file = 'elders.csv' and v.id_number = h.id_number
+                                    and v.import_id > h.opened_import_id)
+                     then true else false end as row_changed,
+                (select cast(max(e.death_date) as text) from elders e where e.id_number = h.id_number) as death_date
+         from holds h where h.released_seq is null order by h.hold_id",
+    )
+    .fetch_all_as(open_hold)
+    .await
+}
+
+fn open_hold(r: &Row) -> StoreResult<OpenHold> {
+    let allowance: Option<String> = r.get("allowance")?;
+    let kind: String = r.get("kind")?;
+    let death: Option<String> = r.get("death_date")?;
+    Ok(OpenHold {
+        hold_id: r.get("hold_id")?,
+        id_number: r.get("id_number")?,
+        allowance: allowance.map(|a| a.parse::<Allowance>().map_err(|_| corrupt("hold allowance", &a))).transpose()?,
+        kind: HoldKind::parse(&kind).ok_or_else(|| corrupt("hold kind", &kind))?,
+        transfer_id: r.get("transfer_id")?,
+        account_no: r.get("account_no")?,
+        opened_at: r.get("opened_at")?,
+        opened_by: r.get("opened_by")?,
+        reason: r.get("reason")?,
+        account_now: r.get("account_now")?,
+        row_changed: r.get("row_changed")?,
+        death_date: death
+            .map(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| corrupt("death date", &d)))
+            .transpose()?,
+    })
+}
+
+/// The transfers among `ids` that exist, with their batch's district and state.
+pub(super) async fn transfer_states(pool: &Pool, ids: &[String]) -> StoreResult<Vec<TransferState>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "select t.transfer_id, t.batch_id, b.district_code, b.state, t.id_number, t.allowance, t.account_no,
+                    t.amount_fen, t.status, t.reason_code
+             from transfers t join batches b on b.batch_id = t.batch_id
+             where t.transfer_id in ({})",
+            list_params(pool.dialect(), chunk.len())
+        );
+        out.extend(chunk.iter().fold(pool.query(&sql), |q, id| q.bind(id)).fetch_all_as(transfer_state).await?);
+    }
+    Ok(out)
+}
+
+fn transfer_state(r: &Row) -> StoreResult<TransferState> {
+    let (state, allowance, status): (String, String, String) = (r.get("state")?, r.get("allowance")?, r.get("status")?);
+    let fault: Option<String> = r.get("reason_code")?;
+    Ok(TransferState {
+        transfer_id: r.get("transfer_id")?,
+        batch_id: r.get("batch_id")?,
+        district_code: r.get("district_code")?,
+        batch_state: BatchState::parse(&state).ok_or_else(|| corrupt("batch state", &state))?,
+        id_number: r.get("id_number")?,
+        allowance: allowance.parse().map_err(|_| corrupt("transfer allowance", &allowance))?,
+        account_no: r.get("account_no")?,
+        amount_fen: r.get("amount_fen")?,
+        status: TransferStatus::parse(&status).ok_or_else(|| corrupt("transfer status", &status))?,
+        fault: fault.map(|f| FaultCode::parse(&f).ok_or_else(|| corrupt("transfer reason code", &f))).transpose()?,
+    })
+}
+
+/// Record the changes with their audit entry in one transaction: each transfer's status (only
+/// from the status it was read in), the balances of a failed or returned transfer's lines
+/// recomputed (L1: they no longer count; the bound L4 is the database's), and a hold for its fault
+/// (L3). `None`, having written nothing, when a transfer changed since it was read.
+pub(super) async fn record_results(
+    pool: &Pool,
+    changes: &[ResultChange],
+    by: &str,
+    entry: &AuditEntry,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<i64>> {
+    let mut tx = pool.begin_write().await?;
+    let seq = audit::append(&mut tx, entry, now).await?.seq;
+    let at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let import_id: i64 =
+        tx.query("select cast(coalesce(max(import_id), 0) as bigint) from imports").fetch_scalar().await?;
+    let mut next_hold: i64 =
+        tx.query("select cast(coalesce(max(hold_id), 0) + 1 as bigint) from holds").fetch_scalar().await?;
+    for c in changes {
+        let rows = tx
+            .query(
+                "update transfers set status = $1, reason_code = $2, reason = $3, result_seq = $4, result_at = $5
+                 where transfer_id = $6 and status = $7",
+            )
+            .bind(c.to.as_str())
+            .bind(c.fault.map(FaultCode::as_str))
+            .bind(c.reason.as_deref())
+            .bind(seq)
+            .bind(at.as_str())
+            .bind(c.transfer_id.as_str())
+            .bind(c.from.as_str())
+            .execute()
+            .await?;
+        if rows != 1 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        if c.to.counts() {
+            continue;
+        }
+        unbalance_transfer(&mut tx, &c.transfer_id).await?;
+        let kind = c.fault.unwrap_or(FaultCode::Other);
+        tx.query(
+            "insert into holds (hold_id, id_number, allowance, kind, transfer_id, account_no, opened_seq,
+                                opened_import_id, opened_by, opened_at, reason)
+             values ($1, $2, null, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(next_hold)
+        .bind(c.id_number.as_str())
+        .bind(kind.as_str())
+        .bind(c.transfer_id.as_str())
+        .bind(c.account_no.as_str())
+        .bind(seq)
+        .bind(import_id)
+        .bind(by)
+        .bind(at.as_str())
+        .bind(c.reason.as_deref().unwrap_or(kind.as_str()))
+        .execute()
+        .await?;
+        next_hold += 1;
+    }
+    tx.commit().await?;
+    Ok(Some(seq))
+}
+
+/// The net paid of every key a transfer's lines post to, recomputed from the counted postings
+/// (L1: the transfer's own lines no longer count).
+async fn unbalance_transfer(tx: &mut Tx, transfer_id: &str) -> StoreResult<()> {
+    let sql = format!(
+        "update balances set net_fen = coalesce((
+             select cast(sum(p.amount_fen) as bigint) from postings p
+             join batches b on b.batch_id = p.batch_id
+             left join transfers t on t.transfer_id = p.transfer_id
+             where p.id_number = balances.id_number and p.allowance = balances.allowance
+               and p.service_month = balances.service_month and {COUNTED}), 0)
+         where exists (select 1 from postings q where q.transfer_id = $1 and q.id_number = balances.id_number
+                         and q.allowance = balances.allowance and q.service_month = balances.service_month)"
+    );
+    tx.query(&sql)
+        .bind(transfer_id)
+        .execute()
+        .await
+        .map_err(|e| StoreError::bound_or_database(e, || format!("a line of transfer {transfer_id}")))?;
+    Ok(())
+}
+
+/// Open an operator's hold on a person (one allowance, or all), with its audit entry. Returns its
+/// number.
+pub(super) async fn add_hold(
+    pool: &Pool,
+    id_number: &str,
+    allowance: Option<Allowance>,
+    by: &str,
+    reason: &str,
+    entry: &AuditEntry,
+    now: DateTime<Utc>,
+) -> StoreResult<i64> {
+    let mut tx = pool.begin_write().await?;
+    let seq = audit::append(&mut tx, entry, now).await?.seq;
+    let import_id: i64 =
+        tx.query("select cast(coalesce(max(import_id), 0) as bigint) from imports").fetch_scalar().await?;
+    let hold_id: i64 =
+        tx.query("select cast(coalesce(max(hold_id), 0) + 1 as bigint) from holds").fetch_scalar().await?;
+    tx.query(
+        "insert into holds (hold_id, id_number, allowance, kind, transfer_id, account_no, opened_seq, opened_import_id,
+                            opened_by, opened_at, reason)
+         values ($1, $2, $3, 'ON_HOLD', null, null, $4, $5, $6, $7, $8)",
+    )
+    .bind(hold_id)
+    .bind(id_number)
+    .bind(allowance.map(|a| a.as_str()))
+    .bind(seq)
+    .bind(import_id)
+    .bind(by)
+    .bind(now.to_rfc3339_opts(SecondsFormat::Secs, true))
+    .bind(reason)
+    .execute()
+    .await?;
+    tx.commit().await?;
+    Ok(hold_id)
+}
+
+/// Release the person's holds not yet released (of one allowance, or every one), with the audit
+/// entry; returns the numbers released (none: nothing written).
+pub(super) async fn release_holds(
+    pool: &Pool,
+    id_number: &str,
+    allowance: Option<Allowance>,
+    by: &str,
+    reason: &str,
+    entry: &AuditEntry,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<i64>> {
+    let mut tx = pool.begin_write().await?;
+    let ids: Vec<i64> = match allowance {
+        Some(a) => {
+            tx.query(
+                "select hold_id from holds where id_number = $1 and allowance = $2 and released_seq is null
+                 order by hold_id",
+            )
+            .bind(id_number)
+            .bind(a.as_str())
+            .fetch_scalars()
+            .await?
+        }
+        None => {
+            tx.query("select hold_id from holds where id_number = $1 and released_seq is null order by hold_id")
+                .bind(id_number)
+                .fetch_scalars()
+                .await?
+        }
+    };
+    if ids.is_empty() {
+        tx.rollback().await?;
+        return Ok(ids);
+    }
+    let seq = audit::append(&mut tx, entry, now).await?.seq;
+    for id in &ids {
+        tx.query(
+            "update holds set released_seq = $1, released_by = $2, released_at = $3, release_reason = $4
+             where hold_id = $5",
+        )
+        .bind(seq)
+        .bind(by)
+        .bind(now.to_rfc3339_opts(SecondsFormat::Secs, true))
+        .bind(reason)
+        .bind(*id)
+        .execute()
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// What waits now (L3), line by line: held lines, and lines of failed or returned transfers, that
+/// no later counted batch of their district settling their month has seen. A batch sees what
+/// committed before its computation began (`seen_audit_seq`); every batch that reads a person
+/// settles their held and failed months again (holding them again while the fault lasts), so only
+/// the latest word counts.
+pub(super) async fn waiting(pool: &Pool) -> StoreResult<Vec<WaitingRow>> {
+    let sql = format!(
+        "select p.district_code, p.id_number, p.allowance, p.service_month, p.amount_fen, 'held' as kind,
+                p.held_reason as reason, p.batch_id
+         from postings p join batches b on b.batch_id = p.batch_id
+         where p.held_reason is not null and b.state in {counting}
+           and not exists (select 1 from batches c
+                           where c.district_code = b.district_code and c.state in {counting}
+                             and c.service_month >= p.service_month
+                             and coalesce(c.seen_audit_seq, 0) > coalesce(b.seen_audit_seq, 0))
+         union all
+         select p.district_code, p.id_number, p.allowance, p.service_month, p.amount_fen, t.status as kind,
+                t.reason_code as reason, p.batch_id
+         from postings p join batches b on b.batch_id = p.batch_id
+         join transfers t on t.transfer_id = p.transfer_id
+         where t.status in ('failed', 'returned') and b.state in {counting}
+           and not exists (select 1 from batches c
+                           where c.district_code = b.district_code and c.state in {counting}
+                             and c.service_month >= p.service_month
+                             and coalesce(c.seen_audit_seq, 0) >= t.result_seq)
+         order by 2, 3, 4",
+        counting = counting_states!()
+    );
+    pool.query(&sql).fetch_all_as(waiting_row).await
+}
+
+fn waiting_row(r: &Row) -> StoreResult<WaitingRow> {
+    let (allowance, month, kind): (String, String, String) =
+        (r.get("allowance")?, r.get("service_month")?, r.get("kind")?);
+    Ok(WaitingRow {
+        district_code: r.get("district_code")?,
+        id_number: r.get("id_number")?,
+        allowance: allowance.parse().map_err(|_| corrupt("posting allowance", &allowance))?,
+        service_month: month.parse().map_err(|_| corrupt("posting month", &month))?,
+        amount_fen: r.get("amount_fen")?,
+        kind: match kind.as_str() {
+            "held" => WaitingKind::Held,
+            "failed" => WaitingKind::Failed,
+            "returned" => WaitingKind::Returned,
+            other => return Err(corrupt("waiting kind", other)),
+        },
+        reason: r.get::<Option<String>, _>("reason")?.unwrap_or_default(),
+        batch_id: r.get("batch_id")?,
+    })
+}
+
+/// Per batch and status, the transfers and their amount.
+pub(super) async fn transfer_counts(pool: &Pool) -> StoreResult<Vec<TransferCount>> {
+    pool.query(
+        "select batch_id, status, count(*) as count, cast(sum(amount_fen) as bigint) as amount_fen
+         from transfers group by batch_id, status order by batch_id, status",
+    )
+    .fetch_all_as(|r| {
+        let status: String = r.get("status")?;
+        Ok(TransferCount {
+            batch_id: r.get("batch_id")?,
+            status: TransferStatus::parse(&status).ok_or_else(|| corrupt("transfer status", &status))?,
+            count: r.get("count")?,
+            amount_fen: r.get("amount_fen")?,
+        })
+    })
+    .await
+}
