@@ -207,17 +207,22 @@ pub enum Command {
         by: Option<String>,
     },
     /// Recompute a batch's files from the database and check them, their manifest and totals;
-    /// or, with --audit, check the audit log's hash chain.
+    /// or, with --audit, check the audit log's hash chain; or, with --ledger, that nothing is paid
+    /// twice or lost.
     Verify {
         /// Batch id.
-        #[arg(long, required_unless_present = "audit", requires = "dir")]
+        #[arg(long, required_unless_present_any = ["audit", "ledger"], requires = "dir")]
         batch: Option<String>,
         /// Folder holding the exported files.
         #[arg(long)]
         dir: Option<PathBuf>,
         /// Check the audit log instead.
-        #[arg(long, conflicts_with_all = ["batch", "dir"])]
+        #[arg(long, conflicts_with_all = ["batch", "dir", "ledger"])]
         audit: bool,
+        /// Check the ledger instead: for every person, allowance and month, owed = paid + held +
+        /// waiting on a failed or returned transfer + recovered; prints those that differ (exit 5).
+        #[arg(long, conflicts_with_all = ["batch", "dir"])]
+        ledger: bool,
     },
     /// Batches and their states, with counts and amounts.
     Status {

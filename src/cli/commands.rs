@@ -7,12 +7,12 @@ use super::{exit, render, ExitStatus, UsageError};
 use crate::adapters::platform;
 use crate::adapters::registry_csv::encoding::Encoding;
 use crate::clock::Clock;
+use crate::codes::Allowance;
 use crate::month::ServiceMonth;
 use crate::ops;
 use crate::ops::init::InitRequest;
 use crate::ops::recovery::Decision;
 use crate::ops::run::RunOrder;
-use crate::codes::Allowance;
 use crate::store::{self, LedgerStore, PlatformStore, Store};
 use crate::with_store;
 use anyhow::Context as _;
@@ -32,7 +32,11 @@ pub async fn dispatch(cli: Cli, clock: Clock) -> anyhow::Result<ExitStatus> {
     with_store!(&any, |s| on_store(s, &cli, clock).await)
 }
 
-async fn on_store<S: Store + LedgerStore + PlatformStore>(s: &S, cli: &Cli, clock: Clock) -> anyhow::Result<ExitStatus> {
+async fn on_store<S: Store + LedgerStore + PlatformStore>(
+    s: &S,
+    cli: &Cli,
+    clock: Clock,
+) -> anyhow::Result<ExitStatus> {
     if let Command::Init { start_month, by } = &cli.command {
         let by = actor(by.as_deref())?;
         return init(s, *start_month, &by, cli.json, clock).await;
@@ -50,9 +54,14 @@ async fn on_store<S: Store + LedgerStore + PlatformStore>(s: &S, cli: &Cli, cloc
             export_as(s, batch, out, &by, (*encoding).into(), cli.json, clock).await
         }
         Command::Verify { audit: true, .. } => verify_audit(s, cli.json).await,
+        Command::Verify { ledger: true, .. } => {
+            let check = ops::ledger::check_ledger(s).await?;
+            render::platform::ledger_checked(&check, cli.json);
+            Ok(if check.breaches.is_empty() { exit::DONE } else { exit::DIFFERENCE })
+        }
         Command::Verify { batch, dir, .. } => {
             let (Some(batch), Some(dir)) = (batch, dir) else {
-                return Err(UsageError("verify needs --batch ID --dir DIR, or --audit".into()).into());
+                return Err(UsageError("verify needs --batch ID --dir DIR, or --audit, or --ledger".into()).into());
             };
             verify(s, batch, dir, cli.json).await
         }

@@ -6,6 +6,7 @@
 //! allocation is drawn afterwards, in payment-key order, by [`LotteryPurse`] (F3).
 
 mod holds;
+pub mod invariant;
 mod keys;
 mod purse;
 mod results;

@@ -16,6 +16,7 @@
 //! | [`withdraw`] | take an approval back before export | L1 |
 //! | [`discard`] | drop an unexported batch unless another district relies on it | L1, L4 |
 //! | [`export`] | write a batch's platform files, all or nothing, and mark it exported | INTERFACE.md |
+//! | [`ledger`] | `verify --ledger`: owed = paid + held + waiting + recovered, person-month by person-month | L1–L4 |
 //! | [`verify`] | compare files with what the database renders; check the audit chain | — |
 //! | [`reconcile`] | record the platform's answers (result CSV or pain.002): paid, failed, returned | L1, L3 |
 //! | [`holds`] | `hold` and `release` a person's payments pending a review | L3 |
@@ -32,6 +33,7 @@ pub mod export;
 pub mod holds;
 pub mod import;
 pub mod init;
+pub mod ledger;
 pub mod policy;
 pub mod reconcile;
 pub mod recovery;

@@ -149,7 +149,8 @@ pub fn plan(
         .or_else(|| results.iter().find_map(|r| by_id.get(r.transfer_id.as_str())).map(|t| t.district_code.clone()))
         .unwrap_or_default();
     let mut problems = Vec::new();
-    let mut out = ResultPlan { district: district.clone(), batches: BTreeSet::new(), changes: Vec::new(), unchanged: 0 };
+    let mut out =
+        ResultPlan { district: district.clone(), batches: BTreeSet::new(), changes: Vec::new(), unchanged: 0 };
     for r in results {
         let at = |message: String| FileProblem { line: r.line, message };
         let Some(t) = by_id.get(r.transfer_id.as_str()) else {
@@ -293,7 +294,8 @@ mod tests {
 
     #[test]
     fn l3_a_returned_paid_transfer_is_a_change_and_a_second_reason_a_contradiction() {
-        let states = [state("T1", "110102", BatchState::Exported, Paid), state("T2", "110102", BatchState::Exported, Failed)];
+        let states =
+            [state("T1", "110102", BatchState::Exported, Paid), state("T2", "110102", BatchState::Exported, Failed)];
         let ok = plan(&[answer(2, "T1", Returned, Some(FaultCode::Deceased))], &states, None).unwrap();
         assert_eq!(ok.changes[0].fault, Some(FaultCode::Deceased));
         let err = plan(&[answer(2, "T2", Failed, Some(FaultCode::NameMismatch))], &states, None).unwrap_err();

@@ -5,8 +5,9 @@
 
 use super::error::StoreResult;
 use super::rows::{
-    BatchRow, BatchTotals, CarriedRow, HistoryRow, NetRow, NewBatch, PendingRow, PolicyLoad, PostingRow, RecoveryRow,
-    ResultChange, StoreReject, StoredReject, TransferCount, TransferRow, TransferState, WaitingRow,
+    BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, KeyPaid, NetRow, NewBatch, PendingRow, PolicyLoad,
+    PostingRow, RecoveryRow, ResultChange, StoreReject, StoredReject, TransferCount, TransferRow, TransferState,
+    WaitingRow,
 };
 use crate::audit::{AuditEntry, AuditRow};
 use crate::codes::Allowance;
@@ -281,4 +282,12 @@ pub trait PlatformStore {
     async fn waiting(&self) -> StoreResult<Vec<WaitingRow>>;
     /// Per batch and status, the transfers and their amount.
     async fn transfer_counts(&self) -> StoreResult<Vec<TransferCount>>;
+    /// The next page of every person registered or posted, after `after` in byte order.
+    async fn all_persons_page(&self, after: &str, limit: i64) -> StoreResult<Vec<PersonRecords>>;
+    /// Per (person, allowance, month) with a counted posting: counted lines and recovery items.
+    async fn keys_paid(&self) -> StoreResult<Vec<KeyPaid>>;
+    /// Per district: how far its batches settled, and what its latest batch read.
+    async fn districts_settled(&self) -> StoreResult<Vec<DistrictSettled>>;
+    /// Per person, the last import that changed their records.
+    async fn person_changes(&self) -> StoreResult<Vec<(String, i64)>>;
 }

@@ -17,6 +17,7 @@
 //! | `batches.rs`, `postings.rs`, `reruns.rs` | a district's batch transaction: reads, writes, balances, replacing reruns |
 //! | `transitions.rs` | every change of state (approve, withdraw, discard, supersede, export, recovery decisions) |
 //! | `results.rs` | the platform's answers (transfer statuses, balances, holds), operators' holds and releases, what waits |
+//! | `ledger_view.rs` | what `verify --ledger` reads: every person, counted amounts per person-month, how far districts settled |
 //! | `reads.rs` | what status, explain, verify and the report read |
 //! | `audit.rs` | appending to and reading the hash-chained audit log |
 
@@ -25,6 +26,7 @@ mod batches;
 mod contract;
 mod error;
 mod imports;
+mod ledger_view;
 mod postgres;
 mod postings;
 mod reads;
@@ -40,8 +42,9 @@ mod transitions;
 pub use contract::{BatchTx, ExportTx, ImportTx, LedgerStore, PlatformStore, Store};
 pub use error::{Conflict, StoreError, StoreResult};
 pub use rows::{
-    BatchRow, BatchTotals, CarriedRow, HistoryRow, NetRow, NewBatch, PendingRow, PolicyLoad, PostingRow, RecoveryRow,
-    ResultChange, StoreReject, StoredReject, TransferCount, TransferRow, TransferState, WaitingKind, WaitingRow,
+    BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, KeyPaid, NetRow, NewBatch, PendingRow, PolicyLoad,
+    PostingRow, RecoveryRow, ResultChange, StoreReject, StoredReject, TransferCount, TransferRow, TransferState,
+    WaitingKind, WaitingRow,
 };
 
 pub use postgres::PgStore;

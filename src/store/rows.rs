@@ -402,3 +402,31 @@ pub struct TransferCount {
     /// Their amount, fen.
     pub amount_fen: i64,
 }
+
+/// The counted lines and recovery items of one (person, allowance, month), fen (L1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KeyPaid {
+    /// Person.
+    pub id_number: String,
+    /// Allowance.
+    pub allowance: Allowance,
+    /// Service month.
+    pub service_month: ServiceMonth,
+    /// Counted lines (regular, arrears, top-ups, offsets).
+    pub paid_fen: i64,
+    /// Counted recovery items (negative).
+    pub recovered_fen: i64,
+}
+
+/// How far a district's batches settled (for `verify --ledger`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DistrictSettled {
+    /// District.
+    pub district_code: String,
+    /// The latest service month of its counted batches.
+    pub through: ServiceMonth,
+    /// The registry import its latest batch read.
+    pub registry_import_id: i64,
+    /// Whether a policy version was loaded after its latest batch.
+    pub policy_since: bool,
+}

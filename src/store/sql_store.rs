@@ -8,6 +8,7 @@ use super::batches::{self, SqlBatch};
 use super::contract::{BatchTx, ExportTx, ImportTx, LedgerStore, PlatformStore, Store};
 use super::error::StoreResult;
 use super::imports::{self, SqlImport};
+use super::ledger_view;
 use super::postgres::{self, PgStore};
 use super::postings;
 use super::reads;
@@ -15,8 +16,9 @@ use super::registry;
 use super::reruns;
 use super::results;
 use super::rows::{
-    BatchRow, BatchTotals, CarriedRow, HistoryRow, NetRow, NewBatch, PendingRow, PolicyLoad, PostingRow, RecoveryRow,
-    ResultChange, StoreReject, StoredReject, TransferCount, TransferRow, TransferState, WaitingRow,
+    BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, KeyPaid, NetRow, NewBatch, PendingRow, PolicyLoad,
+    PostingRow, RecoveryRow, ResultChange, StoreReject, StoredReject, TransferCount, TransferRow, TransferState,
+    WaitingRow,
 };
 use super::sql::{Conn, Pool};
 use super::sqlite::{self, SqliteStore};
@@ -270,6 +272,22 @@ impl<S: SqlStore> PlatformStore for S {
 
     async fn transfer_counts(&self) -> StoreResult<Vec<TransferCount>> {
         results::transfer_counts(self.pool()).await
+    }
+
+    async fn all_persons_page(&self, after: &str, limit: i64) -> StoreResult<Vec<PersonRecords>> {
+        ledger_view::persons_page(self.pool(), after, limit).await
+    }
+
+    async fn keys_paid(&self) -> StoreResult<Vec<KeyPaid>> {
+        ledger_view::keys_paid(self.pool()).await
+    }
+
+    async fn districts_settled(&self) -> StoreResult<Vec<DistrictSettled>> {
+        ledger_view::districts_settled(self.pool()).await
+    }
+
+    async fn person_changes(&self) -> StoreResult<Vec<(String, i64)>> {
+        ledger_view::person_changes(self.pool()).await
     }
 }
 

@@ -61,10 +61,14 @@ pub fn read_results_csv(bytes: &[u8], encoding: Encoding) -> Result<Vec<Transfer
     let mut problems = Vec::new();
     for c in &header {
         if !["transfer_id", "status", "reason_code", "reason"].contains(&c.as_str()) {
-            problems.push(problem(1, format!("unknown column `{c}`: the columns are transfer_id,status,reason_code[,reason]")));
+            problems.push(problem(
+                1,
+                format!("unknown column `{c}`: the columns are transfer_id,status,reason_code[,reason]"),
+            ));
         }
     }
-    let (Some(id_col), Some(status_col), Some(code_col)) = (column("transfer_id"), column("status"), column("reason_code"))
+    let (Some(id_col), Some(status_col), Some(code_col)) =
+        (column("transfer_id"), column("status"), column("reason_code"))
     else {
         problems.push(problem(1, "the header must name transfer_id, status and reason_code (reason is optional)"));
         return Err(problems);
@@ -83,16 +87,18 @@ pub fn read_results_csv(bytes: &[u8], encoding: Encoding) -> Result<Vec<Transfer
         };
         let line = record.position().map_or(0, |p| p.line());
         let cell = |i: usize| record.get(i).unwrap_or("").trim().to_string();
-        match row(line, &cell(id_col), &cell(status_col), &cell(code_col), reason_col.map(cell)) {
-            Ok(result) => {
-                if let Some(first) = seen.insert(result.transfer_id.clone(), line) {
-                    problems.push(problem(
-                        line,
-                        format!("transfer {} is listed again (first at line {first}): one answer per transfer", result.transfer_id),
-                    ));
-                }
-                out.push(result);
+        let id = cell(id_col);
+        if !id.is_empty() {
+            if let Some(first) = seen.insert(id.clone(), line) {
+                problems.push(problem(
+                    line,
+                    format!("transfer {id} is listed again (first at line {first}): one answer per transfer"),
+                ));
+                continue;
             }
+        }
+        match row(line, &id, &cell(status_col), &cell(code_col), reason_col.map(cell)) {
+            Ok(result) => out.push(result),
             Err(message) => problems.push(problem(line, message)),
         }
     }

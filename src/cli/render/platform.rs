@@ -1,9 +1,11 @@
 //! `reconcile`, `hold` and `release`: what the platform's answers changed, and the holds.
 
 use super::print_json;
+use crate::idcard::mask;
 use crate::ledger::{FaultCode, TransferStatus};
 use crate::money::format_fen;
 use crate::ops::holds::HoldOutcome;
+use crate::ops::ledger::LedgerCheck;
 use crate::ops::reconcile::Reconciled;
 use serde_json::json;
 
@@ -83,5 +85,72 @@ pub fn released(h: &HoldOutcome, json: bool) {
         for (id, kind) in &h.holds {
             println!("hold {id} ({}) of {} released: the next batch pays what waited", kind.as_str(), h.id_number);
         }
+    }
+}
+
+/// `verify --ledger`: the totals, then each person-month that does not balance.
+pub fn ledger_checked(c: &LedgerCheck, json: bool) {
+    let t = &c.totals;
+    if json {
+        let breaches: Vec<_> = c
+            .breaches
+            .iter()
+            .map(|b| {
+                json!({ "id_number": mask(&b.id_number), "allowance": b.allowance, "service_month": b.month.to_string(),
+                        "owed": format_fen(b.account.owed), "paid": format_fen(b.account.paid),
+                        "held": format_fen(b.account.held), "waiting": format_fen(b.account.waiting),
+                        "recovered": format_fen(b.account.recovered) })
+            })
+            .collect();
+        print_json(&json!({
+            "person_months": t.keys, "unsettled": t.unsettled, "owed": format_fen(t.sum.owed),
+            "paid": format_fen(t.sum.paid), "held": format_fen(t.sum.held), "waiting": format_fen(t.sum.waiting),
+            "recovered": format_fen(t.sum.recovered), "balanced": c.breaches.is_empty(), "breaches": breaches,
+        }));
+        return;
+    }
+    let through: Vec<String> = c.districts.iter().map(|(d, m)| format!("{d} through {m}")).collect();
+    println!(
+        "ledger: {} person-months checked ({})",
+        t.keys,
+        if through.is_empty() { "no batch yet".to_string() } else { through.join(", ") }
+    );
+    println!(
+        "  owed {} = paid {} + held {} + waiting on failed or returned transfers {} + recovered {}",
+        format_fen(t.sum.owed),
+        format_fen(t.sum.paid),
+        format_fen(t.sum.held),
+        format_fen(t.sum.waiting),
+        format_fen(t.sum.recovered)
+    );
+    if t.unsettled > 0 {
+        let why = if c.policy_since { "a policy version was loaded" } else { "their records changed" };
+        println!(
+            "  {} person-months not settled yet ({why} since the last batch): the next `subsidy run` or `subsidy rerun` settles them",
+            t.unsettled
+        );
+    }
+    if c.breaches.is_empty() {
+        println!("every person-month balances: nothing paid twice, nothing lost");
+        return;
+    }
+    println!("{} person-months do NOT balance (report this; nothing was changed):", c.breaches.len());
+    println!(
+        "  {:<20} {:<10} {:<7} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "id_number", "allowance", "month", "owed", "paid", "held", "waiting", "recovered"
+    );
+    for b in &c.breaches {
+        let a = &b.account;
+        println!(
+            "  {:<20} {:<10} {:<7} {:>10} {:>10} {:>10} {:>10} {:>10}",
+            mask(&b.id_number),
+            b.allowance.as_str(),
+            b.month.to_string(),
+            format_fen(a.owed),
+            format_fen(a.paid),
+            format_fen(a.held),
+            format_fen(a.waiting),
+            format_fen(a.recovered)
+        );
     }
 }
