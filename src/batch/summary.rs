@@ -245,7 +245,7 @@ impl BatchSummary {
         out.push(format!("  lines: {}", if types.is_empty() { "none".into() } else { types.join(", ") }));
         if self.held.count > 0 {
             out.push(format!(
-                "  held (L3): {} lines, {} yuan, listed in the held file, paid once an account is recorded",
+                "  held (L3): {} lines, {} yuan, listed in the held file with their reason, paid once it is cleared (an account recorded, a fault corrected, a release)",
                 self.held.count,
                 format_yuan(self.held.amount)
             ));

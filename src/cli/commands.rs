@@ -13,7 +13,7 @@ use crate::ops;
 use crate::ops::init::InitRequest;
 use crate::ops::recovery::Decision;
 use crate::ops::run::RunOrder;
-use crate::store::{self, LedgerStore, PlatformStore, Store};
+use crate::store::{self, LedgerStore, Store};
 use crate::with_store;
 use anyhow::Context as _;
 use std::path::Path;
@@ -32,7 +32,7 @@ pub async fn dispatch(cli: Cli, clock: Clock) -> anyhow::Result<ExitStatus> {
     with_store!(&any, |s| on_store(s, &cli, clock).await)
 }
 
-async fn on_store<S: Store + LedgerStore + PlatformStore>(
+async fn on_store<S: Store + LedgerStore>(
     s: &S,
     cli: &Cli,
     clock: Clock,

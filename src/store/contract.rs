@@ -158,9 +158,10 @@ pub trait ExportTx: Sized {
     async fn abandon(self) -> StoreResult<()>;
 }
 
-/// Ledger storage: batches and what they paid.
+/// Ledger storage: batches and what they paid, and (through [`PlatformStore`]) what the platform
+/// answered.
 #[allow(async_fn_in_trait)]
-pub trait LedgerStore {
+pub trait LedgerStore: PlatformStore {
     /// The transaction type of a batch.
     type Tx: BatchTx;
     /// Begin the district's batch transaction holding its run lock; `None` when another run

@@ -149,27 +149,6 @@ pub(super) async fn pending_by_batch(pool: &Pool, district: &str, year: i32) -> 
     .await
 }
 
-/// Held lines waiting now (L3), fen per district: per key, its held posting with the highest
-/// adjustment among postings of counted batches, when no later counted posting of the key exists.
-pub(super) async fn held_waiting(pool: &Pool) -> StoreResult<Vec<(String, i64)>> {
-    // Adjustment numbers run over the key in every district (L4), so the latest posting of a key
-    // is the one no counted posting with a higher number follows.
-    let sql = format!(
-        "select p.district_code, cast(sum(p.amount_fen) as bigint)
-         from postings p join batches b on b.batch_id = p.batch_id
-         where p.held_reason is not null and b.state in {counting}
-           and not exists (
-             select 1 from postings q join batches c on c.batch_id = q.batch_id
-             where q.id_number = p.id_number and q.allowance = p.allowance
-               and q.service_month = p.service_month and q.adjustment > p.adjustment
-               and c.state in {counting})
-         group by p.district_code
-         order by p.district_code",
-        counting = counting_states!()
-    );
-    pool.query(&sql).fetch_all_as(|r| Ok((r.get(0)?, r.get(1)?))).await
-}
-
 /// Districts and years of service months with postings in counted batches (F3).
 pub(super) async fn paid_years(pool: &Pool) -> StoreResult<Vec<(String, i32)>> {
     let sql = format!(
