@@ -32,11 +32,7 @@ pub async fn dispatch(cli: Cli, clock: Clock) -> anyhow::Result<ExitStatus> {
     with_store!(&any, |s| on_store(s, &cli, clock).await)
 }
 
-async fn on_store<S: Store + LedgerStore>(
-    s: &S,
-    cli: &Cli,
-    clock: Clock,
-) -> anyhow::Result<ExitStatus> {
+async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> anyhow::Result<ExitStatus> {
     if let Command::Init { start_month, by } = &cli.command {
         let by = actor(by.as_deref())?;
         return init(s, *start_month, &by, cli.json, clock).await;

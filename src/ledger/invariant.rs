@@ -112,7 +112,7 @@ mod tests {
         assert_eq!(breaches[0].account, twice);
         assert_eq!(totals.keys, 3);
         assert_eq!(totals.sum.owed, 100_000);
-        assert_eq!(totals.sum.paid, 200_000);
+        assert_eq!(totals.sum.paid, 150_000);
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod issue7_exports;
 mod issue7_inputs;
 mod issue7_ledger;
 mod issue9_exports;
+mod issue9_results;
 mod ops;
 mod registry;
 mod regressions;
@@ -38,6 +39,7 @@ fn main() {
         .chain(issue7_inputs::cases())
         .chain(ops::cases())
         .chain(issue9_exports::cases())
+        .chain(issue9_results::cases())
         .collect();
     let mut trials = Vec::new();
     for case in &cases {

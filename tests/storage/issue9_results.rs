@@ -1,0 +1,217 @@
+//! Issue 9: the platform's answers. January is exported and answered: paid, ACCOUNT_CLOSED,
+//! returned (OTHER) and DECEASED; the same file again changes nothing; February holds what waits;
+//! between February and March the closed account is replaced, the bank's fault released and the
+//! death recorded; March pays what waited. After every step the ledger balances (owed = paid +
+//! held + waiting + recovered) and `status` says where each batch stands.
+//!
+//! Hand derivation. Four elders born 1935 (84 in 2020: R2's 80-89 band, 100.00 a month), each
+//! approved for longevity in October 2019 (T5), paid from the start month 2020-01 (T7):
+//! - A (seq 301): paid every month: 100.00 in each of January, February, March.
+//! - B (302): January's transfer fails ACCOUNT_CLOSED. February holds January (arrears) and
+//!   February (regular), 200.00, ACCOUNT_CLOSED (L3). A new account is imported; March pays
+//!   January, February and March, 300.00, on the new account.
+//! - C (303): January's transfer is paid, then returned OTHER (the bank's side). February holds
+//!   200.00 (OTHER); an operator releases it; March pays 300.00.
+//! - D (304): January's transfer is returned DECEASED: the review opens, February holds 200.00
+//!   (DECEASED). The death date 2019-12-15 is imported (T3: paid through the month of death, so
+//!   nothing of 2020 is owed): March owes D nothing and pays nothing; nothing waits; the review is
+//!   closed by the death date.
+//!
+//! Totals: January 400.00 exported, 100.00 stays paid; February 100.00 paid, 600.00 held;
+//! March 700.00 paid (A 100.00, B 300.00, C 300.00). Owed over the quarter: 900.00 (A, B, C
+//! 300.00 each), paid 900.00.
+
+use crate::import::write_dir;
+use crate::ops::init_2020;
+use crate::scenario::{clock, month, Elder, APPLICATIONS, DISTRICT, ELDERS, OPERATOR, REVIEWER};
+use crate::support::{check, eq};
+use libtest_mimic::Failed;
+use std::path::Path;
+use subsidy::adapters::registry_csv::encoding::Encoding;
+use subsidy::batch::RunOutcome;
+use subsidy::ledger::{FaultCode, HoldKind, TransferStatus};
+use subsidy::ops;
+use subsidy::ops::run::RunOrder;
+use subsidy::ops::status::Standing;
+use subsidy::store::{LedgerStore, Store, WaitingKind};
+
+pub fn cases() -> Vec<crate::support::Case> {
+    crate::cases![l3_results_hold_reissue_and_balance_over_three_months]
+}
+
+fn cast() -> [Elder; 4] {
+    let e = |name, seq, account| Elder::new(name, "1935-04-01", seq, "110102007", "shebao", account);
+    [
+        e("甲一", 301, "6217000000000000301"),
+        e("乙二", 302, "6217000000000000302"),
+        e("丙三", 303, "6217000000000000303"),
+        e("丁四", 304, "6217000000000000304"),
+    ]
+}
+
+/// Import a folder of registry files through the use-case; no row rejected.
+async fn import<S: Store>(s: &S, files: &[(&str, &str)]) -> Result<(), Failed> {
+    let dir = write_dir(files);
+    let report = ops::import::import(s, dir.path(), Encoding::Utf8, OPERATOR, clock()).await?;
+    eq(report.rejects.len(), 0, "import rejects")?;
+    Ok(())
+}
+
+/// Run, approve and export a month; its batch id.
+async fn pay<S: Store + LedgerStore>(s: &S, m: &str, out: &Path) -> Result<String, Failed> {
+    let order = RunOrder { district: Some(DISTRICT), month: month(m), by: OPERATOR, dry_run: false };
+    let outcomes = ops::run::run(s, &order, clock(), |_| {}).await?;
+    let batch = match outcomes.as_slice() {
+        [run] => match &run.outcome {
+            RunOutcome::Computed(sum) => sum.batch_id.clone(),
+            other => return Err(format!("{m}: {other:?}").into()),
+        },
+        other => return Err(format!("{m}: {other:?}").into()),
+    };
+    ops::approve::approve(s, &batch, REVIEWER, clock()).await?;
+    ops::export::export(s, &batch, out, OPERATOR, clock()).await?;
+    Ok(batch)
+}
+
+/// A result CSV with these rows (`transfer_id,status,reason_code`), reconciled.
+async fn reconcile<S: Store + LedgerStore>(
+    s: &S,
+    dir: &Path,
+    name: &str,
+    rows: &[(String, &str, &str)],
+) -> Result<ops::reconcile::Reconciled, Failed> {
+    let mut text = String::from("transfer_id,status,reason_code\r\n");
+    for (t, status, code) in rows {
+        text.push_str(&format!("{t},{status},{code}\r\n"));
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, text)?;
+    Ok(ops::reconcile::reconcile(s, &path, Encoding::Utf8, None, OPERATOR, clock()).await?)
+}
+
+/// The ledger balances; returns owed, paid, held, waiting (fen) and the unsettled person-months.
+async fn balanced<S: Store + LedgerStore>(s: &S, step: &str) -> Result<(i64, i64, i64, i64, u64), Failed> {
+    let c = ops::ledger::check_ledger(s).await?;
+    check(c.breaches.is_empty(), format!("{step}: the ledger balances: {:?}", c.breaches))?;
+    let t = c.totals.sum;
+    Ok((t.owed, t.paid, t.held, t.waiting, c.totals.unsettled))
+}
+
+/// Where each batch stands, by batch id.
+async fn standings<S: Store + LedgerStore>(s: &S) -> Result<Vec<(String, Standing)>, Failed> {
+    let st = ops::status::status(s, Some(DISTRICT), None).await?;
+    Ok(st.standing.iter().map(|(b, (standing, _))| (b.clone(), *standing)).collect())
+}
+
+fn t(batch: &str, n: u32) -> String {
+    format!("{batch}-{n:06}")
+}
+
+async fn l3_results_hold_reissue_and_balance_over_three_months<S: Store + LedgerStore>(s: &S) -> Result<(), Failed> {
+    let [a, b, c, d] = cast();
+    init_2020(s).await?;
+    let approved = |e: &Elder| format!("{},longevity,2019-10-08,approved,2019-10-20\n", e.id);
+    let elders: String = [&a, &b, &c, &d].iter().map(|e| e.row("")).collect();
+    let applications: String = [&a, &b, &c, &d].iter().map(|e| approved(e)).collect();
+    import(
+        s,
+        &[("elders.csv", &format!("{ELDERS}{elders}")), ("applications.csv", &format!("{APPLICATIONS}{applications}"))],
+    )
+    .await?;
+    let out = tempfile::tempdir()?;
+
+    // January: four transfers of 100.00, in ID order A, B, C, D.
+    let jan = pay(s, "2020-01", out.path()).await?;
+    eq(balanced(s, "January exported").await?, (40_000, 40_000, 0, 0, 0), "January: owed, paid, held, waiting")?;
+    let answers = [
+        (t(&jan, 1), "paid", ""),
+        (t(&jan, 2), "failed", "ACCOUNT_CLOSED"),
+        (t(&jan, 3), "returned", "OTHER"),
+        (t(&jan, 4), "returned", "DECEASED"),
+    ];
+    let first = reconcile(s, out.path(), "jan.csv", &answers).await?;
+    eq(first.unchanged, 0, "first reading: nothing recorded before")?;
+    eq(first.recorded.get(&TransferStatus::Paid).copied(), Some((1, 10_000)), "paid")?;
+    eq(first.recorded.get(&TransferStatus::Failed).copied(), Some((1, 10_000)), "failed")?;
+    eq(first.recorded.get(&TransferStatus::Returned).copied(), Some((2, 20_000)), "returned")?;
+    eq(first.holds.len(), 3, "three holds: B, C, D")?;
+    // L1: 300.00 of January no longer counts; it waits (nothing re-issued yet).
+    eq(balanced(s, "January answered").await?, (40_000, 10_000, 0, 30_000, 0), "after the answers")?;
+    eq(standings(s).await?, vec![(jan.clone(), Standing::Settled)], "January is settled")?;
+
+    // The same file twice changes nothing (no audit entry either).
+    let entries = s.audit_log().await?.0.len();
+    let again = reconcile(s, out.path(), "jan.csv", &answers).await?;
+    eq((again.unchanged, again.recorded.len()), (4, 0), "the same file again")?;
+    eq(s.audit_log().await?.0.len(), entries, "no audit entry for a file that changes nothing")?;
+    // An impossible change refuses the whole file: B failed cannot become paid, and A's answer in
+    // the same file is not recorded either.
+    let path = out.path().join("bad.csv");
+    std::fs::write(&path, format!("transfer_id,status,reason_code\n{},paid,\n{},paid,\n", t(&jan, 1), t(&jan, 2)))?;
+    let refused = ops::reconcile::reconcile(s, &path, Encoding::Utf8, None, OPERATOR, clock()).await;
+    check(
+        matches!(&refused, Err(e) if e.to_string().contains("line 3: transfer") && e.to_string().contains("cannot become paid")),
+        format!("failed → paid refused: {refused:?}"),
+    )?;
+    eq(s.audit_log().await?.0.len(), entries, "a refused file records nothing")?;
+
+    // February: A paid 100.00; B, C, D held 200.00 each (January arrears + February).
+    let feb = pay(s, "2020-02", out.path()).await?;
+    let feb_batch = s.batch(&feb).await?.ok_or("February batch")?;
+    eq((feb_batch.transfer_count, feb_batch.control_sum_fen, feb_batch.held_fen), (1, 10_000, 60_000), "February")?;
+    let held = std::fs::read_to_string(out.path().join(format!("{feb}-held.csv")))?;
+    for (e, reason) in [(&b, "ACCOUNT_CLOSED"), (&c, "OTHER"), (&d, "DECEASED")] {
+        for m in ["2020-01", "2020-02"] {
+            let row = format!("{},{},longevity,{m},100.00,{reason}", e.id, e.name);
+            check(held.lines().any(|l| l == row), format!("held.csv has {row}"))?;
+        }
+    }
+    eq(balanced(s, "February exported").await?, (80_000, 20_000, 60_000, 0, 0), "February: owed, paid, held, waiting")?;
+    let st = ops::status::status(s, Some(DISTRICT), None).await?;
+    let held_of = |code: &str| st.waiting.get(&(WaitingKind::Held, code.to_string())).map(|w| (w.lines, w.fen));
+    eq(held_of("ACCOUNT_CLOSED"), Some((2, 20_000)), "status: held for the closed account")?;
+    eq(held_of("DECEASED"), Some((2, 20_000)), "status: held for the deceased")?;
+    let reviews: Vec<_> = st.holds.iter().filter(|h| h.review_open()).map(|h| h.id_number.clone()).collect();
+    eq(reviews, vec![d.id.clone()], "one DECEASED review open")?;
+    reconcile(s, out.path(), "feb.csv", &[(t(&feb, 1), "paid", "")]).await?;
+
+    // Between February and March: B's new account, C released, D's death recorded.
+    import(s, &[("elders.csv", &format!("{ELDERS}{}", b.row_with_account("", "6217000000000009302")))]).await?;
+    let released = ops::holds::release(s, &c.id, None, "bank fixed it", REVIEWER, clock()).await?;
+    eq(released.holds.iter().map(|(_, k)| *k).collect::<Vec<_>>(), vec![HoldKind::Fault(FaultCode::Other)], "release")?;
+    import(s, &[("elders.csv", &format!("{ELDERS}{}", d.row("2019-12-15")))]).await?;
+    // B's and D's records changed since February's batch: not settled until March.
+    let (_, _, _, _, unsettled) = balanced(s, "before March").await?;
+    eq(unsettled, 4, "B's and D's two months each are not settled yet")?;
+
+    // March: A 100.00; B 300.00 on the new account; C 300.00; D nothing.
+    let mar = pay(s, "2020-03", out.path()).await?;
+    let transfers = std::fs::read_to_string(out.path().join(format!("{mar}-transfers.csv")))?;
+    let expected = format!(
+        "transfer_id,id_number,name,account_type,account_no,allowance,amount\n\
+         {},{},甲一,shebao,6217000000000000301,longevity,100.00\n\
+         {},{},乙二,shebao,6217000000000009302,longevity,300.00\n\
+         {},{},丙三,shebao,6217000000000000303,longevity,300.00\n",
+        t(&mar, 1),
+        a.id,
+        t(&mar, 2),
+        b.id,
+        t(&mar, 3),
+        c.id
+    );
+    eq(transfers.as_str(), expected.as_str(), "March's transfers")?;
+    eq(s.batch(&mar).await?.ok_or("March")?.held_fen, 0, "nothing held in March")?;
+    eq(balanced(s, "March exported").await?, (90_000, 90_000, 0, 0, 0), "March: owed, paid, held, waiting")?;
+    let answers: Vec<_> = (1..=3).map(|n| (t(&mar, n), "paid", "")).collect();
+    reconcile(s, out.path(), "mar.csv", &answers).await?;
+    eq(
+        standings(s).await?,
+        vec![(jan, Standing::Settled), (feb, Standing::Settled), (mar, Standing::Settled)],
+        "every batch settled",
+    )?;
+    let st = ops::status::status(s, Some(DISTRICT), None).await?;
+    check(st.waiting.is_empty(), format!("nothing waits: {:?}", st.waiting))?;
+    check(!st.holds.iter().any(|h| h.review_open()), "the review closed with the death date")?;
+    eq(balanced(s, "March answered").await?, (90_000, 90_000, 0, 0, 0), "the quarter")?;
+    Ok(())
+}
