@@ -3,6 +3,7 @@
 //! with mode 0640) and `verify` (which renders again and compares), so the two can never disagree
 //! about what a file should contain. The CSV files hold nothing that depends on the clock or on the database that computed them.
 
+pub mod iso20022;
 mod write;
 
 pub use write::{stage, write_all_atomically, write_atomically, Staged, WriteError, PRIVATE_MODE, PUBLIC_MODE};
