@@ -28,10 +28,10 @@ pub struct PlatformFile {
 }
 
 impl PlatformFile {
-    /// The file's mode: the CSV files carry ID and account numbers, so they are not readable by
-    /// everyone (0640); the order and the manifest carry totals only (0644).
+    /// The file's mode: the CSV files and the ISO 20022 XML file carry ID and account numbers, so
+    /// they are not readable by everyone (0640); the order and the manifest carry totals only (0644).
     pub fn mode(&self) -> u32 {
-        if self.name.ends_with(".csv") {
+        if self.name.ends_with(".csv") || self.name.ends_with(".xml") {
             PRIVATE_MODE
         } else {
             PUBLIC_MODE
