@@ -2,6 +2,7 @@
 //! pure renderer serves both `export` (which writes them atomically, all or none, the CSV files
 //! with mode 0640) and `verify` (which renders again and compares), so the two can never disagree
 //! about what a file should contain. The CSV files hold nothing that depends on the clock or on the database that computed them.
+//! [`iso20022`] says the same batch in ISO 20022 (pain.001) and reads the bank's answer (pain.002).
 
 pub mod iso20022;
 mod write;
