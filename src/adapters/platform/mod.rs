@@ -2,7 +2,9 @@
 //! pure renderer serves both `export` (which writes them atomically, all or none, the CSV files
 //! with mode 0640) and `verify` (which renders again and compares), so the two can never disagree
 //! about what a file should contain. The CSV files hold nothing that depends on the clock or on the database that computed them.
+//! [`iso20022`] says the same batch in ISO 20022 (pain.001) and reads the bank's answer (pain.002).
 
+pub mod iso20022;
 pub mod results;
 mod write;
 
@@ -28,10 +30,10 @@ pub struct PlatformFile {
 }
 
 impl PlatformFile {
-    /// The file's mode: the CSV files carry ID and account numbers, so they are not readable by
-    /// everyone (0640); the order and the manifest carry totals only (0644).
+    /// The file's mode: the CSV files and the ISO 20022 XML file carry ID and account numbers, so
+    /// they are not readable by everyone (0640); the order and the manifest carry totals only (0644).
     pub fn mode(&self) -> u32 {
-        if self.name.ends_with(".csv") {
+        if self.name.ends_with(".csv") || self.name.ends_with(".xml") {
             PRIVATE_MODE
         } else {
             PUBLIC_MODE

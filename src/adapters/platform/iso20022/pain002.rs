@@ -1,0 +1,550 @@
+//! The bank's pain.002.001.12 payment status report, read as the core's
+//! [`TransferResult`]s: one per `OrgnlPmtInfAndSts/TxInfAndSts`, matched to its transfer by
+//! `OrgnlEndToEndId` (the transfer id the pain.001 carried), `line` being the 1-based position of
+//! the TxInfAndSts in the file. Streaming events, one pass, nothing kept but the answers.
+//!
+//! Statuses (ExternalPaymentTransactionStatus1Code). When a transaction carries no TxSts, the
+//! status (and its reasons) of its payment instruction, or else of the group, stands for it.
+//! - `ACSC`, `ACCC` (settlement completed): **paid**.
+//! - `RJCT`: **failed**, or **returned** by the convention below. `CANC` (cancelled): failed too,
+//!   it was not paid.
+//! - Not final (`RCVD`, `ACTC`, `ACCP`, `ACFC`, `ACFW`, `ACPD`, `ACSP`, `ACWC`, `ACWP`, `ACIS`,
+//!   `PDNG`, `PATC`, `PRES`, `BLCK`): the file says nothing final about that transaction, so it
+//!   yields no result and the transfer stays pending (L1 counts it as paid, as it should while the
+//!   money may still arrive). It is **skipped, not refused**: a bank's report may answer most
+//!   transactions while a few are still in process, and refusing the whole file would hold back
+//!   the final answers it does give. Skipping is not silent: [`pain002_report`] lists what was
+//!   skipped, for the operator to see; [`pain002`] returns the answers only.
+//! - Any other status is an error naming the transaction: an unknown code is not guessed.
+//!
+//! **Returned payments (退票).** pain.002 has no "returned" status: ISO 20022 returns a settled
+//! payment between banks with pacs.004, and tells the customer through its statement (camt.053/
+//! camt.054), not a status report. Banks that do report returns in pain.002 send `RJCT` for a
+//! transaction they had reported settled. The engine cannot tell that from a plain rejection
+//! without a marker, so the convention, to be agreed with the bank, is: TxSts `RJCT` with a
+//! `StsRsnInf/AddtlInf` that starts with `RETURNED` (any case), the reason code in
+//! `StsRsnInf/Rsn/Cd` as for a rejection. Returns reported only on the statement are entered
+//! through the CSV result file.
+//!
+//! Reason codes (ExternalStatusReason1Code), first `Rsn/Cd` of the transaction:
+//! `AC04` closed account, `AC07` closed creditor account: ACCOUNT_CLOSED; `AC01` incorrect account
+//! number, `AC03` invalid creditor account number: ACCOUNT_INVALID; `MD07` end customer deceased:
+//! DECEASED; `BE01` inconsistent with end customer (the name does not match the account):
+//! NAME_MISMATCH; `BE17` creditor identification code missing or invalid (the ID number pain.001
+//! sends as `Cdtr/Id/PrvtId`): ID_MISMATCH; every other code, a proprietary `Rsn/Prtry`, or no
+//! reason at all: OTHER. The reason text keeps the bank's code and `AddtlInf`, joined, so an OTHER
+//! still says what the bank said.
+//!
+//! Refused files: not UTF-8, malformed XML (line and column), another message (a pain.001, or a
+//! pain.002 of another version), a report without any transaction status (a group rejected as a
+//! whole, `GrpSts` `RJCT`, included: the engine needs an answer per transfer), a transaction
+//! without `OrgnlEndToEndId` or status, an unknown status.
+
+use super::{line_col, Iso20022Error, PAIN002_NS};
+use crate::ledger::{FaultCode, TransferResult, TransferStatus};
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+use quick_xml::NsReader;
+
+/// Statuses that say the transaction is on its way, not where it ended.
+const NOT_FINAL: [&str; 14] =
+    ["RCVD", "ACTC", "ACCP", "ACFC", "ACFW", "ACPD", "ACSP", "ACWC", "ACWP", "ACIS", "PDNG", "PATC", "PRES", "BLCK"];
+
+/// A pain.002 file as read: the final answers, and the transactions it reports as not final yet.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pain002Report {
+    /// `OrgnlGrpInfAndSts/OrgnlMsgId`: the pain.001 message it answers (the batch id).
+    pub original_message: Option<String>,
+    /// One per transaction with a final status, in file order.
+    pub results: Vec<TransferResult>,
+    /// Transactions with a status that is not final: their transfers stay pending.
+    pub not_final: Vec<NotFinal>,
+}
+
+/// A transaction the report says is still in process.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotFinal {
+    /// 1-based position of the TxInfAndSts in the file.
+    pub line: u64,
+    /// The transfer.
+    pub transfer_id: String,
+    /// Its status, e.g. `ACSP`.
+    pub status: String,
+}
+
+/// The final answers of a pain.002.001.12 file; transactions not final yet are skipped (see
+/// [`pain002_report`] to list them).
+pub fn pain002(bytes: &[u8]) -> Result<Vec<TransferResult>, Iso20022Error> {
+    Ok(pain002_report(bytes)?.results)
+}
+
+/// Read a pain.002.001.12 file: its final answers and what it reports as not final yet.
+pub fn pain002_report(bytes: &[u8]) -> Result<Pain002Report, Iso20022Error> {
+    let text = std::str::from_utf8(bytes).map_err(|e| Iso20022Error::NotUtf8 { offset: e.valid_up_to() })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = NsReader::from_str(text);
+    let mut state = State::default();
+    let mut lines = Lines { text, offset: 0, line: 1 };
+    let malformed = |offset: u64, message: String| {
+        let (line, column) = line_col(text, offset as usize);
+        Iso20022Error::Malformed { line, column, message }
+    };
+    loop {
+        let (ns, event) = match reader.read_resolved_event() {
+            Ok((ns, event)) => (namespace(ns), event),
+            Err(e) => return Err(malformed(reader.error_position(), e.to_string())),
+        };
+        let line = lines.at(reader.buffer_position() as usize);
+        match event {
+            Event::Start(e) => state.start(&e, ns, line)?,
+            Event::Empty(e) => {
+                state.start(&e, ns, line)?;
+                state.end()?;
+            }
+            Event::End(_) => state.end()?,
+            Event::Text(t) => state.text.push_str(&t.xml10_content()),
+            Event::CData(t) => state.text.push_str(&t.xml10_content()),
+            Event::GeneralRef(r) => match (r.resolve_char_ref(), &*r) {
+                (Ok(Some(c)), _) => state.text.push(c),
+                (Ok(None), "lt") => state.text.push('<'),
+                (Ok(None), "gt") => state.text.push('>'),
+                (Ok(None), "amp") => state.text.push('&'),
+                (Ok(None), "apos") => state.text.push('\''),
+                (Ok(None), "quot") => state.text.push('"'),
+                (_, name) => {
+                    let offset = reader.buffer_position();
+                    return Err(malformed(offset, format!("unknown entity `&{name};`")));
+                }
+            },
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if let Some(open) = state.path.last() {
+        return Err(malformed(text.len() as u64, format!("the file ends before </{open}>")));
+    }
+    if !state.root_seen {
+        return Err(Iso20022Error::WrongMessage { found: "the file holds no XML element".into() });
+    }
+    if state.transactions == 0 {
+        return Err(Iso20022Error::NoTransactions(no_transactions("GrpSts", &state.group)));
+    }
+    Ok(state.report)
+}
+
+fn namespace(ns: ResolveResult<'_>) -> Option<String> {
+    match ns {
+        ResolveResult::Bound(ns) => Some(ns.as_ref().to_string()),
+        _ => None,
+    }
+}
+
+/// A status and the reasons given with it, at one level (group, payment, transaction).
+#[derive(Clone, Debug, Default)]
+struct Level {
+    status: Option<String>,
+    reasons: Vec<Reason>,
+}
+
+/// One StsRsnInf.
+#[derive(Clone, Debug, Default)]
+struct Reason {
+    code: Option<String>,
+    proprietary: Option<String>,
+    info: Vec<String>,
+}
+
+#[derive(Default)]
+struct Tx {
+    position: u64,
+    line: u64,
+    end_to_end: Option<String>,
+    level: Level,
+}
+
+#[derive(Default)]
+struct State {
+    /// Local names of the open elements, `Document` first.
+    path: Vec<String>,
+    root_seen: bool,
+    text: String,
+    group: Level,
+    payment: Level,
+    tx: Option<Tx>,
+    transactions: u64,
+    /// Transactions of the open OrgnlPmtInfAndSts.
+    payment_transactions: u64,
+    report: Pain002Report,
+}
+
+/// Paths below `Document/CstmrPmtStsRpt`.
+const GROUP: &[&str] = &["OrgnlGrpInfAndSts"];
+const PAYMENT: &[&str] = &["OrgnlPmtInfAndSts"];
+const TX: &[&str] = &["OrgnlPmtInfAndSts", "TxInfAndSts"];
+
+impl State {
+    /// Where the innermost open element is, relative to `Document/CstmrPmtStsRpt`.
+    fn below(&self, base: &[&str], rest: &[&str]) -> bool {
+        let p = &self.path;
+        p.len() == 2 + base.len() + rest.len()
+            && p[0] == "Document"
+            && p[1] == "CstmrPmtStsRpt"
+            && p[2..2 + base.len()].iter().zip(base).all(|(a, b)| a == b)
+            && p[2 + base.len()..].iter().zip(rest).all(|(a, b)| a == b)
+    }
+
+    fn start(&mut self, e: &BytesStart<'_>, ns: Option<String>, line: u64) -> Result<(), Iso20022Error> {
+        let name = e.local_name().as_ref().to_string();
+        if !self.root_seen {
+            self.root_seen = true;
+            check_root(&name, ns.as_deref())?;
+        }
+        self.path.push(name);
+        self.text.clear();
+        if self.below(PAYMENT, &[]) {
+            self.payment = Level::default();
+            self.payment_transactions = 0;
+        } else if self.below(TX, &[]) {
+            self.transactions += 1;
+            self.payment_transactions += 1;
+            self.tx = Some(Tx { position: self.transactions, line, ..Tx::default() });
+        } else if let Some(level) = self.reason_level(&[]) {
+            level.reasons.push(Reason::default());
+        }
+        Ok(())
+    }
+
+    /// The level whose `StsRsnInf` (followed by `rest`) is the innermost open element.
+    fn reason_level(&mut self, rest: &[&str]) -> Option<&mut Level> {
+        let at = |base: &[&str]| self.below(base, &[&["StsRsnInf"], rest].concat());
+        if at(TX) {
+            self.tx.as_mut().map(|t| &mut t.level)
+        } else if at(PAYMENT) {
+            Some(&mut self.payment)
+        } else if at(GROUP) {
+            Some(&mut self.group)
+        } else {
+            None
+        }
+    }
+
+    fn end(&mut self) -> Result<(), Iso20022Error> {
+        let text = std::mem::take(&mut self.text).trim().to_string();
+        if self.below(GROUP, &["OrgnlMsgId"]) {
+            self.report.original_message = Some(text);
+        } else if self.below(GROUP, &["GrpSts"]) {
+            self.group.status = Some(text);
+        } else if self.below(PAYMENT, &["PmtInfSts"]) {
+            self.payment.status = Some(text);
+        } else if self.below(TX, &["OrgnlEndToEndId"]) {
+            if let Some(tx) = self.tx.as_mut() {
+                tx.end_to_end = Some(text);
+            }
+        } else if self.below(TX, &["TxSts"]) {
+            if let Some(tx) = self.tx.as_mut() {
+                tx.level.status = Some(text);
+            }
+        } else if let Some(level) = self.reason_level(&["Rsn", "Cd"]) {
+            level.reasons.last_mut().expect("opened with StsRsnInf").code = Some(text);
+        } else if let Some(level) = self.reason_level(&["Rsn", "Prtry"]) {
+            level.reasons.last_mut().expect("opened with StsRsnInf").proprietary = Some(text);
+        } else if let Some(level) = self.reason_level(&["AddtlInf"]) {
+            level.reasons.last_mut().expect("opened with StsRsnInf").info.push(text);
+        } else if self.below(TX, &[]) {
+            let tx = self.tx.take().expect("opened with TxInfAndSts");
+            self.finish(tx)?;
+        } else if self.below(PAYMENT, &[]) && self.payment_transactions == 0 {
+            // Its transfers would get no answer: a payment-level status says nothing per transfer.
+            let (element, level) =
+                if self.payment.status.is_some() { ("PmtInfSts", &self.payment) } else { ("GrpSts", &self.group) };
+            return Err(Iso20022Error::NoTransactions(no_transactions(element, level)));
+        }
+        self.path.pop();
+        Ok(())
+    }
+
+    /// One transaction read whole: an answer, a not-final note, or an error.
+    fn finish(&mut self, tx: Tx) -> Result<(), Iso20022Error> {
+        let bad = |problem: String| Iso20022Error::Transaction { position: tx.position, line: tx.line, problem };
+        let transfer_id = tx.end_to_end.clone().filter(|id| !id.is_empty()).ok_or_else(|| {
+            bad("no OrgnlEndToEndId: a status is matched to its transfer by the end-to-end id (the transfer id \
+                 the pain.001 file carried)"
+                .into())
+        })?;
+        // A transaction without its own status takes its payment's, or else the group's.
+        let level = [&tx.level, &self.payment, &self.group].into_iter().find(|l| l.status.is_some()).cloned();
+        let Some(Level { status: Some(status), reasons }) = level else {
+            return Err(bad(format!("transfer {transfer_id} has no TxSts (nor a payment or group status)")));
+        };
+        let returned = reasons.iter().flat_map(|r| &r.info).any(|i| i.to_ascii_uppercase().starts_with("RETURNED"));
+        let status_now = match status.as_str() {
+            "ACSC" | "ACCC" => TransferStatus::Paid,
+            "RJCT" if returned => TransferStatus::Returned,
+            "RJCT" | "CANC" => TransferStatus::Failed,
+            s if NOT_FINAL.contains(&s) => {
+                self.report.not_final.push(NotFinal { line: tx.position, transfer_id, status });
+                return Ok(());
+            }
+            other => {
+                return Err(bad(format!(
+                    "transfer {transfer_id}: unknown TxSts `{other}`; the engine reads ACSC and ACCC (paid), RJCT \
+                     and CANC (not paid) and skips statuses not final yet ({})",
+                    NOT_FINAL.join(", ")
+                )))
+            }
+        };
+        let fault = (status_now != TransferStatus::Paid).then(|| fault(&reasons));
+        self.report.results.push(TransferResult {
+            line: tx.position,
+            transfer_id,
+            status: status_now,
+            fault,
+            reason: reason_text(&reasons),
+        });
+        Ok(())
+    }
+}
+
+fn check_root(name: &str, ns: Option<&str>) -> Result<(), Iso20022Error> {
+    if name == "Document" && ns == Some(PAIN002_NS) {
+        return Ok(());
+    }
+    let ns = ns.unwrap_or("no namespace");
+    let found = match ns.strip_prefix("urn:iso:std:iso:20022:tech:xsd:") {
+        Some(m) if m.starts_with("pain.001") => format!(
+            "this is a {m} credit-transfer initiation (the payment file sent to the bank), not the bank's answer"
+        ),
+        Some(m) if m.starts_with("pain.002") => {
+            format!("this is a {m} status report, a version the engine does not read")
+        }
+        Some(m) => format!("this is an ISO 20022 {m} message, not a payment status report"),
+        None => format!("the root element is <{name}> in {ns}"),
+    };
+    Err(Iso20022Error::WrongMessage { found })
+}
+
+/// The engine's fault for the first reason code given (see the module doc).
+fn fault(reasons: &[Reason]) -> FaultCode {
+    match reasons.iter().find_map(|r| r.code.as_deref()) {
+        Some("AC04" | "AC07") => FaultCode::AccountClosed,
+        Some("AC01" | "AC03") => FaultCode::AccountInvalid,
+        Some("MD07") => FaultCode::Deceased,
+        Some("BE01") => FaultCode::NameMismatch,
+        Some("BE17") => FaultCode::IdMismatch,
+        _ => FaultCode::Other,
+    }
+}
+
+/// The bank's own words: each reason's code and additional information, `; ` between reasons.
+fn reason_text(reasons: &[Reason]) -> Option<String> {
+    let parts: Vec<String> = reasons
+        .iter()
+        .map(|r| {
+            let code = r.code.iter().chain(&r.proprietary).map(String::as_str);
+            code.chain(r.info.iter().map(String::as_str)).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
+        })
+        .filter(|s| !s.is_empty())
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// Why a report without transaction statuses is of no use, and what to do instead.
+/// `element` is where the status was read (`GrpSts` or `PmtInfSts`).
+fn no_transactions(element: &str, level: &Level) -> String {
+    let reasons = reason_text(&level.reasons).map(|r| format!(", reason {r}")).unwrap_or_default();
+    match level.status.as_deref() {
+        Some("RJCT") => format!(
+            "the bank rejected the payment file as a whole ({element} RJCT{reasons}) and gives no status per \
+             transaction: none of its transfers was paid. Ask the bank why; to record the transfers as failed, \
+             write a CSV result file"
+        ),
+        status => format!(
+            "the report gives no transaction status ({element} {}{reasons}): the engine needs one status per \
+             transfer (OrgnlPmtInfAndSts/TxInfAndSts). Wait for the bank's report per transaction, or write a \
+             CSV result file",
+            status.unwrap_or("none")
+        ),
+    }
+}
+
+/// Line numbers of byte offsets that only grow: counted once, not from the start each time.
+struct Lines<'a> {
+    text: &'a str,
+    offset: usize,
+    line: u64,
+}
+
+impl Lines<'_> {
+    fn at(&mut self, offset: usize) -> u64 {
+        let offset = offset.min(self.text.len());
+        if offset > self.offset {
+            self.line += self.text.as_bytes()[self.offset..offset].iter().filter(|&&b| b == b'\n').count() as u64;
+            self.offset = offset;
+        }
+        self.line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use FaultCode::*;
+    use TransferStatus::*;
+
+    /// A report of `txs` (TxInfAndSts bodies) with group status `group`.
+    fn doc(group: &str, txs: &[&str]) -> String {
+        let txs: String = txs.iter().map(|t| format!("<TxInfAndSts>{t}</TxInfAndSts>\n")).collect();
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Document xmlns=\"{PAIN002_NS}\"><CstmrPmtStsRpt>\n\
+             <GrpHdr><MsgId>S1</MsgId><CreDtTm>2020-08-11T16:30:00+08:00</CreDtTm></GrpHdr>\n\
+             <OrgnlGrpInfAndSts><OrgnlMsgId>110102-2020-07-R1</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.09</OrgnlMsgNmId>\
+             {group}</OrgnlGrpInfAndSts>\n<OrgnlPmtInfAndSts><OrgnlPmtInfId>110102-2020-07-R1</OrgnlPmtInfId>\n\
+             {txs}</OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>\n"
+        )
+    }
+
+    fn tx(id: u32, status: &str, code: &str, info: &str) -> String {
+        let reason = match (code, info) {
+            ("", "") => String::new(),
+            ("", i) => format!("<StsRsnInf><AddtlInf>{i}</AddtlInf></StsRsnInf>"),
+            (c, "") => format!("<StsRsnInf><Rsn><Cd>{c}</Cd></Rsn></StsRsnInf>"),
+            (c, i) => format!("<StsRsnInf><Rsn><Cd>{c}</Cd></Rsn><AddtlInf>{i}</AddtlInf></StsRsnInf>"),
+        };
+        format!("<OrgnlEndToEndId>110102-2020-07-R1-{id:06}</OrgnlEndToEndId><TxSts>{status}</TxSts>{reason}")
+    }
+
+    fn one(status: &str, code: &str, info: &str) -> TransferResult {
+        let mut r = pain002(doc("", &[&tx(1, status, code, info)]).as_bytes()).unwrap();
+        assert_eq!(r.len(), 1);
+        r.remove(0)
+    }
+
+    fn error(xml: &str) -> String {
+        pain002(xml.as_bytes()).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn settled_transactions_are_paid_without_a_fault() {
+        for s in ["ACSC", "ACCC"] {
+            let r = one(s, "", "");
+            assert_eq!((r.status, r.fault, r.reason, r.line), (Paid, None, None, 1));
+            assert_eq!(r.transfer_id, "110102-2020-07-R1-000001");
+        }
+    }
+
+    #[test]
+    fn l3_each_reason_code_maps_to_the_fault_that_corrects_it() {
+        let cases = [
+            ("AC04", AccountClosed),
+            ("AC07", AccountClosed),
+            ("AC01", AccountInvalid),
+            ("AC03", AccountInvalid),
+            ("MD07", Deceased),
+            ("BE01", NameMismatch),
+            ("BE17", IdMismatch),
+            ("AC06", Other),
+            ("RR03", Other),
+            ("MS03", Other),
+        ];
+        for (code, fault) in cases {
+            let r = one("RJCT", code, "");
+            assert_eq!((r.status, r.fault), (Failed, Some(fault)), "{code}");
+            assert_eq!(r.reason.as_deref(), Some(code), "the bank's code is kept");
+        }
+        let r = one("RJCT", "", "");
+        assert_eq!((r.status, r.fault, r.reason), (Failed, Some(Other), None), "no reason at all: OTHER");
+        let prtry = "<OrgnlEndToEndId>T1</OrgnlEndToEndId><TxSts>CANC</TxSts>\
+                     <StsRsnInf><Rsn><Prtry>X99</Prtry></Rsn><AddtlInf>行内原因</AddtlInf></StsRsnInf>";
+        let r = pain002(doc("", &[prtry]).as_bytes()).unwrap().remove(0);
+        assert_eq!((r.status, r.fault, r.reason.as_deref()), (Failed, Some(Other), Some("X99 行内原因")));
+    }
+
+    #[test]
+    fn l3_a_rejection_marked_returned_is_a_returned_payment() {
+        let r = one("RJCT", "AC04", "returned 退票 &amp; 销户");
+        assert_eq!((r.status, r.fault), (Returned, Some(AccountClosed)));
+        assert_eq!(r.reason.as_deref(), Some("AC04 returned 退票 & 销户"));
+        assert_eq!(one("RJCT", "AC04", "not RETURNED").status, Failed, "only a leading RETURNED marks it");
+        assert_eq!(one("ACSC", "", "RETURNED").status, Paid, "only a rejection can be a return");
+    }
+
+    #[test]
+    fn l1_statuses_not_final_are_skipped_and_listed_the_transfer_stays_pending() {
+        let xml =
+            doc("<GrpSts>PART</GrpSts>", &[&tx(1, "ACSP", "", ""), &tx(2, "ACSC", "", ""), &tx(3, "PDNG", "", "")]);
+        let report = pain002_report(xml.as_bytes()).unwrap();
+        assert_eq!(report.original_message.as_deref(), Some("110102-2020-07-R1"));
+        assert_eq!(report.results.len(), 1);
+        assert_eq!((report.results[0].line, report.results[0].status), (2, Paid));
+        let skipped: Vec<(u64, &str)> = report.not_final.iter().map(|n| (n.line, n.status.as_str())).collect();
+        assert_eq!(skipped, [(1, "ACSP"), (3, "PDNG")]);
+        assert_eq!(pain002(xml.as_bytes()).unwrap(), report.results);
+    }
+
+    #[test]
+    fn a_transaction_without_its_own_status_takes_its_payment_s_or_the_group_s() {
+        let bare = "<OrgnlEndToEndId>T1</OrgnlEndToEndId>";
+        let group = "<GrpSts>RJCT</GrpSts><StsRsnInf><Rsn><Cd>AC04</Cd></Rsn></StsRsnInf>";
+        let r = pain002(doc(group, &[bare]).as_bytes()).unwrap().remove(0);
+        assert_eq!((r.status, r.fault), (Failed, Some(AccountClosed)));
+        let payment = doc("<GrpSts>RJCT</GrpSts>", &[bare])
+            .replace("</OrgnlPmtInfId>", "</OrgnlPmtInfId><PmtInfSts>ACSC</PmtInfSts>");
+        assert_eq!(pain002(payment.as_bytes()).unwrap()[0].status, Paid);
+        assert!(error(&doc("", &[bare])).contains("transaction 1 (line 6): transfer T1 has no TxSts"));
+    }
+
+    #[test]
+    fn errors_name_the_transaction_and_what_is_wrong() {
+        let xml = doc("", &[&tx(1, "ACSC", "", ""), "<TxSts>ACSC</TxSts>"]);
+        assert!(error(&xml).contains("transaction 2 (line 7): no OrgnlEndToEndId"), "{}", error(&xml));
+        let xml = doc("", &[&tx(1, "ACSC", "", ""), &tx(2, "XXXX", "", "")]);
+        assert!(error(&xml).contains("transaction 2 (line 7): transfer 110102-2020-07-R1-000002: unknown TxSts `XXXX`"));
+    }
+
+    #[test]
+    fn a_report_without_transaction_statuses_is_refused() {
+        let rejected = doc("<GrpSts>RJCT</GrpSts><StsRsnInf><Rsn><Cd>FF01</Cd></Rsn></StsRsnInf>", &[]);
+        let msg = error(&rejected);
+        assert!(
+            msg.contains("as a whole (GrpSts RJCT, reason FF01)") && msg.contains("none of its transfers was paid"),
+            "{msg}"
+        );
+        let without_payment = rejected
+            .replace("<OrgnlPmtInfAndSts><OrgnlPmtInfId>110102-2020-07-R1</OrgnlPmtInfId>\n</OrgnlPmtInfAndSts>", "");
+        assert!(!without_payment.contains("OrgnlPmtInfAndSts"));
+        assert_eq!(error(&without_payment), msg);
+        let payment = rejected.replace("</OrgnlPmtInfId>", "</OrgnlPmtInfId><PmtInfSts>RJCT</PmtInfSts>");
+        assert!(error(&payment).contains("as a whole (PmtInfSts RJCT)"), "{}", error(&payment));
+        let accepted = doc("<GrpSts>ACTC</GrpSts>", &[]);
+        assert!(error(&accepted).contains("no transaction status (GrpSts ACTC)"), "{}", error(&accepted));
+    }
+
+    #[test]
+    fn malformed_xml_is_refused_with_its_line_and_column() {
+        let xml = doc("", &[&tx(1, "ACSC", "", "")]).replace("</TxSts>", "</TxStatus>");
+        let msg = error(&xml);
+        assert!(msg.starts_with("malformed XML at line 6, column"), "{msg}");
+        assert!(error("<Document").starts_with("malformed XML at line 1"), "{}", error("<Document"));
+        let cut = &doc("", &[&tx(1, "ACSC", "", "")])[..200];
+        assert!(error(cut).starts_with("malformed XML"), "{}", error(cut));
+        assert!(error("").contains("holds no XML element"));
+        assert!(pain002(b"<a>\xff</a>").unwrap_err().to_string().contains("not UTF-8 (invalid byte at offset 3)"));
+    }
+
+    #[test]
+    fn another_message_is_refused_a_pain001_by_name() {
+        let pain001 = format!("<Document xmlns=\"{}\"><CstmrCdtTrfInitn/></Document>", super::super::PAIN001_NS);
+        assert!(error(&pain001).contains("this is a pain.001.001.09 credit-transfer initiation (the payment file sent"));
+        let old = doc("", &[]).replace("pain.002.001.12", "pain.002.001.03");
+        assert!(error(&old).contains("pain.002.001.03 status report, a version the engine does not read"));
+        assert!(error("<Document/>").contains("root element is <Document> in no namespace"));
+        // A prefix instead of the default namespace is the same message.
+        let prefixed = doc("", &[&tx(1, "ACSC", "", "")])
+            .replace("</", "\u{1}")
+            .replace('<', "<p:")
+            .replace("<p:?xml", "<?xml")
+            .replace('\u{1}', "</p:")
+            .replace("xmlns=", "xmlns:p=");
+        assert_eq!(pain002(prefixed.as_bytes()).unwrap().len(), 1, "{prefixed}");
+    }
+}
