@@ -83,13 +83,13 @@ fn batch(transfers: &[TransferRow]) -> BatchRow {
         summary: "{}".into(),
         state_reason: None,
         registry_import_id: 1,
+        computed_at: Utc.with_ymd_and_hms(2020, 6, 25, 18, 0, 0).unwrap(),
     }
 }
 
 fn written() -> Vec<u8> {
     let t = transfers();
-    let computed_at = Utc.with_ymd_and_hms(2020, 6, 25, 18, 0, 0).unwrap();
-    pain001(&batch(&t), &t, &payer(), computed_at).expect("pain.001")
+    pain001(&batch(&t), &t, &payer()).expect("pain.001")
 }
 
 #[test]

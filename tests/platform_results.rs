@@ -73,10 +73,10 @@ enum Step {
     Rename { who: u16 },
     /// A death `back` months before the latest month paid, known late; then `rerun` of that month.
     Death { who: u16, back: u8 },
-    /// An operator's hold on the person: every allowance, or longevity only.
-    Hold { who: u16, longevity_only: bool },
-    /// `release` of the person's holds (none to release is fine).
-    Release { who: u16 },
+    /// An operator's hold on the person: every allowance (`allowance` 0), or one of the three.
+    Hold { who: u16, allowance: u8 },
+    /// `release` of the person's holds, of every allowance (0) or one (none to release is fine).
+    Release { who: u16, allowance: u8 },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -88,8 +88,8 @@ fn step() -> impl Strategy<Value = Step> {
         1 => any::<u16>().prop_map(|who| Step::Account { who }),
         1 => any::<u16>().prop_map(|who| Step::Rename { who }),
         1 => (any::<u16>(), 0u8..4).prop_map(|(who, back)| Step::Death { who, back }),
-        1 => (any::<u16>(), any::<bool>()).prop_map(|(who, longevity_only)| Step::Hold { who, longevity_only }),
-        1 => any::<u16>().prop_map(|who| Step::Release { who }),
+        1 => (any::<u16>(), 0u8..4).prop_map(|(who, allowance)| Step::Hold { who, allowance }),
+        1 => (any::<u16>(), 0u8..4).prop_map(|(who, allowance)| Step::Release { who, allowance }),
     ]
 }
 
@@ -177,6 +177,7 @@ impl<'a, S: Store + LedgerStore> World<'a, S> {
         for r in runs {
             match r.outcome {
                 RunOutcome::Computed(sum) => {
+                    self.no_transfer_while_held(&sum.batch_id).await?;
                     ops::approve::approve(self.store, &sum.batch_id, REVIEWER, clock()).await?;
                     let out = self.path("out");
                     ops::export::export(self.store, &sum.batch_id, &out, OPERATOR, clock()).await?;
@@ -185,6 +186,21 @@ impl<'a, S: Store + LedgerStore> World<'a, S> {
                 RunOutcome::NothingToSettle => {}
                 other => anyhow::bail!("district {}: {other:?}", r.district),
             }
+        }
+        Ok(())
+    }
+
+    /// L3: a batch pays nobody whose hold (of every allowance, or of the transfer's) is open and
+    /// not cured by the registry (a new account, a corrected row).
+    async fn no_transfer_while_held(&self, batch: &str) -> Res<()> {
+        let holds = self.store.open_holds().await?;
+        for t in self.store.batch_transfers(batch).await? {
+            let held = holds.iter().find(|h| {
+                h.id_number == t.id_number
+                    && h.allowance.is_none_or(|a| a.as_str() == t.allowance)
+                    && h.cure_with(Some(&t.account_no)).is_none()
+            });
+            anyhow::ensure!(held.is_none(), "{batch} pays {} {} while held: {held:?}", t.transfer_id, t.allowance);
         }
         Ok(())
     }
@@ -383,15 +399,15 @@ impl<'a, S: Store + LedgerStore> World<'a, S> {
                 let runs = ops::run::rerun(self.store, &order, "death known late", clock(), |_| {}).await?;
                 self.export_outcomes(runs).await?;
             }
-            Step::Hold { who, longevity_only } => {
+            Step::Hold { who, allowance } => {
                 let id = self.persons[who as usize % n].id.clone();
-                let allowance = longevity_only.then_some(Allowance::Longevity);
-                ops::holds::hold(self.store, &id, allowance, "review", OPERATOR, clock()).await?;
+                ops::holds::hold(self.store, &id, allowance_of(allowance), "review", OPERATOR, clock()).await?;
                 self.tally.borrow_mut().holds += 1;
             }
-            Step::Release { who } => {
+            Step::Release { who, allowance } => {
                 let id = self.persons[who as usize % n].id.clone();
-                match ops::holds::release(self.store, &id, None, "reviewed", OPERATOR, clock()).await {
+                match ops::holds::release(self.store, &id, allowance_of(allowance), "reviewed", OPERATOR, clock()).await
+                {
                     Ok(_) | Err(OpsError::NoHold { .. }) => {}
                     Err(e) => return Err(e.into()),
                 }
@@ -448,6 +464,10 @@ impl<'a, S: Store + LedgerStore> World<'a, S> {
         );
         Ok(())
     }
+}
+
+fn allowance_of(k: u8) -> Option<Allowance> {
+    [None, Some(Allowance::Longevity), Some(Allowance::Care), Some(Allowance::Hardship)][k as usize % 4]
 }
 
 /// The generated registry: persons aged 80–105 in 2020, approved for longevity, some for care

@@ -158,6 +158,14 @@ pub enum Command {
         /// every character survives). The manifest records it; verify reads it from there.
         #[arg(long, value_enum, default_value = "utf-8")]
         encoding: ImportEncoding,
+        /// csv: the platform's CSV files; pain001: also an ISO 20022 pain.001.001.09 file beside
+        /// them (the CSV files stay the accounting record).
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// The payers' configuration (TOML, as fixtures/payers.toml) naming the district's paying
+        /// office, account and bank for pain001. Default: the built-in FICTIONAL Xicheng payer.
+        #[arg(long)]
+        payers: Option<PathBuf>,
     },
     /// Record the platform's answers: its result CSV (transfer_id,status,reason_code[,reason]) or an
     /// ISO 20022 pain.002 status report. Failed and returned transfers wait, held, for their fault
@@ -284,6 +292,15 @@ pub enum PolicyAction {
         #[arg(long)]
         by: Option<String>,
     },
+}
+
+/// Formats of `export`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// The CSV files and their manifest.
+    Csv,
+    /// The CSV files, and an ISO 20022 pain.001.001.09 file beside them.
+    Pain001,
 }
 
 /// Output formats of `report`.

@@ -2,9 +2,10 @@
 //! [`crate::ops`] with typed inputs, and hands the outcome to [`super::render`] and
 //! [`super::exit`]. The rules live in the use-cases, the wording in the renderers.
 
-use super::args::{Cli, Command, PolicyAction, ReportFormat};
+use super::args::{Cli, Command, ExportFormat, PolicyAction, ReportFormat};
 use super::{exit, render, ExitStatus, UsageError};
 use crate::adapters::platform;
+use crate::adapters::platform::iso20022::{self, Payer};
 use crate::adapters::registry_csv::encoding::Encoding;
 use crate::clock::Clock;
 use crate::codes::Allowance;
@@ -45,9 +46,18 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
             run(s, cli.district.as_deref(), *month, &by, *dry_run, cli.json, clock).await
         }
         Command::Approve { batch, by } => approve(s, batch, by, cli.json, clock).await,
-        Command::Export { batch, out, by, encoding } => {
+        Command::Export { batch, out, by, encoding, format, payers } => {
             let by = actor(by.as_deref())?;
-            export_as(s, batch, out, &by, (*encoding).into(), cli.json, clock).await
+            let payer = match format {
+                ExportFormat::Csv => None,
+                ExportFormat::Pain001 => Some(payer_of(s, batch, payers.as_deref()).await?),
+            };
+            let files = ops::export::export_with(s, batch, out, &by, (*encoding).into(), payer.as_ref(), clock).await?;
+            render::batch::exported(batch, out, &files, cli.json);
+            if payer.is_some() && !files.iter().any(|f| f.name.ends_with("-pain001.xml")) && !cli.json {
+                println!("  no pain.001 file: the batch has no transfers (ISO 20022 requires one at least)");
+            }
+            Ok(exit::DONE)
         }
         Command::Verify { audit: true, .. } => verify_audit(s, cli.json).await,
         Command::Verify { ledger: true, .. } => {
@@ -115,6 +125,32 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
             Ok(exit::DONE)
         }
     }
+}
+
+/// The payer of the batch's district for pain.001: from `file`, or the built-in fictional one.
+async fn payer_of<S: LedgerStore>(s: &S, batch: &str, file: Option<&Path>) -> anyhow::Result<Payer> {
+    let district =
+        s.batch(batch).await?.map(|b| b.district_code).ok_or_else(|| ops::OpsError::NoBatch(batch.into()))?;
+    let (text, source) = match file {
+        Some(f) => (
+            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?,
+            f.display().to_string(),
+        ),
+        None => {
+            (iso20022::BUILTIN_PAYERS.to_string(), "the built-in payers (fixtures/payers.toml, FICTIONAL)".to_string())
+        }
+    };
+    let payers = iso20022::payers_from_toml(&text).map_err(|e| UsageError(format!("{source}: {e}")))?;
+    let payer = iso20022::payer_for(&payers, &district).cloned().ok_or_else(|| {
+        UsageError(format!(
+            "{source} name no payer for district {district}: add a [[payer]] entry for it (see fixtures/payers.toml) \
+             and pass the file with --payers FILE"
+        ))
+    })?;
+    if file.is_none() {
+        eprintln!("note: pain.001 written with the built-in FICTIONAL payer of fixtures/payers.toml: do not send it to a bank; pass --payers FILE");
+    }
+    Ok(payer)
 }
 
 /// `--allowance`: none, or one of the allowance codes.

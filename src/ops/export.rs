@@ -3,6 +3,7 @@
 //! the same bytes (INTERFACE.md).
 
 use super::{audit_entry, ExportError, OpsError, OpsResult, Step};
+use crate::adapters::platform::iso20022::{self, Payer};
 use crate::adapters::platform::{self, PlatformFile};
 use crate::adapters::registry_csv::encoding::Encoding;
 use crate::clock::Clock;
@@ -32,7 +33,23 @@ pub async fn export_as<S: LedgerStore>(
     encoding: Encoding,
     clock: Clock,
 ) -> OpsResult<Vec<PlatformFile>> {
-    write_files(s, batch_id, out, by, encoding, clock, Step::Export).await
+    write_files(s, batch_id, out, by, encoding, None, clock, Step::Export).await
+}
+
+/// [`export_as`], with an ISO 20022 pain.001.001.09 file (`<batch>-pain001.xml`) beside the CSV
+/// files when `payer` is given: the CSV files stay the accounting record (the manifest lists them;
+/// the XML is a rendering of the transfers for banks that read ISO 20022). A batch without
+/// transfers has no pain.001 file (the schema requires one transfer at least).
+pub async fn export_with<S: LedgerStore>(
+    s: &S,
+    batch_id: &str,
+    out: &Path,
+    by: &str,
+    encoding: Encoding,
+    payer: Option<&Payer>,
+    clock: Clock,
+) -> OpsResult<Vec<PlatformFile>> {
+    write_files(s, batch_id, out, by, encoding, payer, clock, Step::Export).await
 }
 
 /// Render an approved (or exported) batch's files, write them into `out`, and mark the batch
@@ -49,17 +66,20 @@ pub async fn write_export_by<S: LedgerStore>(
     by: &str,
     clock: Clock,
 ) -> OpsResult<Vec<PlatformFile>> {
-    write_files(s, batch_id, out, by, Encoding::Utf8, clock, Step::WriteFiles).await
+    write_files(s, batch_id, out, by, Encoding::Utf8, None, clock, Step::WriteFiles).await
 }
 
-/// The export itself, the CSV files in `encoding` (the manifest names it). The batch's state is
-/// checked once, under the export's lock; a batch in the wrong state is refused as `step`.
+/// The export itself, the CSV files in `encoding` (the manifest names it), the pain.001 file when
+/// `payer` is given. The batch's state is checked once, under the export's lock; a batch in the
+/// wrong state is refused as `step`.
+#[allow(clippy::too_many_arguments)]
 async fn write_files<S: LedgerStore>(
     s: &S,
     batch_id: &str,
     out: &Path,
     by: &str,
     encoding: Encoding,
+    payer: Option<&Payer>,
     clock: Clock,
     step: Step,
 ) -> OpsResult<Vec<PlatformFile>> {
@@ -73,7 +93,18 @@ async fn write_files<S: LedgerStore>(
         return Err(OpsError::WrongState { batch: batch_id.to_string(), state: b.state, step });
     }
     let (transfers, postings) = (tx.transfers().await?, tx.postings().await?);
-    let files = platform::render_as(&b, &transfers, &postings, encoding);
+    let mut files = platform::render_as(&b, &transfers, &postings, encoding);
+    if let Some(payer) = payer.filter(|_| !transfers.is_empty()) {
+        match iso20022::pain001(&b, &transfers, payer) {
+            Ok(bytes) => {
+                files.push(PlatformFile { name: format!("{batch_id}-pain001.xml"), bytes, rows: transfers.len() })
+            }
+            Err(e) => {
+                tx.abandon().await?;
+                return Err(OpsError::Usage(format!("nothing was exported: {e}")));
+            }
+        }
+    }
     let named: Vec<(&str, &[u8], u32)> =
         files.iter().map(|f| (f.name.as_str(), f.bytes.as_slice(), f.mode())).collect();
     let exported = b.state == BatchState::Exported;
@@ -95,6 +126,9 @@ async fn write_files<S: LedgerStore>(
         json!({ "dir": out.display().to_string(), "control_sum": crate::money::format_fen(b.control_sum_fen) });
     if encoding != Encoding::Utf8 {
         details["encoding"] = json!(encoding.name());
+    }
+    if files.iter().any(|f| f.name.ends_with("-pain001.xml")) {
+        details["pain001"] = json!(true);
     }
     let entry = audit_entry(by, "export", batch_id, "", b.registry_fingerprint.clone(), details);
     if let Err(source) = tx.finish(&entry, clock.now()).await {

@@ -7,6 +7,7 @@
 //! make (failed → paid without a new batch). The same file twice changes nothing.
 
 use super::{audit_entry, OpsError, OpsResult};
+use crate::adapters::platform::iso20022;
 use crate::adapters::platform::results::{read_results_csv, FileProblem};
 use crate::adapters::registry_csv::encoding::Encoding;
 use crate::clock::Clock;
@@ -48,6 +49,9 @@ pub struct Reconciled {
     pub recorded: BTreeMap<TransferStatus, (usize, i64)>,
     /// Holds opened (L3): the person (masked), the fault, the transfer.
     pub holds: Vec<(String, FaultCode, String)>,
+    /// Transfers a pain.002 report says are still in process (transfer, status): they stay
+    /// pending until a report with a final status.
+    pub not_final: Vec<(String, String)>,
 }
 
 /// Read `file` and record what it says, on behalf of `by`. `district`, when given, is the district
@@ -66,12 +70,12 @@ pub async fn reconcile<S: PlatformStore>(
         file: name.clone(),
         problems: problems.iter().map(ToString::to_string).collect(),
     };
-    let (format, results) = read_answers(&bytes, encoding).map_err(refused)?;
+    let Answers { format, results, of_message, not_final } = read_answers(&bytes, encoding).map_err(refused)?;
     let ids: Vec<String> = results.iter().map(|r| r.transfer_id.clone()).collect();
     // A transfer answered for meanwhile (another reconcile) makes the write refuse: read again.
     for _ in 0..3 {
         let states = s.transfer_states(&ids).await?;
-        let plan = plan(&results, &states, district).map_err(refused)?;
+        let plan = plan(&results, &states, district, of_message.as_deref()).map_err(refused)?;
         let mut out = Reconciled {
             file: name.clone(),
             format,
@@ -81,6 +85,7 @@ pub async fn reconcile<S: PlatformStore>(
             unchanged: plan.unchanged,
             recorded: BTreeMap::new(),
             holds: Vec::new(),
+            not_final: not_final.clone(),
         };
         for c in &plan.changes {
             let amount = states.iter().find(|t| t.transfer_id == c.transfer_id).map_or(0, |t| t.amount_fen);
@@ -113,13 +118,35 @@ pub async fn reconcile<S: PlatformStore>(
 }
 
 /// The answers of a file: a pain.002 status report when it is XML, the result CSV otherwise.
-fn read_answers(bytes: &[u8], encoding: Encoding) -> Result<(ResultFormat, Vec<TransferResult>), Vec<FileProblem>> {
+fn read_answers(bytes: &[u8], encoding: Encoding) -> Result<Answers, Vec<FileProblem>> {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
-        // PENDING-ISO: the pain.002 reader lands with the ISO 20022 adapter.
-        return Err(vec![FileProblem { line: 0, message: "pain.002 is not read yet".into() }]);
+        let report =
+            iso20022::pain002_report(body).map_err(|e| vec![FileProblem { line: 0, message: e.to_string() }])?;
+        let answers = Answers {
+            format: ResultFormat::Pain002,
+            results: report.results,
+            of_message: report.original_message,
+            not_final: report.not_final.into_iter().map(|n| (n.transfer_id, n.status)).collect(),
+        };
+        return Ok(answers);
     }
-    Ok((ResultFormat::Csv, read_results_csv(bytes, encoding)?))
+    Ok(Answers {
+        format: ResultFormat::Csv,
+        results: read_results_csv(bytes, encoding)?,
+        of_message: None,
+        not_final: vec![],
+    })
+}
+
+/// What a result file says.
+struct Answers {
+    format: ResultFormat,
+    results: Vec<TransferResult>,
+    /// The message (batch) a pain.002 report answers, if it names one.
+    of_message: Option<String>,
+    /// Transfers a pain.002 report says are still in process, with their status: they stay pending.
+    not_final: Vec<(String, String)>,
 }
 
 /// What a file will change, once every answer is checked against the database.
@@ -142,7 +169,9 @@ pub fn plan(
     results: &[TransferResult],
     states: &[TransferState],
     district: Option<&str>,
+    of_batch: Option<&str>,
 ) -> Result<ResultPlan, Vec<FileProblem>> {
+    let mut seen: BTreeMap<&str, u64> = BTreeMap::new();
     let by_id: BTreeMap<&str, &TransferState> = states.iter().map(|t| (t.transfer_id.as_str(), t)).collect();
     let district = district
         .map(str::to_string)
@@ -153,6 +182,13 @@ pub fn plan(
         ResultPlan { district: district.clone(), batches: BTreeSet::new(), changes: Vec::new(), unchanged: 0 };
     for r in results {
         let at = |message: String| FileProblem { line: r.line, message };
+        if let Some(first) = seen.insert(&r.transfer_id, r.line) {
+            problems.push(at(format!(
+                "transfer {} is answered again (first at {first}): one answer per transfer",
+                r.transfer_id
+            )));
+            continue;
+        }
         let Some(t) = by_id.get(r.transfer_id.as_str()) else {
             problems.push(at(format!(
                 "transfer {} is not in this database: is the file for another district's engine, or a batch \
@@ -174,6 +210,13 @@ pub fn plan(
                 r.transfer_id,
                 t.batch_id,
                 t.batch_state.as_str()
+            )));
+            continue;
+        }
+        if let Some(batch) = of_batch.filter(|b| *b != t.batch_id) {
+            problems.push(at(format!(
+                "the report answers message {batch}, but transfer {} is of batch {}: is this the right file?",
+                r.transfer_id, t.batch_id
             )));
             continue;
         }
@@ -259,7 +302,7 @@ mod tests {
             answer(3, "T2", Paid, None),
             answer(4, "T3", Failed, Some(FaultCode::AccountClosed)),
         ];
-        let p = plan(&results, &states, None).unwrap();
+        let p = plan(&results, &states, None, None).unwrap();
         assert_eq!(p.district, "110102");
         assert_eq!(p.unchanged, 2);
         assert_eq!(p.changes.len(), 1);
@@ -283,7 +326,7 @@ mod tests {
             answer(6, "T9", Paid, None),
             answer(7, "T5", Paid, None),
         ];
-        let problems = plan(&results, &states, Some("110102")).unwrap_err();
+        let problems = plan(&results, &states, Some("110102"), None).unwrap_err();
         let lines: Vec<u64> = problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, vec![2, 3, 4, 5, 6]);
         assert!(problems[0].message.contains("cannot become paid"));
@@ -296,9 +339,9 @@ mod tests {
     fn l3_a_returned_paid_transfer_is_a_change_and_a_second_reason_a_contradiction() {
         let states =
             [state("T1", "110102", BatchState::Exported, Paid), state("T2", "110102", BatchState::Exported, Failed)];
-        let ok = plan(&[answer(2, "T1", Returned, Some(FaultCode::Deceased))], &states, None).unwrap();
+        let ok = plan(&[answer(2, "T1", Returned, Some(FaultCode::Deceased))], &states, None, None).unwrap();
         assert_eq!(ok.changes[0].fault, Some(FaultCode::Deceased));
-        let err = plan(&[answer(2, "T2", Failed, Some(FaultCode::NameMismatch))], &states, None).unwrap_err();
+        let err = plan(&[answer(2, "T2", Failed, Some(FaultCode::NameMismatch))], &states, None, None).unwrap_err();
         assert!(err[0].message.contains("one reason per answer"), "{err:?}");
     }
 }

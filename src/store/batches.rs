@@ -21,7 +21,7 @@ pub struct SqlBatch {
 pub(super) const BATCH_COLUMNS: &str =
     "batch_id, district_code, service_month, kind, seq, state, run_by, approved_by, \
      policy_version, registry_fingerprint, transfer_count, control_sum_fen, lottery_fen, district_fen, held_fen, \
-     recovery_fen, summary, state_reason, registry_import_id";
+     recovery_fen, summary, state_reason, registry_import_id, computed_at";
 
 /// A stored batch, its codes read back into the core's types.
 pub(super) fn batch_row(r: &Row) -> StoreResult<BatchRow> {
@@ -54,6 +54,7 @@ pub(super) fn batch_row(r: &Row) -> StoreResult<BatchRow> {
         summary: r.get("summary")?,
         state_reason: r.get("state_reason")?,
         registry_import_id: r.get("registry_import_id")?,
+        computed_at: r.get("computed_at")?,
     })
 }
 

@@ -64,7 +64,8 @@ pub(super) async fn transfer_states(pool: &Pool, ids: &[String]) -> StoreResult<
             "select t.transfer_id, t.batch_id, b.district_code, b.state, t.id_number, t.allowance, t.account_no,
                     t.amount_fen, t.status, t.reason_code
              from transfers t join batches b on b.batch_id = t.batch_id
-             where t.transfer_id in ({})",
+             where t.transfer_id in ({})
+             order by t.transfer_id",
             list_params(pool.dialect(), chunk.len())
         );
         out.extend(chunk.iter().fold(pool.query(&sql), |q, id| q.bind(id)).fetch_all_as(transfer_state).await?);

@@ -51,6 +51,8 @@ pub struct BatchRow {
     pub state_reason: Option<String>,
     /// The registry it read: every import up to this one.
     pub registry_import_id: i64,
+    /// When it was computed (the pain.001 file's creation time, the only clock value in it).
+    pub computed_at: DateTime<Utc>,
 }
 
 /// One stored posting as the next batch needs it (L1 history).

@@ -36,7 +36,10 @@ use subsidy::ops::status::Standing;
 use subsidy::store::{LedgerStore, Store, WaitingKind};
 
 pub fn cases() -> Vec<crate::support::Case> {
-    crate::cases![l3_results_hold_reissue_and_balance_over_three_months]
+    crate::cases![
+        l3_results_hold_reissue_and_balance_over_three_months,
+        iso20022_pain001_validates_and_pain002_reconciles_as_the_csv
+    ]
 }
 
 fn cast() -> [Elder; 4] {
@@ -213,5 +216,114 @@ async fn l3_results_hold_reissue_and_balance_over_three_months<S: Store + Ledger
     check(st.waiting.is_empty(), format!("nothing waits: {:?}", st.waiting))?;
     check(!st.holds.iter().any(|h| h.review_open()), "the review closed with the death date")?;
     eq(balanced(s, "March answered").await?, (90_000, 90_000, 0, 0, 0), "the quarter")?;
+    Ok(())
+}
+
+/// A pain.002.001.12 report answering `batch`: per transfer, TxSts, the reason code and whether it
+/// is a return (the engine's convention: RJCT with AddtlInf starting RETURNED).
+fn pain002(batch: &str, answers: &[(String, &str, &str, bool)]) -> String {
+    let mut tx = String::new();
+    for (id, status, code, returned) in answers {
+        tx.push_str(&format!("<TxInfAndSts><OrgnlEndToEndId>{id}</OrgnlEndToEndId><TxSts>{status}</TxSts>"));
+        if !code.is_empty() {
+            let info = if *returned { "<AddtlInf>RETURNED 退票</AddtlInf>" } else { "" };
+            tx.push_str(&format!("<StsRsnInf><Rsn><Cd>{code}</Cd></Rsn>{info}</StsRsnInf>"));
+        }
+        tx.push_str("</TxInfAndSts>\n");
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pain.002.001.12\"><CstmrPmtStsRpt>\
+         <GrpHdr><MsgId>STS-{batch}</MsgId><CreDtTm>2020-01-05T10:00:00+08:00</CreDtTm></GrpHdr>\
+         <OrgnlGrpInfAndSts><OrgnlMsgId>{batch}</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.09</OrgnlMsgNmId>\
+         </OrgnlGrpInfAndSts><OrgnlPmtInfAndSts><OrgnlPmtInfId>{batch}</OrgnlPmtInfId>\n{tx}\
+         </OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>\n"
+    )
+}
+
+/// `xmllint --noout --schema` on a file; Debian's libxml2-utils (`.ci/run` installs it).
+fn xmllint(schema: &str, file: &Path) -> Result<(), Failed> {
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/iso20022").join(schema);
+    let out = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(&schema)
+        .arg(file)
+        .output()
+        .map_err(|e| format!("xmllint not found ({e}): apt-get install -y libxml2-utils"))?;
+    check(out.status.success(), format!("{} validates: {}", file.display(), String::from_utf8_lossy(&out.stderr)))
+}
+
+/// January exported with `--format pain001`: the XML validates against pain.001.001.09 and names
+/// the four transfers (100.00 each, control sum 400.00); the bank's pain.002 answer (ACSC; RJCT
+/// AC04; returned AM05, a code the engine maps to OTHER; returned MD07) validates against
+/// pain.002.001.12 and reconciles to exactly the states the CSV of the first case records: A paid,
+/// B failed ACCOUNT_CLOSED, C returned OTHER, D returned DECEASED; 300.00 waits; read twice it
+/// changes nothing.
+async fn iso20022_pain001_validates_and_pain002_reconciles_as_the_csv<S: Store + LedgerStore>(
+    s: &S,
+) -> Result<(), Failed> {
+    let cast = cast();
+    init_2020(s).await?;
+    let elders: String = cast.iter().map(|e| e.row("")).collect();
+    let applications: String =
+        cast.iter().map(|e| format!("{},longevity,2019-10-08,approved,2019-10-20\n", e.id)).collect();
+    import(
+        s,
+        &[("elders.csv", &format!("{ELDERS}{elders}")), ("applications.csv", &format!("{APPLICATIONS}{applications}"))],
+    )
+    .await?;
+    let out = tempfile::tempdir()?;
+    let order = RunOrder { district: Some(DISTRICT), month: month("2020-01"), by: OPERATOR, dry_run: false };
+    ops::run::run(s, &order, clock(), |_| {}).await?;
+    let jan = "110102-2020-01-R1".to_string();
+    ops::approve::approve(s, &jan, REVIEWER, clock()).await?;
+    let payers =
+        subsidy::adapters::platform::iso20022::payers_from_toml(subsidy::adapters::platform::iso20022::BUILTIN_PAYERS)?;
+    let files =
+        ops::export::export_with(s, &jan, out.path(), OPERATOR, Encoding::Utf8, payers.first(), clock()).await?;
+    let xml_path = out.path().join(format!("{jan}-pain001.xml"));
+    check(files.iter().any(|f| out.path().join(&f.name) == xml_path), "the pain.001 file is exported")?;
+    xmllint("pain.001.001.09.xsd", &xml_path)?;
+    let xml = std::fs::read_to_string(&xml_path)?;
+    check(xml.contains("<NbOfTxs>4</NbOfTxs>") && xml.contains("<CtrlSum>400.00</CtrlSum>"), "group header")?;
+    for (n, e) in cast.iter().enumerate() {
+        check(xml.contains(&format!("<EndToEndId>{}</EndToEndId>", t(&jan, n as u32 + 1))), "end-to-end id")?;
+        check(xml.contains(&format!("<Id>{}</Id>", e.account_no)), "creditor account")?;
+    }
+    // Exporting again writes the same bytes (the creation time is the batch's computed_at).
+    ops::export::export_with(s, &jan, out.path(), OPERATOR, Encoding::Utf8, payers.first(), clock()).await?;
+    eq(std::fs::read_to_string(&xml_path)?, xml, "the same pain.001 again")?;
+
+    let report = pain002(
+        &jan,
+        &[
+            (t(&jan, 1), "ACSC", "", false),
+            (t(&jan, 2), "RJCT", "AC04", false),
+            (t(&jan, 3), "RJCT", "AM05", true),
+            (t(&jan, 4), "RJCT", "MD07", true),
+        ],
+    );
+    let path = out.path().join("pain002.xml");
+    std::fs::write(&path, report)?;
+    xmllint("pain.002.001.12.xsd", &path)?;
+    let done = ops::reconcile::reconcile(s, &path, Encoding::Utf8, None, OPERATOR, clock()).await?;
+    eq(done.format, ops::reconcile::ResultFormat::Pain002, "read as pain.002")?;
+    eq(done.recorded.get(&TransferStatus::Paid).copied(), Some((1, 10_000)), "paid")?;
+    eq(done.recorded.get(&TransferStatus::Failed).copied(), Some((1, 10_000)), "failed")?;
+    eq(done.recorded.get(&TransferStatus::Returned).copied(), Some((2, 20_000)), "returned")?;
+    let ids: Vec<String> = (1..=4).map(|n| t(&jan, n)).collect();
+    let states: Vec<(TransferStatus, Option<FaultCode>)> =
+        s.transfer_states(&ids).await?.into_iter().map(|t| (t.status, t.fault)).collect();
+    let csv_says = vec![
+        (TransferStatus::Paid, None),
+        (TransferStatus::Failed, Some(FaultCode::AccountClosed)),
+        (TransferStatus::Returned, Some(FaultCode::Other)),
+        (TransferStatus::Returned, Some(FaultCode::Deceased)),
+    ];
+    eq(states, csv_says, "the states the equivalent CSV records")?;
+    eq(balanced(s, "January answered").await?, (40_000, 10_000, 0, 30_000, 0), "owed, paid, held, waiting")?;
+    let again = ops::reconcile::reconcile(s, &path, Encoding::Utf8, None, OPERATOR, clock()).await?;
+    eq((again.unchanged, again.recorded.len()), (4, 0), "the same report again")?;
     Ok(())
 }

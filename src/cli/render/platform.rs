@@ -25,6 +25,7 @@ pub fn reconciled(r: &Reconciled, json: bool) {
         print_json(&json!({
             "file": r.file, "format": r.format, "district_code": r.district_code, "batches": r.batches,
             "answers": r.answers, "unchanged": r.unchanged, "recorded": recorded, "holds": holds,
+            "not_final": r.not_final.iter().map(|(t, s)| json!({ "transfer_id": t, "status": s })).collect::<Vec<_>>(),
         }));
         return;
     }
@@ -39,6 +40,9 @@ pub fn reconciled(r: &Reconciled, json: bool) {
         if r.district_code.is_empty() { "-" } else { &r.district_code },
         r.batches.join(", ")
     );
+    for (t, status) in &r.not_final {
+        println!("  still in process ({status}): transfer {t} stays pending until a final answer");
+    }
     if r.recorded.is_empty() {
         println!("  nothing new: every answer was recorded before ({} unchanged)", r.unchanged);
         return;

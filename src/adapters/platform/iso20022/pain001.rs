@@ -27,7 +27,7 @@ use super::{Iso20022Error, PAIN001_NS};
 use crate::codes::Allowance;
 use crate::money::format_fen;
 use crate::store::{BatchRow, TransferRow};
-use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use chrono::{FixedOffset, SecondsFormat};
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
 
@@ -41,13 +41,9 @@ const BEIJING: i32 = 8 * 3600;
 
 /// The pain.001.001.09 file of `batch`: its `transfers` paid from `payer`'s account, created at
 /// the batch's `computed_at`. UTF-8 with an XML declaration, indented by two spaces, LF line ends.
-pub fn pain001(
-    batch: &BatchRow,
-    transfers: &[TransferRow],
-    payer: &Payer,
-    computed_at: DateTime<Utc>,
-) -> Result<Vec<u8>, Iso20022Error> {
+pub fn pain001(batch: &BatchRow, transfers: &[TransferRow], payer: &Payer) -> Result<Vec<u8>, Iso20022Error> {
     let batch_id = &batch.batch_id;
+    let computed_at = batch.computed_at;
     if transfers.is_empty() {
         return Err(Iso20022Error::NoTransfers(batch_id.clone()));
     }
@@ -59,8 +55,10 @@ pub fn pain001(
         )));
     }
     payer.check().map_err(|(field, problem)| payer_problem(format!("payer `{field}` {problem}")))?;
-    let date = execution_date(batch.service_month, payer.execution_day)
-        .ok_or_else(|| payer_problem(format!("no execution date on day {}", payer.execution_day)))?;
+    let beijing = FixedOffset::east_opt(BEIJING).expect("valid offset");
+    let date =
+        execution_date(batch.service_month, payer.execution_day, computed_at.with_timezone(&beijing).date_naive())
+            .ok_or_else(|| payer_problem(format!("no execution date on day {}", payer.execution_day)))?;
     if batch_id.chars().count() > 35 {
         return Err(payer_problem("the batch id is longer than 35 characters (MsgId)".into()));
     }
@@ -246,7 +244,7 @@ fn node(w: &mut Xml, name: &str, inner: impl FnOnce(&mut Xml)) {
 mod tests {
     use super::*;
     use crate::ledger::{BatchKind, BatchState};
-    use chrono::TimeZone;
+    use chrono::{DateTime, TimeZone, Utc};
 
     fn batch(transfers: &[TransferRow]) -> BatchRow {
         BatchRow {
@@ -269,6 +267,7 @@ mod tests {
             summary: "{}".into(),
             state_reason: None,
             registry_import_id: 1,
+            computed_at: at(),
         }
     }
 
@@ -294,7 +293,7 @@ mod tests {
     }
 
     fn write(transfers: &[TransferRow]) -> String {
-        String::from_utf8(pain001(&batch(transfers), transfers, &payer(), at()).unwrap()).unwrap()
+        String::from_utf8(pain001(&batch(transfers), transfers, &payer()).unwrap()).unwrap()
     }
 
     fn three() -> Vec<TransferRow> {
@@ -338,12 +337,12 @@ mod tests {
     fn t1_creation_time_is_the_batch_s_in_beijing_time_and_the_execution_date_follows_the_rule() {
         let xml = write(&three());
         assert!(xml.contains("<CreDtTm>2020-06-26T02:00:07+08:00</CreDtTm>"), "{xml}");
-        assert!(xml.contains("<ReqdExctnDt>\n        <Dt>2020-08-10</Dt>"), "{xml}");
+        assert!(xml.contains("<ReqdExctnDt>\n        <Dt>2020-06-28</Dt>"), "{xml}");
     }
 
     #[test]
     fn a_batch_without_transfers_has_no_file() {
-        let err = pain001(&batch(&[]), &[], &payer(), at()).unwrap_err();
+        let err = pain001(&batch(&[]), &[], &payer()).unwrap_err();
         assert!(err.to_string().contains("110102-2020-07-R1 has no transfers"), "{err}");
     }
 
@@ -355,7 +354,7 @@ mod tests {
         assert!(xml.contains(&format!("<Nm>{}</Nm>", "名".repeat(140))));
         assert!(xml.contains("<Nm>A&amp;B &lt;C&gt;</Nm>"));
         t.account_no = "1".repeat(35);
-        let err = pain001(&batch(&[t.clone()]), &[t], &payer(), at()).unwrap_err();
+        let err = pain001(&batch(&[t.clone()]), &[t], &payer()).unwrap_err();
         assert!(err.to_string().contains("110102-2020-07-R1-000001: the account number must be 1 to 34"), "{err}");
     }
 
@@ -364,10 +363,10 @@ mod tests {
         let t = three();
         let mut other = payer();
         other.district_code = "110101".into();
-        let err = pain001(&batch(&t), &t, &other, at()).unwrap_err().to_string();
+        let err = pain001(&batch(&t), &t, &other).unwrap_err().to_string();
         assert!(err.contains("district 110102's, the payer given pays for district 110101"), "{err}");
         let twice = vec![transfer(1, "张三", 100), transfer(1, "张三", 100)];
-        let err = pain001(&batch(&twice), &twice, &payer(), at()).unwrap_err().to_string();
+        let err = pain001(&batch(&twice), &twice, &payer()).unwrap_err().to_string();
         assert!(err.contains("appears twice"), "{err}");
     }
 }

@@ -4,13 +4,12 @@
 //! single **fictional** payer for Xicheng that exists so that the demo and the tests can write a
 //! file. Nothing in it is a real account or bank.
 //!
-//! The requested execution date is a rule, not a reading of the clock: the payer's
-//! `execution_day` of the month after the batch's service month ([`execution_date`]), so that an
-//! export repeated later writes the same file. Day 1–28 exists in every month. Open question:
-//! POLICY.md T1 pays service month M in advance, before the end of M−1, while this rule (as the
-//! adapter was specified) asks for a day of M+1; if the two must agree, only [`execution_date`]
-//! changes. A correction batch exported months later asks for a date already past, which some
-//! banks execute at once and others reject (reason DT01).
+//! The requested execution date is a rule, not a reading of the clock ([`execution_date`]): T1
+//! pays service month M in advance, before the end of M−1, so the bank is asked to pay on the
+//! payer's `execution_day` of M−1 (the scheduled run is on the 26th: the fixture asks for the
+//! 28th), or on the day the batch was computed when that is later (a correction computed months
+//! after its service month is not asked to be paid in the past). Both come from what the batch
+//! recorded, so an export repeated later writes the same file. Day 1–28 exists in every month.
 
 use crate::month::ServiceMonth;
 use chrono::NaiveDate;
@@ -102,12 +101,13 @@ pub fn payer_for<'a>(payers: &'a [Payer], district: &str) -> Option<&'a Payer> {
     payers.iter().find(|p| p.district_code == district)
 }
 
-/// The requested execution date of a batch of `month`: `day` of the following month
-/// (service month 2020-07, day 10: 2020-08-10). Never the clock: the same batch asks for the same
-/// date however late it is exported.
-pub fn execution_date(month: ServiceMonth, day: u32) -> Option<NaiveDate> {
-    let next = month.next();
-    NaiveDate::from_ymd_opt(next.year(), next.month(), day)
+/// The requested execution date of a batch of `month` computed on `computed_on` (Beijing date):
+/// `day` of the month before (T1: paid in advance; service month 2020-07, day 28: 2020-06-28), or
+/// `computed_on` when that is later. Never the clock: the same batch asks for the same date however
+/// late it is exported.
+pub fn execution_date(month: ServiceMonth, day: u32, computed_on: NaiveDate) -> Option<NaiveDate> {
+    let before = month.prev();
+    NaiveDate::from_ymd_opt(before.year(), before.month(), day).map(|d| d.max(computed_on))
 }
 
 impl Payer {
@@ -187,7 +187,7 @@ district_code = "110105"
 name = "示例付款单位"
 account = "123456"
 agent_name = "示例银行"
-execution_day = 10
+execution_day = 28
 "#;
 
     fn with(field: &str, value: &str) -> String {
@@ -206,17 +206,23 @@ execution_day = 10
         let payers = payers_from_toml(BUILTIN_PAYERS).unwrap();
         assert_eq!(payers.len(), 1);
         let p = payer_for(&payers, "110102").unwrap();
-        assert_eq!(p.execution_day, 10);
+        assert_eq!(p.execution_day, 28);
         assert!(p.name.contains("虚构"), "the built-in payer says it is fictional: {}", p.name);
         assert!(payer_for(&payers, "110101").is_none());
     }
 
     #[test]
-    fn execution_date_is_the_day_of_the_month_after_the_service_month() {
-        let d = |m: &str, day| execution_date(m.parse().unwrap(), day).unwrap().to_string();
-        assert_eq!(d("2020-07", 10), "2020-08-10");
-        assert_eq!(d("2020-12", 28), "2021-01-28");
-        assert_eq!(d("2020-01", 28), "2020-02-28");
+    fn t1_execution_date_is_the_day_of_the_month_before_or_the_day_computed() {
+        let on = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        let d =
+            |m: &str, day, computed: &str| execution_date(m.parse().unwrap(), day, on(computed)).unwrap().to_string();
+        assert_eq!(d("2020-07", 28, "2020-06-26"), "2020-06-28");
+        assert_eq!(d("2021-01", 28, "2020-12-26"), "2020-12-28");
+        assert_eq!(
+            d("2020-03", 28, "2020-05-11"),
+            "2020-05-11",
+            "a correction computed later is not asked for the past"
+        );
     }
 
     #[test]
@@ -255,7 +261,7 @@ execution_day = 10
     #[test]
     fn misspelt_missing_duplicate_and_empty_entries_are_refused() {
         assert!(problem(&ONE.replace("account =", "acount =")).contains("acount"));
-        assert!(problem(&ONE.replace("execution_day = 10", "")).contains("execution_day"));
+        assert!(problem(&ONE.replace("execution_day = 28", "")).contains("execution_day"));
         assert!(problem(&format!("{ONE}\n{ONE}")).contains("district 110105 has more than one"));
         assert!(problem("").contains("no [[payer]] entry"));
     }
