@@ -3,8 +3,10 @@
 //! in `fixtures/demo/registry`, then for each month of 2020 imports the corrections dated for it
 //! (`fixtures/demo/corrections/YYYY-MM-what/`: a death reported late, a certificate re-graded),
 //! with a lottery allocation (F3) for each district it pays (`fixtures/demo/allocations.toml`),
-//! runs the month, approves it as a second person, exports and verifies the platform files, and
-//! finally prints the year's report. It goes through the same use-cases as the commands
+//! runs the month, approves it as a second person, exports and verifies the platform files,
+//! reconciles the platform's answer (every transfer paid, except those `fixtures/demo/platform/`
+//! names: in April a closed account and a deceased holder's returned payments), checks the ledger
+//! (`verify --ledger`), and finally prints the year's report. It goes through the same use-cases as the commands
 //! ([`crate::ops`]: init, import, run, approve, export, verify, report), so its audit log holds
 //! what theirs would.
 
@@ -12,7 +14,7 @@ use crate::adapters::registry_csv::encoding::Encoding;
 use crate::adapters::registry_csv::import::ImportReport;
 use crate::batch::RunOutcome;
 use crate::clock::Clock;
-use crate::money::format_yuan;
+use crate::money::{format_fen, format_yuan};
 use crate::month::ServiceMonth;
 use crate::ops;
 use crate::ops::init::InitRequest;
@@ -88,6 +90,7 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
             ops::export::export(&s, &sum.batch_id, out, OPERATOR, clock).await?;
             let (_, problems) = ops::verify::verify_batch(&s, &sum.batch_id, out).await?;
             anyhow::ensure!(problems.is_empty(), "demo: verify found {problems:?}");
+            let answered = platform_results(&s, &fixtures, &sum.batch_id, month, out, clock).await?;
             say(format!(
                 "{:<8} {:<20} {:>9} {:>13} {:>12} {:>12} {:>9} {:>11}",
                 month.to_string(),
@@ -99,6 +102,9 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
                 format_yuan(sum.held.amount),
                 format_yuan(sum.recoveries.amount)
             ));
+            if let Some(line) = answered {
+                say(line);
+            }
             batches.push(sum.batch_id.clone());
         }
     }
@@ -106,6 +112,17 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
         "{} batches computed by {OPERATOR}, approved by {REVIEWER}, exported and verified in {}\n",
         batches.len(),
         out.display()
+    ));
+    let ledger = ops::ledger::check_ledger(&s).await?;
+    anyhow::ensure!(ledger.breaches.is_empty(), "demo: the ledger does not balance: {:?}", ledger.breaches);
+    say(format!(
+        "ledger: {} person-months, owed {} = paid {} + held {} + waiting {} + recovered {}: nothing paid twice, nothing lost\n",
+        ledger.totals.keys,
+        format_fen(ledger.totals.sum.owed),
+        format_fen(ledger.totals.sum.paid),
+        format_fen(ledger.totals.sum.held),
+        format_fen(ledger.totals.sum.waiting),
+        format_fen(ledger.totals.sum.recovered)
     ));
     let reports = ops::report::report(&s, None, 2020, None).await?;
     if json {
@@ -116,6 +133,7 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
         println!("look closer (the database stays until the next demo):");
         for cmd in [
             "status --recoveries",
+            "verify --ledger",
             "explain --id ID_NUMBER --month 2020-05   (IDs: demo-out/*-recoveries.csv)",
             "report --year 2020 --json",
         ] {
@@ -124,6 +142,49 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
     }
     s.close().await;
     Ok(0)
+}
+
+/// The platform's answer to an exported batch, as the district receives it: every transfer paid,
+/// except those `fixtures/demo/platform/YYYY-MM.csv` names (`id_number,allowance,status,
+/// reason_code,reason`); written beside the batch's files as `<batch>-results.csv` and reconciled.
+/// A line to print when the month had answers other than paid.
+async fn platform_results(
+    s: &SqliteStore,
+    fixtures: &Path,
+    batch: &str,
+    month: ServiceMonth,
+    out: &Path,
+    clock: Clock,
+) -> anyhow::Result<Option<String>> {
+    let mut exceptions = std::collections::BTreeMap::new();
+    let special = fixtures.join("platform").join(format!("{month}.csv"));
+    if special.is_file() {
+        let mut r = csv::Reader::from_path(&special)?;
+        for row in r.records() {
+            let row = row?;
+            let field = |i: usize| row.get(i).unwrap_or_default().to_string();
+            exceptions.insert((field(0), field(1)), (field(2), field(3), field(4)));
+        }
+    }
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+    w.write_record(["transfer_id", "status", "reason_code", "reason"])?;
+    let mut r = csv::Reader::from_path(out.join(format!("{batch}-transfers.csv")))?;
+    for row in r.records() {
+        let row = row?;
+        let (transfer, id, allowance) = (&row[0], &row[1], &row[5]);
+        match exceptions.get(&(id.to_string(), allowance.to_string())) {
+            Some((status, code, reason)) => w.write_record([transfer, status, code, reason])?,
+            None => w.write_record([transfer, "paid", "", ""])?,
+        }
+    }
+    let file = out.join(format!("{batch}-results.csv"));
+    std::fs::write(&file, w.into_inner()?)?;
+    let done = ops::reconcile::reconcile(s, &file, Encoding::Utf8, None, OPERATOR, clock).await?;
+    if done.holds.is_empty() {
+        return Ok(None);
+    }
+    let held: Vec<String> = done.holds.iter().map(|(id, code, _)| format!("{id} {code}")).collect();
+    Ok(Some(format!("         platform results for {batch}: {} (held until corrected, L3)", held.join(", "))))
 }
 
 /// Import a folder of the demo's fixtures as the operator; every row must be accepted.

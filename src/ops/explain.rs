@@ -6,7 +6,7 @@
 use super::{policy_book, OpsError, OpsResult};
 use crate::codes::Allowance;
 use crate::eligibility::{explain_month, AllowanceDecision};
-use crate::ledger::BatchState;
+use crate::ledger::{BatchState, FaultCode, TransferStatus};
 use crate::month::ServiceMonth;
 use crate::store::{LedgerStore, PostingRow, Store};
 
@@ -19,12 +19,17 @@ pub struct Posted {
     pub batch_state: BatchState,
     /// The registry its batch read: after this import.
     pub registry_after_import: i64,
+    /// What the platform said of its transfer, and why (failed or returned).
+    pub transfer_status: Option<(TransferStatus, Option<FaultCode>)>,
 }
 
 impl Posted {
-    /// L1: whether it counts in the net paid (its batch counts and the line is not held).
+    /// L1: whether it counts in the net paid (its batch counts, the line is not held, and its
+    /// transfer was not reported failed or returned).
     pub fn counts(&self) -> bool {
-        self.batch_state.counts() && self.posting.held_reason.is_none()
+        self.batch_state.counts()
+            && self.posting.held_reason.is_none()
+            && self.transfer_status.is_none_or(|(status, _)| status.counts())
     }
 }
 
@@ -82,11 +87,18 @@ pub async fn explain<S: Store + LedgerStore>(s: &S, id: &str, month: ServiceMont
     };
     let start = s.start_month().await?;
     let decisions = explain_month(&book, &rec, start, month);
-    let postings: Vec<Posted> = s
-        .postings_of(id, month)
-        .await?
+    let rows = s.postings_of(id, month).await?;
+    let transfer_ids: Vec<String> = rows.iter().filter_map(|(p, ..)| p.transfer_id.clone()).collect();
+    let transfers = s.transfer_states(&transfer_ids).await?;
+    let postings: Vec<Posted> = rows
         .into_iter()
-        .map(|(posting, batch_state, registry_after_import)| Posted { posting, batch_state, registry_after_import })
+        .map(|(posting, batch_state, registry_after_import)| {
+            let transfer_status = transfers
+                .iter()
+                .find(|t| Some(&t.transfer_id) == posting.transfer_id.as_ref())
+                .map(|t| (t.status, t.fault));
+            Posted { posting, batch_state, registry_after_import, transfer_status }
+        })
         .collect();
     // For each batch that posted this month: the decision as the registry stood when it was computed.
     let mut as_computed: Vec<AsComputed> = Vec::new();

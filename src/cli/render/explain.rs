@@ -5,6 +5,7 @@
 use super::print_json;
 use crate::eligibility::AllowanceDecision;
 use crate::idcard::mask_key;
+use crate::ledger::TransferStatus;
 use crate::money::{format_fen, format_yuan};
 use crate::ops::explain::{owed_fen, Explanation, Posted};
 use crate::store::PostingRow;
@@ -39,6 +40,8 @@ fn explanation_json(e: &Explanation) {
                     "allowance": p.allowance, "line_type": line_type(p), "tier": p.tier,
                     "amount": format_fen(p.amount_fen), "lottery_amount": format_fen(p.lottery_fen),
                     "district_amount": format_fen(p.district_fen), "held": held_reason(p), "transfer_id": p.transfer_id,
+                    "transfer_status": posted.transfer_status.map(|(s, _)| s.as_str()),
+                    "reason_code": posted.transfer_status.and_then(|(_, c)| c).map(|c| c.as_str()),
                     "counts": posted.counts() })
         })
         .collect();
@@ -91,8 +94,13 @@ fn posting(posted: &Posted) {
     let p = &posted.posting;
     let note = match (held_reason(p), posted.counts()) {
         (Some(h), _) => format!("held: {h}"),
-        (None, false) => format!("not counted: batch {}", posted.batch_state.as_str()),
-        (None, true) => p.transfer_id.clone().map(|t| format!("transfer {t}")).unwrap_or_else(|| "no transfer".into()),
+        (None, false) if !posted.batch_state.counts() => format!("not counted: batch {}", posted.batch_state.as_str()),
+        (None, _) => match (&p.transfer_id, posted.transfer_status) {
+            (None, _) => "no transfer".into(),
+            (Some(t), None | Some((TransferStatus::Pending, _))) => format!("transfer {t}"),
+            (Some(t), Some((status, None))) => format!("transfer {t} {status}"),
+            (Some(t), Some((status, Some(code)))) => format!("transfer {t} {status} {code}: not counted (L1)"),
+        },
     };
     println!(
         "    {:<40} {:<20} {:<9} {:<6} {:>9} (lottery {}, district {})  {note}",

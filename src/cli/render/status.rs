@@ -223,7 +223,13 @@ fn platform_text(st: &Status) {
             HoldKind::Fault(code) => format!(
                 "{code} (transfer {}){}",
                 h.transfer_id.as_deref().unwrap_or("-"),
-                if h.review_open() { ", REVIEW OPEN: no death date recorded" } else { "" }
+                match (h.review_open(), h.death_date) {
+                    (true, _) => ", REVIEW OPEN: no death date recorded".to_string(),
+                    (false, Some(d)) if h.kind == HoldKind::Fault(FaultCode::Deceased) => format!(
+                        ", death recorded {d}: months after it are not owed; any still owed stay held until a new account or a release"
+                    ),
+                    _ => String::new(),
+                }
             ),
         };
         println!(
