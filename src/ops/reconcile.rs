@@ -108,8 +108,12 @@ pub async fn reconcile<S: PlatformStore>(
             "recorded": out.recorded.iter().map(|(st, (n, fen))| (st.as_str(), json!({"transfers": n, "amount": format_fen(*fen)}))).collect::<BTreeMap<_, _>>(),
         });
         let entry = audit_entry(by, "reconcile", &name, "", crate::digest::sha256_hex(&bytes), details);
-        if s.record_results(&plan.changes, by, &entry, clock.now()).await?.is_some() {
-            return Ok(out);
+        match s.record_results(&plan.district, &plan.changes, by, &entry, clock.now()).await {
+            Ok(Some(_)) => return Ok(out),
+            // Changed meanwhile, or collided with another writer (nothing written): read again.
+            Ok(None) => {}
+            Err(e) if e.is_retryable() => {}
+            Err(e) => return Err(e.into()),
         }
     }
     Err(OpsError::Usage(format!(

@@ -245,11 +245,13 @@ pub trait LedgerStore: PlatformStore {
 pub trait PlatformStore {
     /// The transfers among `ids` that exist, with their batch's district and state.
     async fn transfer_states(&self, ids: &[String]) -> StoreResult<Vec<TransferState>>;
-    /// Record transfers' new statuses with the audit entry in one transaction: the balances of a
-    /// failed or returned transfer's lines recomputed (L1) and a hold opened for its fault (L3).
+    /// Record transfers' new statuses (of `district`'s batches) with the audit entry in one
+    /// transaction holding the district's run lock: the balances of a failed or returned
+    /// transfer's lines recomputed (L1) and a hold opened for its fault (L3).
     /// `None`, having written nothing, when a transfer's status changed since it was read.
     async fn record_results(
         &self,
+        district: &str,
         changes: &[ResultChange],
         by: &str,
         audit: &AuditEntry,

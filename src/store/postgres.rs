@@ -35,7 +35,7 @@ pub(super) async fn migrate(pool: &PgPool) -> StoreResult<()> {
 }
 
 /// First key of the run lock (`pg_try_advisory_xact_lock(class, district)`): "SUBS" in ASCII.
-const RUN_LOCK_CLASS: i32 = 0x5355_4253;
+pub(super) const RUN_LOCK_CLASS: i32 = 0x5355_4253;
 
 /// Begin a batch's transaction holding the district's run lock: a transaction-scoped advisory
 /// lock, released by commit, rollback or a dropped connection (a crash leaves no stale lock).

@@ -5,8 +5,9 @@
 
 use super::audit;
 use super::error::{StoreError, StoreResult};
+use super::postgres::RUN_LOCK_CLASS;
 use super::rows::{ResultChange, TransferCount, TransferState, WaitingKind, WaitingRow};
-use super::sql::{list_params, Conn, Pool, Row, Tx, ROWS_PER_STATEMENT};
+use super::sql::{list_params, Conn, Dialect, Pool, Row, Tx, ROWS_PER_STATEMENT};
 use crate::audit::AuditEntry;
 use crate::codes::Allowance;
 use crate::counting_states;
@@ -96,12 +97,23 @@ fn transfer_state(r: &Row) -> StoreResult<TransferState> {
 /// (L3). `None`, having written nothing, when a transfer changed since it was read.
 pub(super) async fn record_results(
     pool: &Pool,
+    district: &str,
     changes: &[ResultChange],
     by: &str,
     entry: &AuditEntry,
     now: DateTime<Utc>,
 ) -> StoreResult<Option<i64>> {
     let mut tx = pool.begin_write().await?;
+    // The district's run lock, waited for: no batch of the district is computed while its
+    // transfers' lines leave the balances (a batch would otherwise add to a balance this
+    // recomputes from what it sees). SQLite's single writer already orders them.
+    if tx.dialect() == Dialect::Postgres {
+        tx.query("select cast(pg_advisory_xact_lock($1, $2) as text)")
+            .bind(RUN_LOCK_CLASS)
+            .bind(district.parse::<i32>().unwrap_or(0))
+            .fetch_optional()
+            .await?;
+    }
     let seq = audit::append(&mut tx, entry, now).await?.seq;
     let at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
     let import_id: i64 =

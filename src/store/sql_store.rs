@@ -235,12 +235,13 @@ impl<S: SqlStore> PlatformStore for S {
 
     async fn record_results(
         &self,
+        district: &str,
         changes: &[ResultChange],
         by: &str,
         audit: &AuditEntry,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<i64>> {
-        results::record_results(self.pool(), changes, by, audit, now).await
+        results::record_results(self.pool(), district, changes, by, audit, now).await
     }
 
     async fn open_holds(&self) -> StoreResult<Vec<OpenHold>> {
