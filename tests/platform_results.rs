@@ -16,9 +16,9 @@
 //! through the use-cases (`ops::*`) with a clock fixed on 2022-06-30 (T1: every month of the
 //! scenario is in the run window; no registry date is in the future).
 //!
-//! Sizes come from `SUBSIDY_TEST_SCALE`: `small` (default, CI) 6 persons, 16 steps, 10 cases per
-//! database; `large` 60 persons, 40 steps, 4 cases. Runs on SQLite, and on PostgreSQL when
-//! `SUBSIDY_TEST_PG_URL` names a server (else it says it skipped).
+//! Sizes come from `SUBSIDY_TEST_SCALE`: `small` (default, CI) 6 persons, up to 24 steps, 24
+//! cases per database; `large` 200 persons, up to 40 steps, 6 cases. Runs on SQLite, and on
+//! PostgreSQL when `SUBSIDY_TEST_PG_URL` names a server (else it says it skipped).
 
 use chrono::{Duration, Months, NaiveDate};
 use proptest::prelude::*;
@@ -52,8 +52,8 @@ struct Scale {
 
 fn scale() -> Scale {
     match std::env::var("SUBSIDY_TEST_SCALE").as_deref() {
-        Ok("large") => Scale { persons: 60, cases: 4, steps: 40 },
-        _ => Scale { persons: 6, cases: 400, steps: 30 },
+        Ok("large") => Scale { persons: 200, cases: 6, steps: 40 },
+        _ => Scale { persons: 6, cases: 24, steps: 24 },
     }
 }
 
@@ -142,10 +142,14 @@ struct World<'a, S> {
     persons: Vec<Person>,
     /// The latest month run (None before the first).
     last: Option<ServiceMonth>,
-    files: Vec<PathBuf>,
+    /// The result files written, with their answers.
+    files: Vec<(PathBuf, Vec<Answer>)>,
     tally: &'a RefCell<Tally>,
     seq: u32,
 }
+
+/// One line of a result file: transfer, status, reason code.
+type Answer = (String, TransferStatus, Option<FaultCode>);
 
 /// What a refused file must leave as it was.
 type Snapshot = (subsidy::ledger::invariant::LedgerTotals, Vec<String>, usize);
@@ -213,34 +217,24 @@ impl<'a, S: Store + LedgerStore> World<'a, S> {
         self.export_outcomes(runs).await
     }
 
+    /// The exported batches, oldest first.
     async fn exported_batches(&self) -> Res<Vec<String>> {
-        let mut b: Vec<_> = self
-            .store
-            .batches(Some(DISTRICT), None)
-            .await?
-            .into_iter()
-            .filter(|b| b.state == BatchState::Exported)
-            .map(|b| (b.service_month, b.seq, b.batch_id))
-            .collect();
-        b.sort();
-        Ok(b.into_iter().map(|(_, _, id)| id).collect())
+        let mut b = self.store.batches(Some(DISTRICT), None).await?;
+        b.retain(|b| b.state == BatchState::Exported);
+        b.sort_by_key(|b| (b.service_month, b.seq));
+        Ok(b.into_iter().map(|b| b.batch_id).collect())
     }
 
+    /// The ledger's totals, the transfers per batch and status, the holds.
     async fn snapshot(&self) -> Res<Snapshot> {
         let check = ops::ledger::check_ledger(self.store).await?;
-        let mut counts: Vec<String> = self
-            .store
-            .transfer_counts()
-            .await?
-            .into_iter()
-            .map(|c| format!("{} {} {} {}", c.batch_id, c.status, c.count, c.amount_fen))
-            .collect();
+        let mut counts: Vec<String> = self.store.transfer_counts().await?.iter().map(|c| format!("{c:?}")).collect();
         counts.sort();
         Ok((check.totals, counts, self.store.open_holds().await?.len()))
     }
 
     /// Write a result file of these answers.
-    fn write_results(&mut self, rows: &[(String, TransferStatus, Option<FaultCode>)]) -> Res<PathBuf> {
+    fn write_results(&mut self, rows: &[Answer]) -> Res<PathBuf> {
         let mut text = String::from("transfer_id,status,reason_code\n");
         for (t, status, fault) in rows {
             text.push_str(&format!("{t},{status},{}\n", fault.map_or("", FaultCode::as_str)));
@@ -252,17 +246,7 @@ impl<'a, S: Store + LedgerStore> World<'a, S> {
 
     /// Reconcile a file, predicting from the stored transfers whether it is accepted; a refused
     /// file changes nothing, an accepted one records every answer.
-    async fn reconcile(&mut self, path: &Path) -> Res<()> {
-        let text = std::fs::read_to_string(path)?;
-        let answers: Vec<(String, TransferStatus, Option<FaultCode>)> = text
-            .lines()
-            .skip(1)
-            .map(|l| {
-                let f: Vec<&str> = l.split(',').collect();
-                let status = TransferStatus::parse(f[1]).expect("status");
-                (f[0].to_string(), status, FaultCode::parse(f[2]))
-            })
-            .collect();
+    async fn reconcile(&mut self, path: &Path, answers: &[Answer]) -> Res<()> {
         let ids: Vec<String> = answers.iter().map(|a| a.0.clone()).collect();
         let states: BTreeMap<String, TransferState> =
             self.store.transfer_states(&ids).await?.into_iter().map(|t| (t.transfer_id.clone(), t)).collect();
@@ -276,32 +260,36 @@ impl<'a, S: Store + LedgerStore> World<'a, S> {
             answers.iter().filter(|(t, st, f)| states.get(t).is_some_and(|s| s.status == *st && s.fault == *f)).count();
         let before = self.snapshot().await?;
         let result = ops::reconcile::reconcile(self.store, path, Encoding::Utf8, None, OPERATOR, clock()).await;
-        let mut tally = self.tally.borrow_mut();
-        tally.files += 1;
-        let refused = match &result {
-            Ok(r) => {
-                anyhow::ensure!(legal, "a file with an impossible answer was accepted: {answers:?}, stored {states:?}");
-                anyhow::ensure!(r.unchanged == repeats, "{} unchanged, {repeats} answers repeated", r.unchanged);
-                tally.accepted += 1;
-                tally.repeats += repeats as u32;
-                for (_, st, f) in &answers {
-                    *tally.answers.entry(format!("{st} {}", f.map_or("", FaultCode::as_str))).or_default() += 1;
+        let refused = {
+            let mut tally = self.tally.borrow_mut();
+            tally.files += 1;
+            match &result {
+                Ok(r) => {
+                    anyhow::ensure!(
+                        legal,
+                        "a file with an impossible answer was accepted: {answers:?}, stored {states:?}"
+                    );
+                    anyhow::ensure!(r.unchanged == repeats, "{} unchanged, {repeats} answers repeated", r.unchanged);
+                    tally.accepted += 1;
+                    tally.repeats += repeats as u32;
+                    for (_, st, f) in answers {
+                        *tally.answers.entry(format!("{st} {}", f.map_or("", FaultCode::as_str))).or_default() += 1;
+                    }
+                    false
                 }
-                false
+                Err(OpsError::ResultFile { problems, .. }) => {
+                    anyhow::ensure!(!legal, "a file of possible answers was refused: {problems:?}\nfile: {answers:?}");
+                    tally.refused_by_rules += 1;
+                    true
+                }
+                Err(OpsError::Store(StoreError::LedgerBound { payment_key, .. })) => {
+                    anyhow::ensure!(legal, "an impossible file reached the ledger bound ({payment_key})");
+                    tally.refused_ledger_bound += 1;
+                    true
+                }
+                Err(e) => anyhow::bail!("reconcile failed: {e:#}"),
             }
-            Err(OpsError::ResultFile { problems, .. }) => {
-                anyhow::ensure!(!legal, "a file of possible answers was refused: {problems:?}\nfile: {answers:?}");
-                tally.refused_by_rules += 1;
-                true
-            }
-            Err(OpsError::Store(StoreError::LedgerBound { payment_key, .. })) => {
-                anyhow::ensure!(legal, "an impossible file reached the ledger bound ({payment_key})");
-                tally.refused_ledger_bound += 1;
-                true
-            }
-            Err(e) => anyhow::bail!("reconcile failed: {e:#}"),
         };
-        drop(tally);
         if refused {
             let after = self.snapshot().await?;
             anyhow::ensure!(before == after, "a refused file changed something:\nbefore {before:?}\nafter {after:?}");
@@ -310,7 +298,7 @@ impl<'a, S: Store + LedgerStore> World<'a, S> {
         // Every answer is now what the transfer says; every failed or returned one holds its person.
         let now = self.store.transfer_states(&ids).await?;
         let holds = self.store.open_holds().await?;
-        for (t, status, fault) in &answers {
+        for (t, status, fault) in answers {
             let s = now.iter().find(|s| &s.transfer_id == t).ok_or_else(|| anyhow::anyhow!("{t} vanished"))?;
             anyhow::ensure!((s.status, s.fault) == (*status, *fault), "{t}: stored {} {:?}", s.status, s.fault);
             let was = &states[t];
@@ -362,8 +350,8 @@ impl<'a, S: Store + LedgerStore> World<'a, S> {
             return Ok(());
         }
         let path = self.write_results(&rows)?;
-        self.files.push(path.clone());
-        self.reconcile(&path).await
+        self.files.push((path.clone(), rows.clone()));
+        self.reconcile(&path, &rows).await
     }
 
     async fn step(&mut self, step: &Step) -> Res<()> {
@@ -373,8 +361,8 @@ impl<'a, S: Store + LedgerStore> World<'a, S> {
             Step::Results { back, seed, unknown } => self.results(back, seed, unknown).await?,
             Step::Again { which } => {
                 if !self.files.is_empty() {
-                    let path = self.files[which as usize % self.files.len()].clone();
-                    self.reconcile(&path).await?;
+                    let (path, rows) = self.files[which as usize % self.files.len()].clone();
+                    self.reconcile(&path, &rows).await?;
                 }
             }
             Step::Account { who } => {
@@ -449,7 +437,7 @@ impl<'a, S: Store + LedgerStore> World<'a, S> {
         }
         if !pending.is_empty() {
             let path = self.write_results(&pending)?;
-            self.reconcile(&path).await?;
+            self.reconcile(&path, &pending).await?;
         }
         let st = ops::status::status(self.store, None, None).await?;
         anyhow::ensure!(st.waiting.is_empty(), "still waiting at the end: {:?}", st.waiting);
