@@ -184,36 +184,10 @@ pub enum Command {
     },
     /// Withhold a person's payments pending a review (all allowances, or one): their lines are
     /// held by every batch until `subsidy release` (L3).
-    Hold {
-        /// 18-character ID number.
-        #[arg(long)]
-        id: String,
-        /// Only this allowance: longevity, care or hardship.
-        #[arg(long)]
-        allowance: Option<String>,
-        /// Why (kept in the audit log).
-        #[arg(long)]
-        reason: String,
-        /// Who. Default: $USER, else $LOGNAME.
-        #[arg(long)]
-        by: Option<String>,
-    },
+    Hold(PersonHold),
     /// Release a person's holds (an operator's hold, or a platform fault the bank fixed, or a
     /// DECEASED report that was an error): the next batch pays what waited (L3).
-    Release {
-        /// 18-character ID number.
-        #[arg(long)]
-        id: String,
-        /// Only the holds of this allowance.
-        #[arg(long)]
-        allowance: Option<String>,
-        /// Why (kept in the audit log).
-        #[arg(long)]
-        reason: String,
-        /// Who. Default: $USER, else $LOGNAME.
-        #[arg(long)]
-        by: Option<String>,
-    },
+    Release(PersonHold),
     /// Recompute a batch's files from the database and check them, their manifest and totals;
     /// or, with --audit, check the audit log's hash chain; or, with --ledger, that nothing is paid
     /// twice or lost.
@@ -292,6 +266,23 @@ pub enum PolicyAction {
         #[arg(long)]
         by: Option<String>,
     },
+}
+
+/// Whom `hold` and `release` act on, and why.
+#[derive(Debug, clap::Args)]
+pub struct PersonHold {
+    /// 18-character ID number.
+    #[arg(long)]
+    pub id: String,
+    /// Only this allowance: longevity, care or hardship.
+    #[arg(long)]
+    pub allowance: Option<String>,
+    /// Why (kept in the audit log).
+    #[arg(long)]
+    pub reason: String,
+    /// Who. Default: $USER, else $LOGNAME.
+    #[arg(long)]
+    pub by: Option<String>,
 }
 
 /// Formats of `export`.

@@ -112,15 +112,17 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
             render::platform::reconciled(&done, cli.json);
             Ok(exit::DONE)
         }
-        Command::Hold { id, allowance, reason, by } => {
-            let by = actor(by.as_deref())?;
-            let done = ops::holds::hold(s, id, allowance_arg(allowance.as_deref())?, reason, &by, clock).await?;
+        Command::Hold(h) => {
+            let by = actor(h.by.as_deref())?;
+            let done =
+                ops::holds::hold(s, &h.id, allowance_arg(h.allowance.as_deref())?, &h.reason, &by, clock).await?;
             render::platform::held(&done, cli.json);
             Ok(exit::DONE)
         }
-        Command::Release { id, allowance, reason, by } => {
-            let by = actor(by.as_deref())?;
-            let done = ops::holds::release(s, id, allowance_arg(allowance.as_deref())?, reason, &by, clock).await?;
+        Command::Release(h) => {
+            let by = actor(h.by.as_deref())?;
+            let done =
+                ops::holds::release(s, &h.id, allowance_arg(h.allowance.as_deref())?, &h.reason, &by, clock).await?;
             render::platform::released(&done, cli.json);
             Ok(exit::DONE)
         }

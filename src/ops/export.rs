@@ -33,7 +33,7 @@ pub async fn export_as<S: LedgerStore>(
     encoding: Encoding,
     clock: Clock,
 ) -> OpsResult<Vec<PlatformFile>> {
-    write_files(s, batch_id, out, by, encoding, None, clock, Step::Export).await
+    export_with(s, batch_id, out, by, encoding, None, clock).await
 }
 
 /// [`export_as`], with an ISO 20022 pain.001.001.09 file (`<batch>-pain001.xml`) beside the CSV

@@ -36,14 +36,7 @@ pub async fn hold<S: Store + LedgerStore + PlatformStore>(
     if s.person(id_number).await?.is_none() {
         return Err(OpsError::NoPerson { masked_id: masked });
     }
-    let entry = audit_entry(
-        by,
-        "hold",
-        &masked,
-        reason,
-        crate::digest::sha256_hex(id_number.as_bytes()),
-        json!({ "allowance": allowance.map(|a| a.as_str()) }),
-    );
+    let entry = entry(by, "hold", id_number, reason, json!({ "allowance": allowance.map(|a| a.as_str()) }));
     let hold_id = s.add_hold(id_number, allowance, by, reason, &entry, clock.now()).await?;
     Ok(HoldOutcome { id_number: masked, allowance, holds: vec![(hold_id, HoldKind::OnHold)] })
 }
@@ -68,15 +61,21 @@ pub async fn release<S: PlatformStore>(
         return Err(OpsError::NoHold { masked_id: masked, allowance: allowance.map(|a| a.as_str().to_string()) });
     }
     let kinds: Vec<&str> = open.iter().map(|h| h.kind.as_str()).collect();
-    let entry = audit_entry(
-        by,
-        "release",
-        &masked,
-        reason,
-        crate::digest::sha256_hex(id_number.as_bytes()),
-        json!({ "allowance": allowance.map(|a| a.as_str()), "holds": kinds }),
-    );
+    let entry =
+        entry(by, "release", id_number, reason, json!({ "allowance": allowance.map(|a| a.as_str()), "holds": kinds }));
     let released = s.release_holds(id_number, allowance, by, reason, &entry, clock.now()).await?;
     let holds = open.iter().filter(|h| released.contains(&h.hold_id)).map(|h| (h.hold_id, h.kind)).collect();
     Ok(HoldOutcome { id_number: masked, allowance, holds })
+}
+
+/// The audit entry of a hold or release: the person masked as its target, the full ID only as a
+/// fingerprint.
+fn entry(
+    by: &str,
+    command: &str,
+    id_number: &str,
+    reason: &str,
+    details: serde_json::Value,
+) -> crate::audit::AuditEntry {
+    audit_entry(by, command, &mask(id_number), reason, crate::digest::sha256_hex(id_number.as_bytes()), details)
 }

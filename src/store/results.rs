@@ -116,10 +116,6 @@ pub(super) async fn record_results(
     }
     let seq = audit::append(&mut tx, entry, now).await?.seq;
     let at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let import_id: i64 =
-        tx.query("select cast(coalesce(max(import_id), 0) as bigint) from imports").fetch_scalar().await?;
-    let mut next_hold: i64 =
-        tx.query("select cast(coalesce(max(hold_id), 0) + 1 as bigint) from holds").fetch_scalar().await?;
     for c in changes {
         let rows = tx
             .query(
@@ -144,24 +140,14 @@ pub(super) async fn record_results(
         }
         unbalance_transfer(&mut tx, &c.transfer_id).await?;
         let kind = c.fault.unwrap_or(FaultCode::Other);
-        tx.query(
-            "insert into holds (hold_id, id_number, allowance, kind, transfer_id, account_no, opened_seq,
-                                opened_import_id, opened_by, opened_at, reason)
-             values ($1, $2, null, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(next_hold)
-        .bind(c.id_number.as_str())
-        .bind(kind.as_str())
-        .bind(c.transfer_id.as_str())
-        .bind(c.account_no.as_str())
-        .bind(seq)
-        .bind(import_id)
-        .bind(by)
-        .bind(at.as_str())
-        .bind(c.reason.as_deref().unwrap_or(kind.as_str()))
-        .execute()
-        .await?;
-        next_hold += 1;
+        let reason = c.reason.as_deref().unwrap_or(kind.as_str());
+        let hold = NewHold {
+            kind: kind.as_str(),
+            transfer: Some((&c.transfer_id, &c.account_no)),
+            reason,
+            ..NewHold::of(&c.id_number, by, seq, &at)
+        };
+        insert_hold(&mut tx, &hold).await?;
     }
     tx.commit().await?;
     Ok(Some(seq))
@@ -188,6 +174,54 @@ async fn unbalance_transfer(tx: &mut Tx, transfer_id: &str) -> StoreResult<()> {
     Ok(())
 }
 
+/// A hold to open: by an operator (kind ON_HOLD), or by a failed or returned transfer.
+struct NewHold<'a> {
+    id_number: &'a str,
+    allowance: Option<Allowance>,
+    kind: &'a str,
+    /// The transfer that opened it and the account it went to.
+    transfer: Option<(&'a str, &'a str)>,
+    by: &'a str,
+    seq: i64,
+    at: &'a str,
+    reason: &'a str,
+}
+
+impl<'a> NewHold<'a> {
+    /// An operator's hold of every allowance, opened by audit entry `seq`.
+    fn of(id_number: &'a str, by: &'a str, seq: i64, at: &'a str) -> NewHold<'a> {
+        NewHold { id_number, allowance: None, kind: "ON_HOLD", transfer: None, by, seq, at, reason: "" }
+    }
+}
+
+/// Insert a hold with the next number, noting the registry import current now (a newer version
+/// of the person's elders row cures a name or ID mismatch); its number.
+async fn insert_hold(tx: &mut Tx, h: &NewHold<'_>) -> StoreResult<i64> {
+    let import_id: i64 =
+        tx.query("select cast(coalesce(max(import_id), 0) as bigint) from imports").fetch_scalar().await?;
+    let hold_id: i64 =
+        tx.query("select cast(coalesce(max(hold_id), 0) + 1 as bigint) from holds").fetch_scalar().await?;
+    tx.query(
+        "insert into holds (hold_id, id_number, allowance, kind, transfer_id, account_no, opened_seq, opened_import_id,
+                            opened_by, opened_at, reason)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(hold_id)
+    .bind(h.id_number)
+    .bind(h.allowance.map(|a| a.as_str()))
+    .bind(h.kind)
+    .bind(h.transfer.map(|(t, _)| t))
+    .bind(h.transfer.map(|(_, a)| a))
+    .bind(h.seq)
+    .bind(import_id)
+    .bind(h.by)
+    .bind(h.at)
+    .bind(h.reason)
+    .execute()
+    .await?;
+    Ok(hold_id)
+}
+
 /// Open an operator's hold on a person (one allowance, or all), with its audit entry. Returns its
 /// number.
 pub(super) async fn add_hold(
@@ -201,25 +235,9 @@ pub(super) async fn add_hold(
 ) -> StoreResult<i64> {
     let mut tx = pool.begin_write().await?;
     let seq = audit::append(&mut tx, entry, now).await?.seq;
-    let import_id: i64 =
-        tx.query("select cast(coalesce(max(import_id), 0) as bigint) from imports").fetch_scalar().await?;
-    let hold_id: i64 =
-        tx.query("select cast(coalesce(max(hold_id), 0) + 1 as bigint) from holds").fetch_scalar().await?;
-    tx.query(
-        "insert into holds (hold_id, id_number, allowance, kind, transfer_id, account_no, opened_seq, opened_import_id,
-                            opened_by, opened_at, reason)
-         values ($1, $2, $3, 'ON_HOLD', null, null, $4, $5, $6, $7, $8)",
-    )
-    .bind(hold_id)
-    .bind(id_number)
-    .bind(allowance.map(|a| a.as_str()))
-    .bind(seq)
-    .bind(import_id)
-    .bind(by)
-    .bind(now.to_rfc3339_opts(SecondsFormat::Secs, true))
-    .bind(reason)
-    .execute()
-    .await?;
+    let at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let hold = NewHold { allowance, reason, ..NewHold::of(id_number, by, seq, &at) };
+    let hold_id = insert_hold(&mut tx, &hold).await?;
     tx.commit().await?;
     Ok(hold_id)
 }
