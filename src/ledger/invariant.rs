@@ -25,7 +25,8 @@ pub struct KeyAccount {
     pub recovered: i64,
     /// Held lines waiting (L3).
     pub held: i64,
-    /// Lines of failed or returned transfers not yet settled again.
+    /// Lines of failed or returned transfers not yet settled again, less the recovery items their
+    /// return cancelled (negative when the return settled more than it took back).
     pub waiting: i64,
 }
 
@@ -35,10 +36,11 @@ impl KeyAccount {
         self.paid + self.recovered + self.held + self.waiting
     }
 
-    /// Whether the account balances: owed is accounted for, the net paid is within
-    /// [0, owed + …] (never negative, L4), and nothing held or waiting is negative.
+    /// Whether the account balances: owed is accounted for, nothing held is negative, and what
+    /// the person keeps once what waits is settled is never below zero (L4). (The net paid alone
+    /// may be: an offset taken for a month whose own payment came back is owed back, and waits.)
     pub fn balances(&self) -> bool {
-        self.owed == self.accounted() && self.paid + self.recovered >= 0 && self.held >= 0 && self.waiting >= 0
+        self.owed == self.accounted() && self.held >= 0 && self.paid + self.recovered + self.waiting >= 0
     }
 }
 
@@ -116,9 +118,13 @@ mod tests {
     }
 
     #[test]
-    fn l4_a_negative_net_never_balances() {
+    fn l4_a_negative_net_never_balances_unless_a_return_waits_for_it() {
         let a = KeyAccount { owed: 0, paid: -100, held: 100, ..Default::default() };
         assert!(!a.balances());
+        // 100 paid, an offset of 20 taken from a later payment, then the 100 came back: the person
+        // is owed 80 and 20 more; the 100 waits.
+        let a = KeyAccount { owed: 8_000, paid: -2_000, waiting: 10_000, ..Default::default() };
+        assert!(a.balances());
     }
 
     #[test]

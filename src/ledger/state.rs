@@ -61,9 +61,10 @@ macro_rules! counting_states {
 
 /// SQL condition (over `p` postings, `b` batches, `t` transfers) for a posting that counts in the
 /// net paid (L1): not held, in a batch neither superseded nor discarded, not on a transfer the
-/// platform reported failed or returned.
+/// platform reported failed or returned, and not a recovery item a return cancelled (the money
+/// it recovered came back from the bank).
 pub const COUNTED: &str = concat!(
-    "p.held_reason is null and b.state in ",
+    "p.held_reason is null and p.cancelled_by is null and b.state in ",
     counting_states!(),
     " and (t.status is null or t.status not in ('failed', 'returned'))"
 );

@@ -52,6 +52,9 @@ pub struct Reconciled {
     /// Transfers a pain.002 report says are still in process (transfer, status): they stay
     /// pending until a report with a final status.
     pub not_final: Vec<(String, String)>,
+    /// Recovery items (payment keys, masked) cancelled because the bank returned the payment they
+    /// recover: the money came back, the person owes nothing for it.
+    pub cancelled_recoveries: Vec<String>,
 }
 
 /// Read `file` and record what it says, on behalf of `by`. `district`, when given, is the district
@@ -86,6 +89,7 @@ pub async fn reconcile<S: PlatformStore>(
             recorded: BTreeMap::new(),
             holds: Vec::new(),
             not_final: not_final.clone(),
+            cancelled_recoveries: Vec::new(),
         };
         for c in &plan.changes {
             let amount = states.iter().find(|t| t.transfer_id == c.transfer_id).map_or(0, |t| t.amount_fen);
@@ -109,7 +113,10 @@ pub async fn reconcile<S: PlatformStore>(
         });
         let entry = audit_entry(by, "reconcile", &name, "", crate::digest::sha256_hex(&bytes), details);
         match s.record_results(&plan.district, &plan.changes, by, &entry, clock.now()).await {
-            Ok(Some(_)) => return Ok(out),
+            Ok(Some(cancelled)) => {
+                out.cancelled_recoveries = cancelled.iter().map(|k| crate::idcard::mask_key(k)).collect();
+                return Ok(out);
+            }
             // Changed meanwhile, or collided with another writer (nothing written): read again.
             Ok(None) => {}
             Err(e) if e.is_retryable() => {}

@@ -247,7 +247,9 @@ pub trait PlatformStore {
     async fn transfer_states(&self, ids: &[String]) -> StoreResult<Vec<TransferState>>;
     /// Record transfers' new statuses (of `district`'s batches) with the audit entry in one
     /// transaction holding the district's run lock: the balances of a failed or returned
-    /// transfer's lines recomputed (L1) and a hold opened for its fault (L3).
+    /// transfer's lines recomputed (L1) and a hold opened for its fault (L3); the recovery items
+    /// of its months not collected from the person are cancelled while the net paid would be
+    /// below zero (the money came back from the bank). Returns the cancelled items' payment keys;
     /// `None`, having written nothing, when a transfer's status changed since it was read.
     async fn record_results(
         &self,
@@ -256,7 +258,7 @@ pub trait PlatformStore {
         by: &str,
         audit: &AuditEntry,
         now: DateTime<Utc>,
-    ) -> StoreResult<Option<i64>>;
+    ) -> StoreResult<Option<Vec<String>>>;
     /// The holds not released, oldest first, with the registry facts that may have cured them.
     async fn open_holds(&self) -> StoreResult<Vec<OpenHold>>;
     /// Open an operator's hold (kind ON_HOLD) with its audit entry; returns its number.

@@ -44,14 +44,15 @@ pub(super) async fn relying_batches(pool: &Pool, batch_id: &str) -> StoreResult<
     pool.query(&sql).bind(batch_id).fetch_all_as(batch_row).await
 }
 
-/// Recovery items of counted batches, with their decision if any, by payment key.
+/// Recovery items of counted batches, with their decision if any, by payment key (not those a
+/// returned payment cancelled: nothing is owed for them).
 pub(super) async fn recoveries(pool: &Pool, district: Option<&str>) -> StoreResult<Vec<RecoveryRow>> {
     let sql = format!(
         "select p.payment_key, p.batch_id, p.district_code, p.id_number, p.name, p.allowance, p.service_month,
                 -p.amount_fen as amount_fen, p.recovery_reason as reason, d.decision, d.decided_by, d.reason as decision_reason
          from postings p join batches b on b.batch_id = p.batch_id
          left join recovery_decisions d on d.payment_key = p.payment_key
-         where p.line_type = 'recovery' and b.state in {}
+         where p.line_type = 'recovery' and p.cancelled_by is null and b.state in {}
            and ($1 = '' or p.district_code = $1)
          order by p.payment_key",
         counting_states!()

@@ -94,7 +94,8 @@ fn transfer_state(r: &Row) -> StoreResult<TransferState> {
 /// Record the changes with their audit entry in one transaction: each transfer's status (only
 /// from the status it was read in), the balances of a failed or returned transfer's lines
 /// recomputed (L1: they no longer count; the bound L4 is the database's), and a hold for its fault
-/// (L3). `None`, having written nothing, when a transfer changed since it was read.
+/// (L3); recovery items a return made moot are cancelled (their payment keys are returned).
+/// `None`, having written nothing, when a transfer changed since it was read.
 pub(super) async fn record_results(
     pool: &Pool,
     district: &str,
@@ -102,7 +103,7 @@ pub(super) async fn record_results(
     by: &str,
     entry: &AuditEntry,
     now: DateTime<Utc>,
-) -> StoreResult<Option<i64>> {
+) -> StoreResult<Option<Vec<String>>> {
     let mut tx = pool.begin_write().await?;
     // The district's run lock, waited for: no batch of the district is computed while its
     // transfers' lines leave the balances (a batch would otherwise add to a balance this
@@ -116,6 +117,7 @@ pub(super) async fn record_results(
     }
     let seq = audit::append(&mut tx, entry, now).await?.seq;
     let at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let mut cancelled = Vec::new();
     for c in changes {
         let rows = tx
             .query(
@@ -138,7 +140,7 @@ pub(super) async fn record_results(
         if c.to.counts() {
             continue;
         }
-        unbalance_transfer(&mut tx, &c.transfer_id).await?;
+        cancelled.extend(unbalance_transfer(&mut tx, &c.transfer_id).await?);
         let kind = c.fault.unwrap_or(FaultCode::Other);
         let reason = c.reason.as_deref().unwrap_or(kind.as_str());
         let hold = NewHold {
@@ -150,28 +152,85 @@ pub(super) async fn record_results(
         insert_hold(&mut tx, &hold).await?;
     }
     tx.commit().await?;
-    Ok(Some(seq))
+    Ok(Some(cancelled))
 }
 
-/// The net paid of every key a transfer's lines post to, recomputed from the counted postings
-/// (L1: the transfer's own lines no longer count).
-async fn unbalance_transfer(tx: &mut Tx, transfer_id: &str) -> StoreResult<()> {
+/// A transfer's lines stop counting (L1): per key they post to, the recovery items the return
+/// made moot are cancelled (those not collected from the person, newest first, while the net
+/// paid would be below zero: the money they recover came back from the bank), then the net paid
+/// and the amount on failed or returned transfers are recomputed (the bound, L4, lets the net go
+/// below zero by at most the latter: an offset taken from a later payment for a month whose own
+/// payment never arrived is owed back). Returns the cancelled items' payment keys.
+async fn unbalance_transfer(tx: &mut Tx, transfer_id: &str) -> StoreResult<Vec<String>> {
+    let keys: Vec<(String, String, String)> = tx
+        .query("select distinct id_number, allowance, service_month from postings where transfer_id = $1")
+        .bind(transfer_id)
+        .fetch_all_as(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .await?;
+    let net_sql = format!(
+        "select cast(coalesce(sum(p.amount_fen), 0) as bigint) from postings p
+         join batches b on b.batch_id = p.batch_id left join transfers t on t.transfer_id = p.transfer_id
+         where p.id_number = $1 and p.allowance = $2 and p.service_month = $3 and {COUNTED}"
+    );
+    let items_sql = format!(
+        "select p.payment_key, p.amount_fen from postings p join batches b on b.batch_id = p.batch_id
+         where p.id_number = $1 and p.allowance = $2 and p.service_month = $3 and p.line_type = 'recovery'
+           and p.cancelled_by is null and b.state in {}
+           and not exists (select 1 from recovery_decisions d where d.payment_key = p.payment_key and d.decision = 'collected')
+         order by p.adjustment desc",
+        counting_states!()
+    );
+    let mut cancelled = Vec::new();
+    for (id, allowance, month) in &keys {
+        let mut net: i64 = tx.query(&net_sql).bind(id).bind(allowance).bind(month).fetch_scalar().await?;
+        if net >= 0 {
+            continue;
+        }
+        let items: Vec<(String, i64)> = tx
+            .query(&items_sql)
+            .bind(id)
+            .bind(allowance)
+            .bind(month)
+            .fetch_all_as(|r| Ok((r.get(0)?, r.get(1)?)))
+            .await?;
+        for (key, amount) in items {
+            if net >= 0 {
+                break;
+            }
+            tx.query("update postings set cancelled_by = $1 where payment_key = $2")
+                .bind(transfer_id)
+                .bind(key.as_str())
+                .execute()
+                .await?;
+            net -= amount;
+            cancelled.push(key);
+        }
+    }
     let sql = format!(
-        "update balances set net_fen = coalesce((
-             select cast(sum(p.amount_fen) as bigint) from postings p
-             join batches b on b.batch_id = p.batch_id
-             left join transfers t on t.transfer_id = p.transfer_id
-             where p.id_number = balances.id_number and p.allowance = balances.allowance
-               and p.service_month = balances.service_month and {COUNTED}), 0)
+        "update balances set
+             net_fen = coalesce((
+                 select cast(sum(p.amount_fen) as bigint) from postings p
+                 join batches b on b.batch_id = p.batch_id
+                 left join transfers t on t.transfer_id = p.transfer_id
+                 where p.id_number = balances.id_number and p.allowance = balances.allowance
+                   and p.service_month = balances.service_month and {COUNTED}), 0),
+             returned_fen = coalesce((
+                 select cast(sum(p.amount_fen) as bigint) from postings p
+                 join batches b on b.batch_id = p.batch_id
+                 join transfers t on t.transfer_id = p.transfer_id
+                 where p.id_number = balances.id_number and p.allowance = balances.allowance
+                   and p.service_month = balances.service_month and p.amount_fen > 0
+                   and t.status in ('failed', 'returned') and b.state in {counting}), 0)
          where exists (select 1 from postings q where q.transfer_id = $1 and q.id_number = balances.id_number
-                         and q.allowance = balances.allowance and q.service_month = balances.service_month)"
+                         and q.allowance = balances.allowance and q.service_month = balances.service_month)",
+        counting = counting_states!()
     );
     tx.query(&sql)
         .bind(transfer_id)
         .execute()
         .await
         .map_err(|e| StoreError::bound_or_database(e, || format!("a line of transfer {transfer_id}")))?;
-    Ok(())
+    Ok(cancelled)
 }
 
 /// A hold to open: by an operator (kind ON_HOLD), or by a failed or returned transfer.
@@ -295,7 +354,8 @@ pub(super) async fn release_holds(
 }
 
 /// What waits now (L3), line by line: held lines, and lines of failed or returned transfers, that
-/// no later counted batch of their district settling their month has seen. A batch sees what
+/// no later counted batch of their district settling their month has seen; with them, negative,
+/// the recovery items such a return cancelled (what waits is the net to settle again). A batch sees what
 /// committed before its computation began (`seen_audit_seq`); every batch that reads a person
 /// settles their held and failed months again (holding them again while the fault lasts), so only
 /// the latest word counts.
@@ -315,6 +375,16 @@ pub(super) async fn waiting(pool: &Pool) -> StoreResult<Vec<WaitingRow>> {
          from postings p join batches b on b.batch_id = p.batch_id
          join transfers t on t.transfer_id = p.transfer_id
          where t.status in ('failed', 'returned') and b.state in {counting}
+           and not exists (select 1 from batches c
+                           where c.district_code = b.district_code and c.state in {counting}
+                             and c.service_month >= p.service_month
+                             and coalesce(c.seen_audit_seq, 0) >= t.result_seq)
+         union all
+         select p.district_code, p.id_number, p.allowance, p.service_month, p.amount_fen, t.status as kind,
+                t.reason_code as reason, p.batch_id
+         from postings p join batches b on b.batch_id = p.batch_id
+         join transfers t on t.transfer_id = p.cancelled_by
+         where b.state in {counting}
            and not exists (select 1 from batches c
                            where c.district_code = b.district_code and c.state in {counting}
                              and c.service_month >= p.service_month

@@ -240,7 +240,7 @@ impl<S: SqlStore> PlatformStore for S {
         by: &str,
         audit: &AuditEntry,
         now: DateTime<Utc>,
-    ) -> StoreResult<Option<i64>> {
+    ) -> StoreResult<Option<Vec<String>>> {
         results::record_results(self.pool(), district, changes, by, audit, now).await
     }
 

@@ -95,7 +95,8 @@ impl Change<'_> {
                     .query(
                         "select count(*) from postings p join batches b on b.batch_id = p.batch_id
                          left join recovery_decisions d on d.payment_key = p.payment_key
-                         where p.payment_key = $1 and p.line_type = 'recovery' and b.state = 'exported' and d.payment_key is null",
+                         where p.payment_key = $1 and p.line_type = 'recovery' and b.state = 'exported' and d.payment_key is null
+                           and p.cancelled_by is null",
                     )
                     .bind(payment_key)
                     .fetch_scalar()

@@ -38,7 +38,8 @@ use subsidy::store::{LedgerStore, Store, WaitingKind};
 pub fn cases() -> Vec<crate::support::Case> {
     crate::cases![
         l3_results_hold_reissue_and_balance_over_three_months,
-        iso20022_pain001_validates_and_pain002_reconciles_as_the_csv
+        iso20022_pain001_validates_and_pain002_reconciles_as_the_csv,
+        l1_a_payment_returned_after_its_recovery_cancels_the_recovery
     ]
 }
 
@@ -325,5 +326,61 @@ async fn iso20022_pain001_validates_and_pain002_reconciles_as_the_csv<S: Store +
     eq(balanced(s, "January answered").await?, (40_000, 10_000, 0, 30_000, 0), "owed, paid, held, waiting")?;
     let again = ops::reconcile::reconcile(s, &path, Encoding::Utf8, None, OPERATOR, clock()).await?;
     eq((again.unchanged, again.recorded.len()), (4, 0), "the same report again")?;
+    Ok(())
+}
+
+/// A death reported late, then the bank's return of a payment it recovered. One elder (84:
+/// 100.00 a month) is paid January, February and March; her death on 2020-01-14 reaches the
+/// engine in March: the correction C1 of March raises recovery items of 100.00 for February and
+/// March (T3: paid through January). Then the bank returns February's transfer (DECEASED) and
+/// pays January's. The money of February came back: its recovery item is cancelled (not owed by
+/// anyone any more), the March one stays outstanding, the ledger balances at owed 100.00 = paid
+/// 200.00 − recovered 100.00 (+ February's 100.00 returned and its cancelled 100.00, netting 0,
+/// waiting for the next batch), and April pays and raises nothing.
+async fn l1_a_payment_returned_after_its_recovery_cancels_the_recovery<S: Store + LedgerStore>(
+    s: &S,
+) -> Result<(), Failed> {
+    let [e, ..] = cast();
+    init_2020(s).await?;
+    let application = format!("{APPLICATIONS}{},longevity,2019-10-08,approved,2019-10-20\n", e.id);
+    import(s, &[("elders.csv", &format!("{ELDERS}{}", e.row(""))), ("applications.csv", &application)]).await?;
+    let out = tempfile::tempdir()?;
+    for m in ["2020-01", "2020-02", "2020-03"] {
+        pay(s, m, out.path()).await?;
+    }
+    import(s, &[("elders.csv", &format!("{ELDERS}{}", e.row("2020-01-14")))]).await?;
+    let order = RunOrder { district: Some(DISTRICT), month: month("2020-03"), by: OPERATOR, dry_run: false };
+    ops::run::rerun(s, &order, "death reported late", clock(), |_| {}).await?;
+    let c1 = "110102-2020-03-C1";
+    ops::approve::approve(s, c1, REVIEWER, clock()).await?;
+    ops::export::export(s, c1, out.path(), OPERATOR, clock()).await?;
+    eq(s.recoveries(None).await?.len(), 2, "February and March recovered")?;
+    eq(balanced(s, "after C1").await?, (10_000, 30_000, 0, 0, 0), "owed January, paid three months")?;
+
+    let done = reconcile(
+        s,
+        out.path(),
+        "results.csv",
+        &[(t("110102-2020-01-R1", 1), "paid", ""), (t("110102-2020-02-R1", 1), "returned", "DECEASED")],
+    )
+    .await?;
+    eq(done.cancelled_recoveries, vec![subsidy::idcard::mask_key(&e.key("longevity", "2020-02", 1))], "cancelled")?;
+    let open: Vec<String> = s.recoveries(None).await?.into_iter().map(|r| r.payment_key).collect();
+    eq(open, vec![e.key("longevity", "2020-03", 1)], "March's recovery item stays")?;
+    let c = ops::ledger::check_ledger(s).await?;
+    check(c.breaches.is_empty(), format!("balanced: {:?}", c.breaches))?;
+    eq(
+        (c.totals.sum.owed, c.totals.sum.paid, c.totals.sum.recovered),
+        (10_000, 20_000, -10_000),
+        "owed, paid, recovered",
+    )?;
+    eq(c.totals.sum.waiting, 0, "February's return and its cancelled recovery net to nothing")?;
+
+    // April: nothing owed, nothing to pay or recover again (the rerun set reads her: her transfer
+    // was answered for).
+    let order = RunOrder { district: Some(DISTRICT), month: month("2020-04"), by: OPERATOR, dry_run: false };
+    let runs = ops::run::run(s, &order, clock(), |_| {}).await?;
+    check(matches!(runs.as_slice(), [r] if matches!(r.outcome, RunOutcome::NothingToSettle)), format!("{runs:?}"))?;
+    eq(balanced(s, "after April").await?, (10_000, 20_000, 0, 0, 0), "owed, paid, held, waiting")?;
     Ok(())
 }

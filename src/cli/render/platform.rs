@@ -25,6 +25,7 @@ pub fn reconciled(r: &Reconciled, json: bool) {
         print_json(&json!({
             "file": r.file, "format": r.format, "district_code": r.district_code, "batches": r.batches,
             "answers": r.answers, "unchanged": r.unchanged, "recorded": recorded, "holds": holds,
+            "cancelled_recoveries": r.cancelled_recoveries,
             "not_final": r.not_final.iter().map(|(t, s)| json!({ "transfer_id": t, "status": s })).collect::<Vec<_>>(),
         }));
         return;
@@ -63,6 +64,9 @@ pub fn reconciled(r: &Reconciled, json: bool) {
     }
     if !r.holds.is_empty() {
         println!("  their lines wait (L3); `subsidy status` lists what is held and failed");
+    }
+    for key in &r.cancelled_recoveries {
+        println!("  recovery item {key} cancelled: the bank returned the payment it recovered");
     }
 }
 

@@ -1,0 +1,14 @@
+-- Issue 9: a transfer returned or failed after a correction recovered or offset its month. The
+-- money came back, so (1) the month's recovery items not collected from the person are cancelled
+-- by the return (`cancelled_by` names the transfer; a cancelled item no longer counts, L1), and
+-- (2) what an offset took from a later payment for a month whose own payment never arrived is
+-- owed back: the month's net paid may then be below zero by at most the lines of its failed or
+-- returned transfers (`returned_fen`), and the next batch pays the difference. The engine's own
+-- postings never go below zero (L4): only the platform's answers use this room.
+
+alter table postings add column cancelled_by text;
+
+alter table balances add column returned_fen bigint not null default 0;
+alter table balances drop constraint l4_net_paid_within_bounds;
+alter table balances add constraint l4_net_paid_within_bounds
+    check (returned_fen >= 0 and net_fen + returned_fen >= 0 and net_fen <= ceiling_fen);
