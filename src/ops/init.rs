@@ -70,7 +70,18 @@ pub async fn init<S: Store>(s: &S, req: InitRequest, by: &str, clock: Clock) -> 
 /// month, or wrong usage saying to run `init` first.
 pub async fn initialised<S: Store>(s: &S) -> OpsResult<ServiceMonth> {
     // A database without the schema yet cannot say; it is not initialised either.
-    s.start_month().await.ok().flatten().ok_or_else(not_initialised)
+    let start = s.start_month().await.ok().flatten().ok_or_else(not_initialised)?;
+    // A binary newer than the database's schema would fail on a missing column half-way through
+    // a command: say so before anything runs, and how to upgrade.
+    if let Ok((applied, latest)) = s.schema_versions().await {
+        if applied < latest {
+            return Err(OpsError::Usage(format!(
+                "this database's schema is older than this subsidy (migration {applied} applied, {latest} expected): \
+                 run `subsidy init` to upgrade it (each migration is applied in one transaction), then run the command again"
+            )));
+        }
+    }
+    Ok(start)
 }
 
 fn not_initialised() -> OpsError {

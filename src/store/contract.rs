@@ -24,6 +24,8 @@ use std::collections::BTreeMap;
 pub trait Store {
     /// Apply the migrations (idempotent).
     async fn migrate(&self) -> StoreResult<()>;
+    /// The newest migration applied to the database, and the newest this binary carries.
+    async fn schema_versions(&self) -> StoreResult<(i64, i64)>;
     /// The engine's first service month (T7), once set.
     async fn start_month(&self) -> StoreResult<Option<ServiceMonth>>;
     /// Set the engine's first service month.

@@ -34,6 +34,11 @@ pub(super) async fn migrate(pool: &PgPool) -> StoreResult<()> {
     Ok(())
 }
 
+/// The newest migration this binary carries.
+pub(super) fn latest_migration() -> i64 {
+    sqlx::migrate!("migrations/postgres").iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 /// First key of the run lock (`pg_try_advisory_xact_lock(class, district)`): "SUBS" in ASCII.
 pub(super) const RUN_LOCK_CLASS: i32 = 0x5355_4253;
 

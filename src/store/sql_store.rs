@@ -61,6 +61,19 @@ impl<S: SqlStore> Store for S {
         }
     }
 
+    async fn schema_versions(&self) -> StoreResult<(i64, i64)> {
+        let latest = match self.pool() {
+            Pool::Sqlite(_) => sqlite::latest_migration(),
+            Pool::Postgres(_) => postgres::latest_migration(),
+        };
+        let applied: Option<i64> = self
+            .pool()
+            .query("select cast(max(version) as bigint) from _sqlx_migrations where success")
+            .fetch_scalar()
+            .await?;
+        Ok((applied.unwrap_or(0), latest))
+    }
+
     async fn start_month(&self) -> StoreResult<Option<ServiceMonth>> {
         registry::start_month(self.pool()).await
     }

@@ -40,6 +40,11 @@ pub(super) async fn migrate(pool: &SqlitePool) -> StoreResult<()> {
     Ok(())
 }
 
+/// The newest migration this binary carries.
+pub(super) fn latest_migration() -> i64 {
+    sqlx::migrate!("migrations/sqlite").iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 /// Begin a batch's write transaction. SQLite has one writer at a time: `begin immediate` waits
 /// up to the busy timeout for it, then reports the district as held by another run (`None`).
 pub(super) async fn begin_batch(pool: &Pool) -> StoreResult<Option<Tx>> {
