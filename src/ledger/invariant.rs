@@ -36,11 +36,12 @@ impl KeyAccount {
         self.paid + self.recovered + self.held + self.waiting
     }
 
-    /// Whether the account balances: owed is accounted for, nothing held is negative, and what
-    /// the person keeps once what waits is settled is never below zero (L4). (The net paid alone
-    /// may be: an offset taken for a month whose own payment came back is owed back, and waits.)
+    /// Whether the account balances: owed is accounted for, and nothing held is negative. (The net
+    /// paid alone may be below zero: an offset taken from a later payment for a month whose own
+    /// payment came back is owed back to the person, and waits or is held until paid; the
+    /// database bounds it by the returned lines, L4.)
     pub fn balances(&self) -> bool {
-        self.owed == self.accounted() && self.held >= 0 && self.paid + self.recovered + self.waiting >= 0
+        self.owed == self.accounted() && self.held >= 0 && self.owed >= 0
     }
 }
 
@@ -62,7 +63,8 @@ pub struct Breach {
 pub struct LedgerTotals {
     /// Person-months checked.
     pub keys: u64,
-    /// Person-months not yet settled (changed since the last batch): not checked.
+    /// Person-months changed since the last batch that do not balance yet: not settled, not
+    /// counted in the sums (the next run or rerun settles them).
     pub unsettled: u64,
     /// Sums over the checked person-months.
     pub sum: KeyAccount,
@@ -74,8 +76,10 @@ pub fn check<'a>(
 ) -> (Vec<Breach>, LedgerTotals) {
     let mut breaches = Vec::new();
     let mut totals = LedgerTotals::default();
-    for ((id, allowance, month), a, unsettled) in accounts {
-        if unsettled {
+    for ((id, allowance, month), a, changed) in accounts {
+        // A person-month whose records changed since the last batch is only unsettled if it does
+        // not balance yet (the change may not touch what is owed).
+        if changed && !a.balances() {
             totals.unsettled += 1;
             continue;
         }
@@ -118,9 +122,14 @@ mod tests {
     }
 
     #[test]
-    fn l4_a_negative_net_never_balances_unless_a_return_waits_for_it() {
-        let a = KeyAccount { owed: 0, paid: -100, held: 100, ..Default::default() };
+    fn l4_a_negative_net_balances_only_when_what_is_owed_back_waits_or_is_held() {
+        let a = KeyAccount { owed: 0, paid: -100, ..Default::default() };
         assert!(!a.balances());
+        // An offset of 100 taken for a month whose payment came back, owed back, held (DECEASED).
+        let a = KeyAccount { owed: 0, paid: -10_000, held: 10_000, ..Default::default() };
+        assert!(a.balances());
+        let a = KeyAccount { owed: 0, paid: 0, held: -100, waiting: 100, ..Default::default() };
+        assert!(!a.balances(), "a held line is never negative");
         // 100 paid, an offset of 20 taken from a later payment, then the 100 came back: the person
         // is owed 80 and 20 more; the 100 waits.
         let a = KeyAccount { owed: 8_000, paid: -2_000, waiting: 10_000, ..Default::default() };
@@ -128,10 +137,13 @@ mod tests {
     }
 
     #[test]
-    fn unsettled_person_months_are_counted_apart() {
+    fn changed_person_months_that_do_not_balance_yet_are_counted_apart() {
         let a = KeyAccount { owed: 50_000, ..Default::default() };
         let (breaches, totals) = check([(key(), a, true)]);
         assert!(breaches.is_empty());
         assert_eq!((totals.keys, totals.unsettled), (0, 1));
+        let settled = KeyAccount { owed: 50_000, paid: 50_000, ..Default::default() };
+        let (_, totals) = check([(key(), settled, true)]);
+        assert_eq!((totals.keys, totals.unsettled, totals.sum.paid), (1, 0, 50_000), "a change that owes nothing new");
     }
 }

@@ -118,7 +118,25 @@ pub(super) async fn record_results(
     let seq = audit::append(&mut tx, entry, now).await?.seq;
     let at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
     let mut cancelled = Vec::new();
-    for c in changes {
+    // Pending → paid, the bulk of a result file, a chunk of transfers per statement; each chunk
+    // must move whole (a transfer answered meanwhile makes the file be read again).
+    let (paid, others): (Vec<&ResultChange>, Vec<&ResultChange>) = changes.iter().partition(|c| {
+        (c.from, c.to, c.fault, c.reason.as_deref()) == (TransferStatus::Pending, TransferStatus::Paid, None, None)
+    });
+    for chunk in paid.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "update transfers set status = 'paid', result_seq = $1, result_at = $2
+             where status = 'pending' and transfer_id in ({})",
+            super::sql::params(3, chunk.len())
+        );
+        let q = tx.query(&sql).bind(seq).bind(at.as_str());
+        let rows = chunk.iter().fold(q, |q, c| q.bind(c.transfer_id.as_str())).execute().await?;
+        if rows != chunk.len() as u64 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+    }
+    for c in others {
         let rows = tx
             .query(
                 "update transfers set status = $1, reason_code = $2, reason = $3, result_seq = $4, result_at = $5
