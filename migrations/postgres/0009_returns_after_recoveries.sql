@@ -12,3 +12,6 @@ alter table balances add column returned_fen bigint not null default 0;
 alter table balances drop constraint l4_net_paid_within_bounds;
 alter table balances add constraint l4_net_paid_within_bounds
     check (returned_fen >= 0 and net_fen + returned_fen >= 0 and net_fen <= ceiling_fen);
+
+-- The lines of one transfer (a result recorded for it), found without reading every posting.
+create index postings_by_transfer on postings(transfer_id) where transfer_id is not null;

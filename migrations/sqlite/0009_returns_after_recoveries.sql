@@ -24,3 +24,6 @@ insert into balances_rebuilt (id_number, allowance, service_month, net_fen, ceil
     select id_number, allowance, service_month, net_fen, ceiling_fen from balances;
 drop table balances;
 alter table balances_rebuilt rename to balances;
+
+-- The lines of one transfer (a result recorded for it), found without reading every posting.
+create index postings_by_transfer on postings(transfer_id) where transfer_id is not null;

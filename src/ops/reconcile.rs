@@ -91,8 +91,9 @@ pub async fn reconcile<S: PlatformStore>(
             not_final: not_final.clone(),
             cancelled_recoveries: Vec::new(),
         };
+        let amounts: BTreeMap<&str, i64> = states.iter().map(|t| (t.transfer_id.as_str(), t.amount_fen)).collect();
         for c in &plan.changes {
-            let amount = states.iter().find(|t| t.transfer_id == c.transfer_id).map_or(0, |t| t.amount_fen);
+            let amount = amounts.get(c.transfer_id.as_str()).copied().unwrap_or(0);
             let e = out.recorded.entry(c.to).or_default();
             e.0 += 1;
             e.1 += amount;

@@ -124,10 +124,14 @@ pub(super) async fn record_results(
         (c.from, c.to, c.fault, c.reason.as_deref()) == (TransferStatus::Pending, TransferStatus::Paid, None, None)
     });
     for chunk in paid.chunks(ROWS_PER_STATEMENT) {
+        // Placeholders in binding order (`?` on SQLite: see `list_params`).
+        let all = list_params(tx.dialect(), chunk.len() + 2);
+        let mut p = all.split(", ");
+        let (seq_p, at_p) = (p.next().unwrap_or_default(), p.next().unwrap_or_default());
         let sql = format!(
-            "update transfers set status = 'paid', result_seq = $1, result_at = $2
-             where status = 'pending' and transfer_id in ({})",
-            super::sql::params(3, chunk.len())
+            "update transfers set status = 'paid', result_seq = {seq_p}, result_at = {at_p}
+             where transfer_id in ({}) and status = 'pending'",
+            p.collect::<Vec<_>>().join(", ")
         );
         let q = tx.query(&sql).bind(seq).bind(at.as_str());
         let rows = chunk.iter().fold(q, |q, c| q.bind(c.transfer_id.as_str())).execute().await?;
@@ -230,24 +234,26 @@ async fn unbalance_transfer(tx: &mut Tx, transfer_id: &str) -> StoreResult<Vec<S
                  select cast(sum(p.amount_fen) as bigint) from postings p
                  join batches b on b.batch_id = p.batch_id
                  left join transfers t on t.transfer_id = p.transfer_id
-                 where p.id_number = balances.id_number and p.allowance = balances.allowance
-                   and p.service_month = balances.service_month and {COUNTED}), 0),
+                 where p.id_number = $1 and p.allowance = $2 and p.service_month = $3 and {COUNTED}), 0),
              returned_fen = coalesce((
                  select cast(sum(p.amount_fen) as bigint) from postings p
                  join batches b on b.batch_id = p.batch_id
                  join transfers t on t.transfer_id = p.transfer_id
-                 where p.id_number = balances.id_number and p.allowance = balances.allowance
-                   and p.service_month = balances.service_month and p.amount_fen > 0
+                 where p.id_number = $1 and p.allowance = $2 and p.service_month = $3 and p.amount_fen > 0
                    and t.status in ('failed', 'returned') and b.state in {counting}), 0)
-         where exists (select 1 from postings q where q.transfer_id = $1 and q.id_number = balances.id_number
-                         and q.allowance = balances.allowance and q.service_month = balances.service_month)",
+         where id_number = $1 and allowance = $2 and service_month = $3",
         counting = counting_states!()
     );
-    tx.query(&sql)
-        .bind(transfer_id)
-        .execute()
-        .await
-        .map_err(|e| StoreError::bound_or_database(e, || format!("a line of transfer {transfer_id}")))?;
+    // Key by key (the balances' primary key), never a scan of every balance.
+    for (id, allowance, month) in &keys {
+        tx.query(&sql)
+            .bind(id)
+            .bind(allowance)
+            .bind(month)
+            .execute()
+            .await
+            .map_err(|e| StoreError::bound_or_database(e, || format!("a line of transfer {transfer_id}")))?;
+    }
     Ok(cancelled)
 }
 
