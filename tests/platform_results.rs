@@ -30,7 +30,6 @@ use rand::{Rng, SeedableRng};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 use subsidy::adapters::registry_csv::encoding::Encoding;
 use subsidy::batch::RunOutcome;
 use subsidy::clock::Clock;
@@ -39,6 +38,8 @@ use subsidy::ledger::{BatchState, FaultCode, TransferStatus};
 use subsidy::month::ServiceMonth;
 use subsidy::ops::{self, run::RunOrder, OpsError};
 use subsidy::store::{AnyStore, LedgerStore, Store, StoreError, TransferState};
+
+mod fresh_db;
 
 type Res<T> = anyhow::Result<T>;
 
@@ -523,36 +524,15 @@ async fn scenario<S: Store + LedgerStore>(
     w.settle().await.map_err(|e| anyhow::anyhow!("at the end: {e:#}\nlog: {log:#?}"))
 }
 
-static SEQ: AtomicU32 = AtomicU32::new(0);
-
 async fn on_fresh_database(pg: Option<&str>, seed: u64, steps: &[Step], sc: &Scale, tally: &RefCell<Tally>) -> Res<()> {
-    match pg {
-        None => {
-            let dir = tempfile::tempdir()?;
-            let store = subsidy::store::open(&format!("sqlite://{}", dir.path().join("t.db").display())).await?;
-            subsidy::with_store!(&store, |s| scenario(s, seed, steps, sc, tally).await)
-        }
-        Some(admin) => {
-            let name = format!("subsidy_results_{}_{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst));
-            let admin_pool = sqlx::PgPool::connect(admin).await?;
-            sqlx::query(&format!("create database {name}")).execute(&admin_pool).await?;
-            let url = match admin.rsplit_once('/') {
-                Some((base, _)) => format!("{base}/{name}"),
-                None => anyhow::bail!("SUBSIDY_TEST_PG_URL has no database name"),
-            };
-            let result = async {
-                let store = subsidy::store::open(&url).await?;
-                let r = subsidy::with_store!(&store, |s| scenario(s, seed, steps, sc, tally).await);
-                if let AnyStore::Postgres(s) = store {
-                    s.close().await;
-                }
-                r
-            }
-            .await;
-            sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&admin_pool).await?;
-            result
-        }
-    }
+    let db = fresh_db::FreshDb::new(pg, "subsidy_results").await?;
+    let store = subsidy::store::open(&db.url).await?;
+    let result = run_on(&store, seed, steps, sc, tally).await;
+    db.finish(store, result).await
+}
+
+async fn run_on(store: &AnyStore, seed: u64, steps: &[Step], sc: &Scale, tally: &RefCell<Tally>) -> Res<()> {
+    subsidy::with_store!(store, |s| scenario(s, seed, steps, sc, tally).await)
 }
 
 fn property(pg: Option<String>) {

@@ -22,7 +22,6 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, Ordering};
 use subsidy::adapters::registry_csv::import::import_dir;
 use subsidy::adapters::registry_csv::validate::Context;
 use subsidy::batch::{run_district, BatchSummary, RunOutcome, RunRequest};
@@ -34,6 +33,8 @@ use subsidy::money::{format_yuan, to_fen};
 use subsidy::month::ServiceMonth;
 use subsidy::policy::{Policy, PolicyBook, DEFAULT_POLICY};
 use subsidy::store::{AnyStore, LedgerStore, Store};
+
+mod fresh_db;
 
 type Res<T> = anyhow::Result<T>;
 
@@ -586,38 +587,16 @@ async fn scenario<S: Store + LedgerStore>(store: &S, seed: u64, steps: &[Step], 
     w.settled().await.map_err(|e| anyhow::anyhow!("{e:#}\nlog: {:?}", w.log))
 }
 
-static SEQ: AtomicU32 = AtomicU32::new(0);
-
 async fn on_fresh_database(pg: Option<&str>, seed: u64, steps: &[Step], sc: &Scale) -> Res<()> {
-    match pg {
-        None => {
-            let dir = tempfile::tempdir()?;
-            let store = subsidy::store::open(&format!("sqlite://{}", dir.path().join("t.db").display())).await?;
-            subsidy::with_store!(&store, |s| s.migrate().await)?;
-            subsidy::with_store!(&store, |s| scenario(s, seed, steps, sc).await)
-        }
-        Some(admin) => {
-            let name = format!("subsidy_eq_{}_{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst));
-            let admin_pool = sqlx::PgPool::connect(admin).await?;
-            sqlx::query(&format!("create database {name}")).execute(&admin_pool).await?;
-            let url = match admin.rsplit_once('/') {
-                Some((base, _)) => format!("{base}/{name}"),
-                None => anyhow::bail!("SUBSIDY_TEST_PG_URL has no database name"),
-            };
-            let result = async {
-                let store = subsidy::store::open(&url).await?;
-                subsidy::with_store!(&store, |s| s.migrate().await)?;
-                let r = subsidy::with_store!(&store, |s| scenario(s, seed, steps, sc).await);
-                if let AnyStore::Postgres(s) = store {
-                    s.close().await;
-                }
-                r
-            }
-            .await;
-            sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&admin_pool).await?;
-            result
-        }
-    }
+    let db = fresh_db::FreshDb::new(pg, "subsidy_eq").await?;
+    let store = subsidy::store::open(&db.url).await?;
+    let result = run_on(&store, seed, steps, sc).await;
+    db.finish(store, result).await
+}
+
+async fn run_on(store: &AnyStore, seed: u64, steps: &[Step], sc: &Scale) -> Res<()> {
+    subsidy::with_store!(store, |s| s.migrate().await)?;
+    subsidy::with_store!(store, |s| scenario(s, seed, steps, sc).await)
 }
 
 fn property(pg: Option<String>) {
