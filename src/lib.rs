@@ -13,6 +13,7 @@
 //! | [`policy`] | the policy as data, versions, the fund split | R2–R8 rates, T1/T5 parameters, F1–F4 |
 //! | [`eligibility`] | who is owed what, each month, and why | R1–R8, T2–T7 |
 //! | [`ledger`] | batch states and what counts as paid, differences into postings, payment keys, the lottery purse | L1–L4, F2, F3 |
+//! | [`schedule`] | T1 as a timetable: the cron expression of the policy's run day and time, what is due, when next | T1 |
 //! | [`audit`], [`digest`] | the hash-chained audit log, checked; SHA-256 fingerprints | — |
 //! | [`registry`] | a person's records, and the rows of the registry files | INTERFACE.md |
 //! | [`store`] | the storage contract (`Store`, `LedgerStore`), SQLite and PostgreSQL | L4 in the schema |
@@ -43,4 +44,5 @@ pub mod month;
 pub mod ops;
 pub mod policy;
 pub mod registry;
+pub mod schedule;
 pub mod store;

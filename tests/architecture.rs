@@ -7,8 +7,20 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The pure core: where money is decided. No I/O, no storage, no command line.
-const CORE: [&str; 11] =
-    ["month", "money", "codes", "idcard", "policy", "eligibility", "ledger", "registry", "audit", "digest", "clock"];
+const CORE: [&str; 12] = [
+    "month",
+    "money",
+    "codes",
+    "idcard",
+    "policy",
+    "eligibility",
+    "ledger",
+    "registry",
+    "audit",
+    "digest",
+    "clock",
+    "schedule",
+];
 
 /// Longest a source file may be.
 const MAX_LINES: usize = 600;

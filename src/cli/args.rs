@@ -230,6 +230,18 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Stay running and start each month's run on time (T1: the policy's day and time, 02:00 on
+    /// the 26th, Asia/Shanghai), for every district; --once: do what is due now, then exit (for
+    /// cron, systemd timers, Kubernetes CronJobs). SIGTERM / Ctrl-C: the district in progress is
+    /// finished, no other is started.
+    Schedule {
+        /// Do what is due now and exit.
+        #[arg(long)]
+        once: bool,
+        /// Who runs the batches (recorded; may not approve them). Default: $USER, else $LOGNAME.
+        #[arg(long)]
+        by: Option<String>,
+    },
     /// Run a year of Xicheng's allowances on its own database (subsidy-demo.db) and report it.
     Demo {
         /// Folder for the exported platform files.

@@ -43,7 +43,7 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
         Command::Init { .. } | Command::Generate { .. } | Command::Demo { .. } => unreachable!("handled above"),
         Command::Run { month, by, dry_run } => {
             let by = actor(by.as_deref())?;
-            run(s, cli.district.as_deref(), *month, &by, *dry_run, cli.json, clock).await
+            super::schedule::run_stoppable(s, cli.district.as_deref(), *month, &by, *dry_run, cli.json, clock).await
         }
         Command::Approve { batch, by } => approve(s, batch, by, cli.json, clock).await,
         Command::Export { batch, out, by, encoding, format, payers } => {
@@ -105,6 +105,10 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
             import(s, dir, (*encoding).into(), &by, cli.json, clock).await
         }
         Command::Explain { id, month } => explain(s, id, *month, cli.json).await,
+        Command::Schedule { once, by } => {
+            let by = actor(by.as_deref())?;
+            super::schedule::schedule(s, &by, *once, cli.json, clock).await
+        }
         Command::Reconcile { file, encoding, by } => {
             let by = actor(by.as_deref())?;
             let done =
@@ -301,14 +305,14 @@ pub async fn rerun<S: Store + LedgerStore>(
 }
 
 /// As text, each district's run is printed as soon as it is known.
-fn print_run(run: &ops::run::DistrictRun, json: bool) {
+pub(super) fn print_run(run: &ops::run::DistrictRun, json: bool) {
     if !json {
         render::batch::district_run(run);
     }
 }
 
 /// As JSON, all districts' runs at the end, in one object.
-fn runs_done(runs: &[ops::run::DistrictRun], json: bool) -> ExitStatus {
+pub(super) fn runs_done(runs: &[ops::run::DistrictRun], json: bool) -> ExitStatus {
     if json {
         render::batch::runs_json(runs);
     }

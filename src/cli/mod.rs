@@ -8,6 +8,7 @@ pub mod args;
 pub mod commands;
 pub mod exit;
 pub mod render;
+pub mod schedule;
 
 use crate::clock::Clock;
 use args::Cli;

@@ -11,6 +11,7 @@
 //! | [`init`] | migrations, the start month, the first policy; the "is this database initialised" gate | T7 |
 //! | [`import`] | load the registry CSV files of a folder, audited | INTERFACE.md |
 //! | [`policy`] | show the policy versions; load one from a file, audited | R, T, F as data |
+//! | [`schedule`] | what the timetable says is due now, run for every district; late runs and caught-up months said | T1, L2 |
 //! | [`run`] | `run` and `rerun`: each district's batch for a month, in the month window | T1, T7, L2 |
 //! | [`approve`] | approve a computed batch, never by whoever ran it | four eyes |
 //! | [`withdraw`] | take an approval back before export | L1 |
@@ -39,6 +40,7 @@ pub mod reconcile;
 pub mod recovery;
 pub mod report;
 pub mod run;
+pub mod schedule;
 pub mod status;
 pub mod verify;
 pub mod withdraw;

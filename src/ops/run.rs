@@ -10,6 +10,7 @@ use crate::clock::Clock;
 use crate::ledger::BatchKind;
 use crate::month::ServiceMonth;
 use crate::store::{Conflict, LedgerStore, Store, StoreError};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What `run` or `rerun` is asked: the month, for whom, by whom.
 #[derive(Clone, Copy, Debug)]
@@ -44,6 +45,27 @@ pub async fn run<S: Store + LedgerStore>(
     clock: Clock,
     each: impl FnMut(&DistrictRun),
 ) -> OpsResult<Vec<DistrictRun>> {
+    Ok(run_until(s, order, clock, &AtomicBool::new(false), each).await?.runs)
+}
+
+/// What a run did before it was asked to stop.
+#[derive(Clone, Debug, Default)]
+pub struct Runs {
+    /// The districts run, in order.
+    pub runs: Vec<DistrictRun>,
+    /// The districts not started because a stop was asked for (SIGTERM, Ctrl-C).
+    pub not_started: Vec<String>,
+}
+
+/// [`run`], stopping between two districts once `stop` is set: the district in progress is
+/// finished (its transaction commits, or fails whole), the others are not started.
+pub async fn run_until<S: Store + LedgerStore>(
+    s: &S,
+    order: &RunOrder<'_>,
+    clock: Clock,
+    stop: &AtomicBool,
+    each: impl FnMut(&DistrictRun),
+) -> OpsResult<Runs> {
     let req = RunRequest {
         month: order.month,
         by: order.by.to_string(),
@@ -52,7 +74,7 @@ pub async fn run<S: Store + LedgerStore>(
         reason: None,
         ..Default::default()
     };
-    run_batches(s, order.district, &req, clock, each).await
+    run_batches(s, order.district, &req, clock, stop, each).await
 }
 
 /// `rerun`: a correction batch per district settling every difference through the month (L2); it
@@ -75,7 +97,7 @@ pub async fn rerun<S: Store + LedgerStore>(
         reason: Some(reason.to_string()),
         ..Default::default()
     };
-    run_batches(s, order.district, &req, clock, each).await
+    Ok(run_batches(s, order.district, &req, clock, &AtomicBool::new(false), each).await?.runs)
 }
 
 /// T7 and T1: the months a run may be asked for, from the start month through the month after
@@ -100,13 +122,18 @@ async fn run_batches<S: Store + LedgerStore>(
     district: Option<&str>,
     req: &RunRequest,
     clock: Clock,
+    stop: &AtomicBool,
     mut each: impl FnMut(&DistrictRun),
-) -> OpsResult<Vec<DistrictRun>> {
+) -> OpsResult<Runs> {
     let month = req.month;
     let start = start_month(s).await?;
     check_month(month, start, clock)?;
-    let mut runs = Vec::new();
+    let mut done = Runs::default();
     for d in districts(s, district).await? {
+        if stop.load(Ordering::SeqCst) {
+            done.not_started.push(d);
+            continue;
+        }
         // On PostgreSQL two districts' batches may update the same rows (a person who moved pays
         // from both); the later one to commit then fails whole, writing nothing: run it again.
         let mut attempt = 1;
@@ -122,9 +149,9 @@ async fn run_batches<S: Store + LedgerStore>(
         };
         let run = DistrictRun { district: d, outcome };
         each(&run);
-        runs.push(run);
+        done.runs.push(run);
     }
-    Ok(runs)
+    Ok(done)
 }
 
 /// Whether a district's batch failed only because another command wrote the same rows at the same

@@ -9,6 +9,7 @@
 //! | [`registry`] | `import`, `generate`, `report` |
 //! | [`batch`] | `run`, `rerun`, `approve`, `withdraw`, `discard`, `export`, `verify`, `recovery` |
 //! | [`platform`] | `reconcile`, `hold`, `release` |
+//! | [`schedule`] | `schedule` |
 //! | [`status`] | `status` |
 //! | [`explain`] | `explain` |
 
@@ -17,6 +18,7 @@ pub mod explain;
 pub mod platform;
 pub mod policy;
 pub mod registry;
+pub mod schedule;
 pub mod status;
 
 use super::exit::Failure;

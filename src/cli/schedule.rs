@@ -1,0 +1,143 @@
+//! `schedule` and the stoppable `run`: the process side of unattended work. A SIGTERM or Ctrl-C
+//! asks the run to stop between two districts (the district in progress finishes: its transaction
+//! commits or fails whole, never half written), and the process says which districts were done;
+//! a second signal ends it at once (the open transaction rolls back). `schedule` stays running,
+//! sleeping until the timetable's next run (the injected clock decides "now": `SUBSIDY_NOW`
+//! replays a date), or with `--once` does what is due and exits.
+
+use super::commands::{print_run, runs_done};
+use super::{render, ExitStatus};
+use crate::clock::Clock;
+use crate::month::ServiceMonth;
+use crate::ops;
+use crate::ops::run::RunOrder;
+use crate::ops::schedule::Scheduled;
+use crate::store::{LedgerStore, Store};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Set by the first SIGTERM or Ctrl-C; the second exits at once.
+#[derive(Clone, Default)]
+struct StopSignal {
+    asked: Arc<AtomicBool>,
+    wake: Arc<Notify>,
+}
+
+impl StopSignal {
+    /// Listen for SIGTERM and Ctrl-C for as long as the process lives.
+    fn listen() -> StopSignal {
+        let stop = StopSignal::default();
+        let s = stop.clone();
+        tokio::spawn(async move {
+            #[cfg(unix)]
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            loop {
+                #[cfg(unix)]
+                let term_recv = async {
+                    match term.as_mut() {
+                        Some(t) => t.recv().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                #[cfg(not(unix))]
+                let term_recv = std::future::pending::<Option<()>>();
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term_recv => {}
+                }
+                if s.asked.swap(true, Ordering::SeqCst) {
+                    eprintln!("stopped at once: the district in progress is rolled back");
+                    std::process::exit(130);
+                }
+                eprintln!(
+                    "stopping: the district in progress finishes, no other is started (signal again to stop at once)"
+                );
+                s.wake.notify_waiters();
+            }
+        });
+        stop
+    }
+}
+
+/// `run`, stopping between districts on SIGTERM or Ctrl-C and saying which districts were done.
+pub async fn run_stoppable<S: Store + LedgerStore>(
+    s: &S,
+    district: Option<&str>,
+    month: ServiceMonth,
+    by: &str,
+    dry_run: bool,
+    json: bool,
+    clock: Clock,
+) -> anyhow::Result<ExitStatus> {
+    let stop = StopSignal::listen();
+    let order = RunOrder { district, month, by, dry_run };
+    let runs = ops::run::run_until(s, &order, clock, &stop.asked, |r| print_run(r, json)).await?;
+    let status = runs_done(&runs.runs, json);
+    if !runs.not_started.is_empty() {
+        stopped(&runs.runs, &runs.not_started);
+        return Ok(status.max(super::exit::FAILED));
+    }
+    Ok(status)
+}
+
+/// `schedule [--once]`.
+pub async fn schedule<S: Store + LedgerStore>(
+    s: &S,
+    by: &str,
+    once: bool,
+    json: bool,
+    clock: Clock,
+) -> anyhow::Result<ExitStatus> {
+    let stop = StopSignal::listen();
+    loop {
+        let mut done = ops::schedule::due_now(s, clock).await?;
+        if !json {
+            render::schedule::due(&done);
+        }
+        ops::schedule::run_due(s, &mut done, by, clock, &stop.asked, |r| print_run(r, json)).await?;
+        render::schedule::scheduled(&done, json);
+        let status = runs_done(&done.runs, false);
+        if !done.not_started.is_empty() {
+            stopped(&done.runs, &done.not_started);
+            return Ok(status.max(super::exit::FAILED));
+        }
+        if once || status != super::exit::DONE || stop.asked.load(Ordering::SeqCst) {
+            return Ok(status);
+        }
+        if !sleep_until_next(&done, clock, &stop).await {
+            eprintln!("schedule stopped while waiting; nothing was running");
+            return Ok(super::exit::DONE);
+        }
+    }
+}
+
+/// Sleep until the next run of the timetable; false when a stop was asked for meanwhile.
+async fn sleep_until_next(done: &Scheduled, clock: Clock, stop: &StopSignal) -> bool {
+    let Some(next) = done.next else { return false };
+    loop {
+        if stop.asked.load(Ordering::SeqCst) {
+            return false;
+        }
+        let wait = next.at - clock.now();
+        if wait <= chrono::Duration::zero() {
+            return true;
+        }
+        // Wake at least hourly: a clock that moves (a suspended laptop, a replayed date) is read again.
+        let nap = wait.to_std().unwrap_or_default().min(std::time::Duration::from_secs(3600));
+        tokio::select! {
+            _ = tokio::time::sleep(nap) => {}
+            _ = stop.wake.notified() => {}
+        }
+    }
+}
+
+/// What a stopped run did and did not do.
+fn stopped(runs: &[ops::run::DistrictRun], not_started: &[String]) {
+    let done: Vec<&str> = runs.iter().map(|r| r.district.as_str()).collect();
+    eprintln!(
+        "stopped on request: districts done: {}; not started: {} (run the month again to do them: the done ones are left as they are)",
+        if done.is_empty() { "none".to_string() } else { done.join(", ") },
+        not_started.join(", ")
+    );
+}
