@@ -102,7 +102,7 @@ pub async fn schedule<S: Store + LedgerStore>(
             stopped(&done.runs, &done.not_started);
             return Ok(status.max(super::exit::FAILED));
         }
-        if once || status != super::exit::DONE || stop.asked.load(Ordering::SeqCst) {
+        if once || status != super::exit::DONE {
             return Ok(status);
         }
         if !sleep_until_next(&done, clock, &stop).await {
