@@ -21,6 +21,7 @@
 //! | [`adapters`] | the registry CSV import, the six platform files (for `export` and `verify` alike), the report's text and CSV | INTERFACE.md, F5 |
 //! | [`ops`] | the use-cases the commands and the demo call: typed inputs, typed outcomes and errors, the audit entries | four eyes, T1, T7, L1 |
 //! | [`generate`], [`demo`] | the synthetic registry; a year of Xicheng end to end, through [`ops`] | — |
+//! | [`progress`] | progress of long work, reported to a sink the shell installs (bars on a terminal) | — |
 //! | [`clock`], [`logging`] | the one injected "now" (date and time); logs on stderr (`RUST_LOG`, text or JSON) | — |
 //! | [`cli`] | the `subsidy` command line: parse, call [`ops`], render, exit status | INTERFACE.md |
 //!
@@ -43,6 +44,7 @@ pub mod money;
 pub mod month;
 pub mod ops;
 pub mod policy;
+pub mod progress;
 pub mod registry;
 pub mod schedule;
 pub mod store;

@@ -180,3 +180,21 @@ fn t1_schedule_waits_runs_on_time_and_stops_on_sigterm() {
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("schedule stopped while waiting; nothing was running"), "{stderr}");
 }
+
+/// Under cron or a pipe (stderr not a terminal) nothing is drawn: no carriage return, no escape
+/// sequence in what `import` and `run` write; their summaries are printed as always.
+#[test]
+fn no_progress_bars_when_stderr_is_not_a_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", tmp.path().join("p.db").display());
+    ok(&at(&db, "2019-12-20T10:00:00+08:00", &["init", "--start-month", "2020-01"]));
+    let import = at(&db, "2019-12-20T10:00:00+08:00", &["import", &registry(tmp.path())]);
+    let run = at(&db, "2019-12-26T03:00:00+08:00", &["run", "--month", "2020-01", "--by", "operator"]);
+    for (name, out) in [("import", &import), ("run", &run)] {
+        ok(out);
+        let all = [out.stdout.as_slice(), out.stderr.as_slice()].concat();
+        assert!(!all.iter().any(|b| *b == b'\r' || *b == 0x1b), "{name} drew progress on a pipe");
+    }
+    assert!(String::from_utf8_lossy(&import.stdout).contains("elders.csv"), "the import's summary");
+    assert!(String::from_utf8_lossy(&run.stdout).contains("batch 110102-2020-01-R1"), "the run's summary");
+}

@@ -208,6 +208,7 @@ async fn attempt<S: LedgerStore>(
     ctx.list_differences = req.dry_run && req.kind == BatchKind::Correction;
     ctx.keep_postings = req.keep_postings;
     let mut after = String::new();
+    crate::progress::start(&format!("{} {district} {}", req.kind.as_str(), req.month), "persons", None);
     loop {
         let people = match mode {
             ReadMode::Everyone => tx.persons_page(district, &after, PAGE).await?,
@@ -221,8 +222,10 @@ async fn attempt<S: LedgerStore>(
         // out of them, its postings and the new ones would both count.
         tx.insert_postings(&postings, &ctx.ceilings_fen, plan.replaces.is_none()).await.map_err(explain_l4)?;
         tx.insert_transfers(&transfers).await?;
+        crate::progress::advance(people.len() as u64);
         after = last.id_number.clone();
     }
+    crate::progress::finish();
     if plan.replaces.as_ref().is_some_and(|old| !carried.is_empty() && ctx.purse_ran_out_with_carried(old)) {
         tx.rollback().await?;
         return Ok(Attempt::ReadEveryone);

@@ -7,6 +7,7 @@
 pub mod args;
 pub mod commands;
 pub mod exit;
+pub mod progress;
 pub mod render;
 pub mod schedule;
 
@@ -25,6 +26,7 @@ pub struct UsageError(pub String);
 /// (with `--json`, also as `{"error": …}` on stdout).
 pub async fn run(cli: Cli, clock: Clock) -> ExitStatus {
     let json = cli.json;
+    progress::install_if_terminal(json);
     match commands::dispatch(cli, clock).await {
         Ok(status) => status,
         Err(e) => {

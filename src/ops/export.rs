@@ -92,8 +92,10 @@ async fn write_files<S: LedgerStore>(
         tx.abandon().await?;
         return Err(OpsError::WrongState { batch: batch_id.to_string(), state: b.state, step });
     }
+    crate::progress::start(&format!("export {batch_id}"), "transfers", Some(b.transfer_count.max(0) as u64));
     let (transfers, postings) = (tx.transfers().await?, tx.postings().await?);
     let mut files = platform::render_as(&b, &transfers, &postings, encoding);
+    crate::progress::advance(transfers.len() as u64);
     if let Some(payer) = payer.filter(|_| !transfers.is_empty()) {
         match iso20022::pain001(&b, &transfers, payer) {
             Ok(bytes) => {
@@ -137,6 +139,7 @@ async fn write_files<S: LedgerStore>(
         return Err(ExportError::NotCommitted { batch: batch_id.to_string(), exported, out, source }.into());
     }
     staged.publish().map_err(|why| ExportError::NotPublished { batch: batch_id.to_string(), why })?;
+    crate::progress::finish();
     tracing::info!(
         batch_id,
         transfers = transfers.len(),

@@ -94,8 +94,10 @@ pub async fn import_dir_as<S: Store>(
     let started = std::time::Instant::now();
     for kind in present {
         let file_started = std::time::Instant::now();
+        crate::progress::start(&format!("import {}", kind.file_name()), "rows", None);
         let counts =
             import_file(&mut tx, kind, &dir.join(kind.file_name()), encoding, ctx, &mut report.rejects).await?;
+        crate::progress::finish();
         let ms = file_started.elapsed().as_millis() as u64;
         tracing::info!(file = kind.file_name(), accepted = counts.accepted, rejected = counts.rejected, ms, "imported");
         report.files.insert(kind.file_name().to_string(), counts);
@@ -203,9 +205,11 @@ async fn import_file<T: ImportTx>(
             }
         }
         if chunk.len() == CHUNK {
+            crate::progress::advance(chunk.len() as u64);
             counts.accepted += flush(tx, kind, &mut chunk, rejects).await?;
         }
     }
+    crate::progress::advance(chunk.len() as u64);
     counts.accepted += flush(tx, kind, &mut chunk, rejects).await?;
     counts.rejected += (rejects.len() - file_start) as u64;
     rejects[file_start..].sort_by_key(|r| r.line);
