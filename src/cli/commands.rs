@@ -283,8 +283,8 @@ pub async fn run<S: Store + LedgerStore>(
     clock: Clock,
 ) -> anyhow::Result<ExitStatus> {
     let order = RunOrder { district, month, by, dry_run };
-    let runs = ops::run::run(s, &order, clock, |r| print_run(r, json)).await?;
-    Ok(runs_done(&runs, json))
+    let runs = ops::run::run(s, &order, clock, |r| super::schedule::print_run(r, json)).await?;
+    Ok(super::schedule::runs_done(&runs, json))
 }
 
 /// `rerun`: a correction batch per district (L2), replacing the month's unexported batch.
@@ -300,23 +300,8 @@ pub async fn rerun<S: Store + LedgerStore>(
     clock: Clock,
 ) -> anyhow::Result<ExitStatus> {
     let order = RunOrder { district, month, by, dry_run };
-    let runs = ops::run::rerun(s, &order, reason, clock, |r| print_run(r, json)).await?;
-    Ok(runs_done(&runs, json))
-}
-
-/// As text, each district's run is printed as soon as it is known.
-pub(super) fn print_run(run: &ops::run::DistrictRun, json: bool) {
-    if !json {
-        render::batch::district_run(run);
-    }
-}
-
-/// As JSON, all districts' runs at the end, in one object.
-pub(super) fn runs_done(runs: &[ops::run::DistrictRun], json: bool) -> ExitStatus {
-    if json {
-        render::batch::runs_json(runs);
-    }
-    exit::of_runs(runs)
+    let runs = ops::run::rerun(s, &order, reason, clock, |r| super::schedule::print_run(r, json)).await?;
+    Ok(super::schedule::runs_done(&runs, json))
 }
 
 /// `approve`: four eyes; never prompts.

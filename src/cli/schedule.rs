@@ -5,8 +5,7 @@
 //! sleeping until the timetable's next run (the injected clock decides "now": `SUBSIDY_NOW`
 //! replays a date), or with `--once` does what is due and exits.
 
-use super::commands::{print_run, runs_done};
-use super::{render, ExitStatus};
+use super::{exit, render, ExitStatus};
 use crate::clock::Clock;
 use crate::month::ServiceMonth;
 use crate::ops;
@@ -76,7 +75,7 @@ pub async fn run_stoppable<S: Store + LedgerStore>(
     let status = runs_done(&runs.runs, json);
     if !runs.not_started.is_empty() {
         stopped(&runs.runs, &runs.not_started);
-        return Ok(status.max(super::exit::FAILED));
+        return Ok(status.max(exit::FAILED));
     }
     Ok(status)
 }
@@ -100,14 +99,14 @@ pub async fn schedule<S: Store + LedgerStore>(
         let status = runs_done(&done.runs, false);
         if !done.not_started.is_empty() {
             stopped(&done.runs, &done.not_started);
-            return Ok(status.max(super::exit::FAILED));
+            return Ok(status.max(exit::FAILED));
         }
-        if once || status != super::exit::DONE {
+        if once || status != exit::DONE {
             return Ok(status);
         }
         if !sleep_until_next(&done, clock, &stop).await {
             eprintln!("schedule stopped while waiting; nothing was running");
-            return Ok(super::exit::DONE);
+            return Ok(exit::DONE);
         }
     }
 }
@@ -140,4 +139,19 @@ fn stopped(runs: &[ops::run::DistrictRun], not_started: &[String]) {
         if done.is_empty() { "none".to_string() } else { done.join(", ") },
         not_started.join(", ")
     );
+}
+
+/// A district's run as it finishes (text; JSON prints all at the end).
+pub(super) fn print_run(run: &ops::run::DistrictRun, json: bool) {
+    if !json {
+        render::batch::district_run(run);
+    }
+}
+
+/// The runs' JSON (with `--json`) and their exit status.
+pub(super) fn runs_done(runs: &[ops::run::DistrictRun], json: bool) -> ExitStatus {
+    if json {
+        render::batch::runs_json(runs);
+    }
+    exit::of_runs(runs)
 }
