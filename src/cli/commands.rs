@@ -27,9 +27,16 @@ pub async fn dispatch(cli: Cli, clock: Clock) -> anyhow::Result<ExitStatus> {
     if let Command::Demo { out } = &cli.command {
         return crate::demo::run(out, cli.json, clock).await;
     }
-    let any = store::open(&cli.database_url)
-        .await
-        .with_context(|| format!("cannot open the database {}", redact_url(&cli.database_url)))?;
+    // Only `init` creates a PostgreSQL database the server does not have ("create the database
+    // if needed"); every other command is told to run it.
+    let (any, created) = match &cli.command {
+        Command::Init { .. } => store::open_or_create(&cli.database_url).await,
+        _ => store::open(&cli.database_url).await.map(|any| (any, None)),
+    }
+    .with_context(|| format!("cannot open the database {}", store::redact_url(&cli.database_url)))?;
+    if let Some(created) = created {
+        eprintln!("{created}");
+    }
     with_store!(&any, |s| on_store(s, &cli, clock).await)
 }
 
@@ -166,18 +173,6 @@ fn allowance_arg(a: Option<&str>) -> Result<Option<Allowance>, UsageError> {
             .map_err(|_| UsageError(format!("--allowance `{a}` is not one of longevity, care, hardship")))
     })
     .transpose()
-}
-
-/// A database URL without its password, for messages.
-fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_string(),
-    }
 }
 
 /// Who is acting, as recorded in batches and the audit log: `--by` if given, else the login name

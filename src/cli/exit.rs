@@ -4,8 +4,8 @@
 //! | status | meaning |
 //! |---|---|
 //! | 0 | done |
-//! | 1 | failed, nothing half-written (or a policy version refused) |
-//! | 2 | wrong usage |
+//! | 1 | failed, nothing half-written (or a policy version refused, or the database cannot be opened) |
+//! | 2 | wrong usage (or a database URL that names no database) |
 //! | 3 | the import rejected rows (the accepted ones are stored) |
 //! | 4 | another run holds the district, or another command was writing at the same time |
 //! | 5 | verify found a difference |
@@ -78,14 +78,47 @@ pub struct Failure {
 }
 
 /// The status and message of a failed command: another command writing at the same time (4,
-/// nothing changed), wrong usage (2), or a failure (1).
+/// nothing changed), wrong usage (2, including a database URL that names no database), or a
+/// failure (1, including a database that cannot be opened).
 pub fn of_error(e: &anyhow::Error) -> Failure {
     if let Some(message) = concurrent_failure(e) {
         return Failure { status: BUSY, message };
     }
+    if let Some(failure) = open_failure(e) {
+        return failure;
+    }
     let usage =
         e.downcast_ref::<UsageError>().is_some() || matches!(e.downcast_ref::<OpsError>(), Some(OpsError::Usage(_)));
-    Failure { status: if usage { USAGE } else { FAILED }, message: format!("{e:#}") }
+    Failure { status: if usage { USAGE } else { FAILED }, message: chain_text(e) }
+}
+
+/// The error and its causes, `: `-separated, each said once: a cause whose words already end
+/// the text (the drivers' errors quote their source: "error returned from database: X", then X)
+/// is left out.
+fn chain_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let said = cause.to_string();
+        if text.is_empty() {
+            text = said;
+        } else if !text.ends_with(&said) {
+            text = format!("{text}: {said}");
+        }
+    }
+    text
+}
+
+/// A database that could not be opened (1) or a URL that names none (2): the store's sentence
+/// alone, which says what happened, where and what to do (the URL, without its password, is
+/// in it or beside the point).
+fn open_failure(e: &anyhow::Error) -> Option<Failure> {
+    let store = store_error(e)?;
+    let status = match store {
+        StoreError::Connect { .. } => FAILED,
+        StoreError::UnsupportedUrl(_) | StoreError::BadUrl { .. } => USAGE,
+        _ => return None,
+    };
+    Some(Failure { status, message: store.to_string() })
 }
 
 /// The storage error anywhere in an error's chain, if any (an [`OpsError`] that is one counts).
@@ -165,6 +198,24 @@ mod tests {
         // SQLite busy: the sentence alone, whatever the command was doing (as before issue 8).
         let district = OpsError::District { district: "110102".into(), month, source: anyhow::Error::new(busy()) };
         assert_eq!(of_error(&anyhow::Error::new(district)), Failure { status: BUSY, message: said.clone() });
+    }
+
+    #[test]
+    fn a_database_not_opened_is_status_1_and_a_url_naming_none_2_each_in_one_sentence() {
+        use crate::store::ConnectProblem;
+        let refused = StoreError::Connect { problem: ConnectProblem::Refused, target: "127.0.0.1:5999".into() };
+        let said = refused.to_string();
+        let e = anyhow::Error::new(refused).context("cannot open the database postgres://u:***@127.0.0.1:5999/x");
+        assert_eq!(of_error(&e), Failure { status: FAILED, message: said });
+        let e = anyhow::Error::new(StoreError::UnsupportedUrl("foo".into())).context("cannot open the database foo");
+        assert_eq!(of_error(&e).status, USAGE);
+    }
+
+    #[test]
+    fn a_cause_its_parent_already_quotes_is_said_once() {
+        let inner = anyhow::anyhow!("database \"x\" does not exist");
+        let e = inner.context("error returned from database: database \"x\" does not exist").context("opening");
+        assert_eq!(of_error(&e).message, "opening: error returned from database: database \"x\" does not exist");
     }
 
     #[test]

@@ -1,8 +1,114 @@
 //! What can go wrong in storage, classified once, from the database's error codes (never from
 //! message text), into the cases callers act on: wait and retry ([`StoreError::Busy`],
 //! [`StoreError::Conflict`]), a bound the schema refused ([`StoreError::LedgerBound`]), a thing
-//! that is not there ([`StoreError::NotFound`]), or a plain database failure. The command line maps
-//! them to exit statuses in one place (`cli::exit`).
+//! that is not there ([`StoreError::NotFound`]), a database that cannot be opened
+//! ([`StoreError::Connect`], one sentence: see `connect.rs`), a URL that names none
+//! ([`StoreError::UnsupportedUrl`], [`StoreError::BadUrl`]: wrong usage), or a plain database
+//! failure. The command line maps them to exit statuses in one place (`cli::exit`).
+
+use std::time::Duration;
+
+/// Why the database could not be opened, as the operator acts on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConnectProblem {
+    /// Nothing listens at the address (the server is stopped, or the port is wrong).
+    Refused,
+    /// No answer within the time given (a firewall dropping packets, a host that is down).
+    NoAnswer {
+        /// How long it was waited for.
+        waited: Duration,
+    },
+    /// No route to the host or its network.
+    HostUnreachable,
+    /// SQLSTATE 3D000: the server runs but has no such database (`init` creates it).
+    DatabaseMissing {
+        /// The database's name.
+        database: String,
+    },
+    /// SQLSTATE 28P01: the password was refused.
+    AuthenticationFailed {
+        /// The role that tried.
+        role: String,
+    },
+    /// SQLSTATE 28000: the server refused the role (it does not exist, may not log in, or
+    /// pg_hba.conf has no entry for it); the server's own words say which.
+    RoleRefused {
+        /// The role that tried.
+        role: String,
+        /// What the server said.
+        said: String,
+    },
+    /// SQLSTATE 42501 while `init` created the missing database: the role may not.
+    MayNotCreate {
+        /// The database's name.
+        database: String,
+        /// The role that tried.
+        role: String,
+    },
+    /// SQLite: the folder of the database file does not exist.
+    FolderMissing {
+        /// The folder.
+        folder: String,
+    },
+    /// SQLite: the file exists but is not a SQLite database (SQLITE_NOTADB).
+    NotADatabase,
+    /// SQLite: the file cannot be opened for reading and writing (SQLITE_CANTOPEN, _READONLY,
+    /// _PERM): permissions, most often.
+    CannotOpen {
+        /// SQLite's primary result code.
+        code: i64,
+    },
+    /// Anything else that failed while connecting, in the words of the system or the server.
+    Other(String),
+}
+
+impl ConnectProblem {
+    /// What happened at `target` (a server's address or a file) and what to do, in one sentence.
+    pub fn sentence(&self, target: &str) -> String {
+        const CHECK_URL: &str = "check --database-url / DATABASE_URL";
+        match self {
+            ConnectProblem::Refused => {
+                format!("connection refused at {target}: is PostgreSQL running? (start it, or {CHECK_URL})")
+            }
+            ConnectProblem::NoAnswer { waited } => format!(
+                "no answer from {target} within {} s: is the host up and the port open? ({CHECK_URL})",
+                waited.as_secs()
+            ),
+            ConnectProblem::HostUnreachable => {
+                format!("no route to {target}: is the host up and on a network this machine reaches? ({CHECK_URL})")
+            }
+            ConnectProblem::DatabaseMissing { database } => format!(
+                "database \"{database}\" does not exist on {target}: run `subsidy init` to create it \
+                 (or correct the name: {CHECK_URL})"
+            ),
+            ConnectProblem::AuthenticationFailed { role } => format!(
+                "authentication failed for role \"{role}\" on {target} (check the password in the URL, \
+                 PGPASSWORD or ~/.pgpass)"
+            ),
+            ConnectProblem::RoleRefused { role, said } => format!(
+                "the server at {target} refused role \"{role}\": {said} (check the user name in the URL, or ask \
+                 the DBA for access)"
+            ),
+            ConnectProblem::MayNotCreate { database, role } => format!(
+                "database \"{database}\" does not exist on {target} and role \"{role}\" may not create databases: \
+                 create it as a role that may (`createdb -O {role} {database}`), or ask the DBA, then run \
+                 `subsidy init` again"
+            ),
+            ConnectProblem::FolderMissing { folder } => format!(
+                "cannot create the database {target}: the folder {folder} does not exist (create it, or give a \
+                 file in an existing folder: {CHECK_URL})"
+            ),
+            ConnectProblem::NotADatabase => {
+                format!("{target} is not a SQLite database: give the database's file, or a new file name ({CHECK_URL})")
+            }
+            ConnectProblem::CannotOpen { code } => format!(
+                "cannot open {target} for reading and writing (SQLite code {code}): check that this user may \
+                 write the file and its folder"
+            ),
+            ConnectProblem::Other(said) => format!("cannot connect to {target}: {said} ({CHECK_URL})"),
+        }
+    }
+}
 
 /// How two commands collided on PostgreSQL (both roll back; the database decided which).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,9 +167,28 @@ pub enum StoreError {
         /// The database's error.
         source: sqlx::Error,
     },
-    /// The URL names no supported database.
-    #[error("unsupported database URL `{0}`: use sqlite://FILE or postgres://…")]
+    /// The database could not be opened: the problem and what to do, in one sentence (no source:
+    /// the driver's error is what the sentence replaces).
+    #[error("{}", problem.sentence(target))]
+    Connect {
+        /// What went wrong.
+        problem: ConnectProblem,
+        /// The server (`host:port` or socket) or the SQLite file.
+        target: String,
+    },
+    /// The URL names no supported database (given without its password).
+    #[error("unsupported database URL `{0}`: use sqlite://FILE or postgres://USER@HOST[:PORT]/DATABASE")]
     UnsupportedUrl(String),
+    /// A `sqlite:` or `postgres:` URL that cannot be read.
+    #[error(
+        "cannot read the database URL `{url}`: {said} (use sqlite://FILE or postgres://USER@HOST[:PORT]/DATABASE)"
+    )]
+    BadUrl {
+        /// The URL, without its password.
+        url: String,
+        /// What is wrong with it.
+        said: String,
+    },
     /// A batch cannot be discarded: batches of other districts pay months it recovers (a move known
     /// late, L1/L4); dropping it would count those months twice.
     #[error("batch {batch_id} is relied on by {}", relying.join(", "))]
@@ -172,6 +297,21 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_problem_says_what_to_do() {
+        let at = "127.0.0.1:5432";
+        let auth = ConnectProblem::AuthenticationFailed { role: "y".into() }.sentence(at);
+        assert_eq!(
+            auth,
+            "authentication failed for role \"y\" on 127.0.0.1:5432 (check the password in the URL, PGPASSWORD or \
+             ~/.pgpass)"
+        );
+        let missing = ConnectProblem::DatabaseMissing { database: "x".into() }.sentence(at);
+        assert!(missing.starts_with("database \"x\" does not exist on 127.0.0.1:5432: run `subsidy init` to create it"));
+        let silent = ConnectProblem::NoAnswer { waited: std::time::Duration::from_secs(5) }.sentence("10.0.0.9:5432");
+        assert!(silent.starts_with("no answer from 10.0.0.9:5432 within 5 s: is the host up and the port open?"));
+    }
 
     /// A real SQLITE_BUSY: a second writer on a file whose writer is taken, with no busy timeout.
     async fn sqlite_busy_error(dir: &std::path::Path) -> (sqlx::Error, sqlx::Transaction<'static, sqlx::Sqlite>) {

@@ -10,6 +10,7 @@
 //! |---|---|
 //! | `contract.rs`, `rows.rs` | the traits and the rows they read and write |
 //! | `error.rs` | [`StoreError`], classified once from the databases' error codes |
+//! | `connect.rs` | opening a database: a bounded first connection, its failure said in one sentence |
 //! | `sql.rs` | the two databases behind one pool, transaction, query and row; where they differ |
 //! | `sqlite.rs`, `postgres.rs` | connecting, migrating, and how a district's batch takes its lock |
 //! | `sql_store.rs` | the contract implemented once for both stores, each method a call into: |
@@ -23,6 +24,7 @@
 
 mod audit;
 mod batches;
+mod connect;
 mod contract;
 mod error;
 mod imports;
@@ -39,8 +41,9 @@ mod sql_store;
 mod sqlite;
 mod transitions;
 
+pub use connect::{redact_url, CONNECT_TIMEOUT};
 pub use contract::{BatchTx, ExportTx, ImportTx, LedgerStore, PlatformStore, Store};
-pub use error::{Conflict, StoreError, StoreResult};
+pub use error::{Conflict, ConnectProblem, StoreError, StoreResult};
 pub use rows::{
     BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, KeyPaid, NetRow, NewBatch, PendingRow, PolicyLoad,
     PostingRow, RecoveryRow, ResultChange, StoreReject, StoredReject, TransferCount, TransferRow, TransferState,
@@ -58,14 +61,28 @@ pub enum AnyStore {
     Postgres(PgStore),
 }
 
-/// Open (and create, for SQLite) the database a URL names.
+/// Open (and create, for SQLite) the database a URL names. A PostgreSQL database that does not
+/// exist is [`StoreError::Connect`] saying to run `subsidy init`, which creates it
+/// ([`open_or_create`]).
 pub async fn open(url: &str) -> StoreResult<AnyStore> {
+    Ok(open_as(url, false).await?.0)
+}
+
+/// [`open`], creating a PostgreSQL database the server does not have (when the role may): what
+/// `init` does. Also returns a sentence saying where a database was created, if one was.
+pub async fn open_or_create(url: &str) -> StoreResult<(AnyStore, Option<String>)> {
+    open_as(url, true).await
+}
+
+async fn open_as(url: &str, create: bool) -> StoreResult<(AnyStore, Option<String>)> {
     if url.starts_with("sqlite:") {
-        Ok(AnyStore::Sqlite(SqliteStore::open(url).await?))
+        Ok((AnyStore::Sqlite(SqliteStore::open(url).await?), None))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(AnyStore::Postgres(PgStore::open(url).await?))
+        let (store, created) =
+            if create { PgStore::open_or_create(url).await? } else { (PgStore::open(url).await?, None) };
+        Ok((AnyStore::Postgres(store), created))
     } else {
-        Err(StoreError::UnsupportedUrl(url.to_string()))
+        Err(StoreError::UnsupportedUrl(redact_url(url)))
     }
 }
 

@@ -1,11 +1,14 @@
 //! PostgreSQL: the production database (`postgres://…`). Several commands write at once, so
 //! a district's batch holds the district's run lock (an advisory lock) and reads the registry
-//! from one snapshot.
+//! from one snapshot. Opening tries one connection first, bounded and classified
+//! (`connect.rs`), so that a stopped server or a missing database is said at once; `init` alone
+//! creates a missing database.
 
-use super::error::StoreResult;
+use super::connect;
+use super::error::{ConnectProblem, StoreError, StoreResult};
 use super::sql::{Pool, Tx};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::{Connection as _, PgPool};
 use std::str::FromStr;
 
 /// The PostgreSQL store.
@@ -15,16 +18,69 @@ pub struct PgStore {
 }
 
 impl PgStore {
-    /// Connect to the database a `postgres://` URL names.
+    /// Connect to the database a `postgres://` URL names. The first connection is tried alone,
+    /// for at most [`connect::CONNECT_TIMEOUT`] (the pool would retry a refused one for 30 s and
+    /// then say only that it timed out); its failure is a [`StoreError::Connect`].
     pub async fn open(url: &str) -> StoreResult<Self> {
-        let options = PgConnectOptions::from_str(url)?.options([("client_min_messages", "warning")]);
+        let options = options(url)?;
+        connect::pg_connect(&options).await?.close().await?;
         let pool = PgPoolOptions::new().max_connections(4).connect_with(options).await?;
         Ok(PgStore { pool: Pool::Postgres(pool) })
+    }
+
+    /// [`PgStore::open`], creating the database first when the server has none of that name and
+    /// the role may create one (`init`: "create the database if needed"). Also returns where the
+    /// database was created, if it was.
+    pub async fn open_or_create(url: &str) -> StoreResult<(Self, Option<String>)> {
+        match PgStore::open(url).await {
+            Err(StoreError::Connect { problem: ConnectProblem::DatabaseMissing { database }, target }) => {
+                create_database(&options(url)?, &database, &target).await?;
+                let created = format!("created the PostgreSQL database \"{database}\" on {target}");
+                Ok((PgStore::open(url).await?, Some(created)))
+            }
+            opened => Ok((opened?, None)),
+        }
     }
 
     /// Close the pool (waits for connections to return).
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// The connection options a URL gives, quieter than the server's default (notices are not errors).
+fn options(url: &str) -> StoreResult<PgConnectOptions> {
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|e| StoreError::BadUrl { url: connect::redact_url(url), said: e.to_string() })?;
+    Ok(options.options([("client_min_messages", "warning")]))
+}
+
+/// `CREATE DATABASE` through the server's maintenance database (`postgres`, else `template1`, as
+/// `createdb` does). Another `init` creating it at the same moment is as good; a role that may
+/// not is told what to do instead.
+async fn create_database(options: &PgConnectOptions, database: &str, target: &str) -> StoreResult<()> {
+    let mut conn = match connect::pg_connect(&options.clone().database("postgres")).await {
+        Err(StoreError::Connect { problem: ConnectProblem::DatabaseMissing { .. }, .. }) => {
+            connect::pg_connect(&options.clone().database("template1")).await?
+        }
+        other => other?,
+    };
+    let created = sqlx::query(&format!("create database {}", connect::quote_ident(database))).execute(&mut conn).await;
+    let code = match &created {
+        Err(sqlx::Error::Database(d)) => d.code().map(|c| c.into_owned()),
+        _ => None,
+    };
+    conn.close().await?;
+    match (created, code.as_deref()) {
+        (Ok(_), _) | (Err(_), Some("42P04")) => Ok(()), // 42P04: it exists now
+        (Err(_), Some("42501")) => Err(StoreError::Connect {
+            problem: ConnectProblem::MayNotCreate {
+                database: database.to_string(),
+                role: options.get_username().to_string(),
+            },
+            target: target.to_string(),
+        }),
+        (Err(e), _) => Err(e.into()),
     }
 }
 

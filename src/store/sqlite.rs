@@ -1,7 +1,10 @@
 //! SQLite: the embedded default (`sqlite://subsidy.db`, created if missing). WAL with
 //! `synchronous=FULL` so a committed batch survives a power cut; write transactions begin
-//! `IMMEDIATE` so two writers queue instead of failing half-way.
+//! `IMMEDIATE` so two writers queue instead of failing half-way. A file that cannot be opened
+//! (its folder missing, not a database, not writable) is said in one sentence (`connect.rs`); a
+//! missing folder is not created: a path in one is more likely a mistake than a wish.
 
+use super::connect;
 use super::error::{StoreError, StoreResult};
 use super::sql::{Pool, Tx};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -18,13 +21,22 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Open (creating if missing) the database file a `sqlite:` URL names.
     pub async fn open(url: &str) -> StoreResult<Self> {
-        let options = SqliteConnectOptions::from_str(url)?
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::BadUrl { url: url.to_string(), said: e.to_string() })?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let file = options.get_filename().to_path_buf();
+        if let Some(missing) = connect::sqlite_missing_folder(&file) {
+            return Err(missing);
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| connect::sqlite_failure(e, &file))?;
         Ok(SqliteStore { pool: Pool::Sqlite(pool) })
     }
 
