@@ -22,11 +22,12 @@ fn rounds() -> usize {
     }
 }
 
-fn registry(dir: &Path) -> PathBuf {
+fn registry(dir: &Path, xicheng: u32) -> PathBuf {
     let reg = dir.join("registry");
+    let n = xicheng.to_string();
     ok(&subsidy(
         "sqlite://unused.db",
-        &["generate", "--elders", "1500", "--seed", "11", "--out", &reg.display().to_string()],
+        &["generate", "--elders", &n, "--seed", "11", "--out", &reg.display().to_string()],
     ));
     let born = chrono::NaiveDate::from_ymd_opt(1935, 4, 1).unwrap();
     let (mut elders, mut applications) = (String::new(), String::new());
@@ -101,7 +102,7 @@ fn sixteen_workers(db: &str) -> Vec<Output> {
 
 fn each_district_once(fresh: impl Fn(usize) -> (String, Option<PgDatabase>)) {
     let tmp = tempfile::tempdir().unwrap();
-    let reg = registry(tmp.path());
+    let reg = registry(tmp.path(), 1_500);
     let (lone, _keep) = fresh(0);
     prepared(&lone, &reg);
     let out = Command::new(bin())
@@ -150,4 +151,61 @@ fn t1_sixteen_workers_compute_each_district_once_on_postgres() {
         let pg = PgDatabase::fresh(&format!("cli_workers_{i}")).expect("PostgreSQL");
         (pg.url.clone(), Some(pg))
     });
+}
+
+/// SIGTERM during a three-district run: the district in progress (Xicheng, the long one) is
+/// finished, those after it are not started, the process says which were done and exits 1;
+/// running the month again computes only what was left.
+#[cfg(unix)]
+#[test]
+fn t1_sigterm_during_a_three_district_run_finishes_the_district_in_progress() {
+    use std::io::{BufRead, BufReader};
+    let tmp = tempfile::tempdir().unwrap();
+    // Xicheng long enough (6,000 elders) that the signal arrives while it runs.
+    let reg = registry(tmp.path(), 6_000);
+    let db = format!("sqlite://{}", tmp.path().join("t.db").display());
+    prepared(&db, &reg);
+    let mut child = Command::new(bin())
+        .env("DATABASE_URL", &db)
+        .env("SUBSIDY_NOW", "2020-01-26T02:00:30+08:00")
+        .args(["run", "--month", "2020-02", "--by", "operator"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Districts run in code order: Dongcheng (40 elders), Xicheng (6,000), Chaoyang (40). Once
+    // Dongcheng's batch is printed, Xicheng is in progress.
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while out.read_line(&mut line).unwrap() > 0 && !line.contains("110101-2020-02-R1") {
+        line.clear();
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    // The signal lands while Xicheng runs (it is finished) or just before it starts (it is not
+    // started): either way no district is half done, and the process names both lists.
+    let all = ["110101", "110102", "110105"];
+    let said = |done: usize| {
+        format!(
+            "stopped on request: districts done: {}; not started: {}",
+            all[..done].join(", "),
+            all[done..].join(", ")
+        )
+    };
+    let done = (1..3).find(|d| stderr.contains(&said(*d))).unwrap_or_else(|| panic!("{stderr}"));
+    let ids: Vec<String> = batches(&db).into_iter().map(|b| b.0).collect();
+    let expected: Vec<String> = all[..done].iter().map(|d| format!("{d}-2020-02-R1")).collect();
+    assert_eq!(ids, expected, "the districts done have their batch, the others none");
+    let again = Command::new(bin())
+        .env("DATABASE_URL", &db)
+        .env("SUBSIDY_NOW", "2020-01-26T02:05:00+08:00")
+        .args(["run", "--month", "2020-02", "--by", "operator"])
+        .output()
+        .unwrap();
+    ok(&again);
+    let ids: Vec<String> = batches(&db).into_iter().map(|b| b.0).collect();
+    assert_eq!(ids, vec!["110101-2020-02-R1", "110102-2020-02-R1", "110105-2020-02-R1"]);
 }
