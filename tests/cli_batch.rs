@@ -187,3 +187,119 @@ fn exit_statuses_follow_the_interface() {
     assert_eq!(again.status.code(), Some(0), "a month that has its batch is printed, exit 0");
     assert!(String::from_utf8_lossy(&again.stdout).contains("already has batch 110102-2020-01-R1"));
 }
+
+/// Spawn `subsidy ARGS` on `db` (at the instant `now`, when given) and kill it (SIGKILL) after
+/// `after`; whether it had finished by then.
+fn killed_after(db: &str, args: &[&str], now: Option<&str>, after: std::time::Duration) -> bool {
+    let mut cmd = Command::new(bin());
+    cmd.env("DATABASE_URL", db).env("USER", "cli-test").args(args).stdout(Stdio::null()).stderr(Stdio::null());
+    if let Some(now) = now {
+        cmd.env("SUBSIDY_NOW", now).env_remove("SUBSIDY_TODAY");
+    }
+    let mut child = cmd.spawn().expect("spawn");
+    std::thread::sleep(after);
+    let finished = child.try_wait().expect("wait").is_some();
+    child.kill().ok();
+    child.wait().ok();
+    finished
+}
+
+/// `schedule --once` killed (SIGKILL) part-way through its run leaves no batch; the next start
+/// computes the batch a run never interrupted computes, byte for byte in its files.
+#[test]
+fn l4_schedule_killed_mid_run_leaves_nothing_and_the_next_start_gives_the_same_batch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reg = registry(tmp.path());
+    let clean = prepared(tmp.path(), "clean.db", &reg);
+    let started = Instant::now();
+    ok(&subsidy(&clean, &["run", "--month", "2020-03", "--by", "cli-test"]));
+    let full = started.elapsed();
+    let expected = export_bytes(&clean, "110102-2020-03-R1", &tmp.path().join("clean-out"));
+
+    // 2020-02-26 02:01 Beijing: March is due.
+    let now = "2020-02-26T02:01:00+08:00";
+    let crashed = prepared(tmp.path(), "crashed.db", &reg);
+    let mut killed_mid_run = 0;
+    for attempt in 1..=3u32 {
+        if killed_after(&crashed, &["schedule", "--once"], Some(now), full * attempt / 4) {
+            break;
+        }
+        killed_mid_run += 1;
+        assert_eq!(batch_count(&crashed), 0, "a killed schedule left a batch behind");
+    }
+    assert!(killed_mid_run > 0, "the schedule finished before it could be killed; raise SUBSIDY_TEST_SCALE");
+    let out = Command::new(bin())
+        .env("DATABASE_URL", &crashed)
+        .env("USER", "cli-test")
+        .env("SUBSIDY_NOW", now)
+        .args(["schedule", "--once"])
+        .output()
+        .unwrap();
+    assert!(ok(&out).contains("110102-2020-03-R1"));
+    let got = export_bytes(&crashed, "110102-2020-03-R1", &tmp.path().join("crashed-out"));
+    assert_eq!(got, expected, "the batch after a crash differs from an uninterrupted one");
+}
+
+/// `export` killed (SIGKILL) at any point: the batch is either still approved with no platform
+/// file in the folder, or exported with all of them; exporting again gives the uninterrupted
+/// export's bytes and `verify` passes.
+#[test]
+fn l4_export_killed_part_way_leaves_all_files_or_none_and_exporting_again_gives_the_same_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reg = registry(tmp.path());
+    let db = prepared(tmp.path(), "e.db", &reg);
+    ok(&subsidy(&db, &["run", "--month", "2020-03", "--by", "operator"]));
+    let batch = "110102-2020-03-R1";
+    ok(&subsidy(&db, &["approve", "--batch", batch, "--by", "reviewer"]));
+    let copy = tmp.path().join("copy.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let from = tmp.path().join(format!("e.db{suffix}"));
+        if from.exists() {
+            std::fs::copy(&from, tmp.path().join(format!("copy.db{suffix}"))).unwrap();
+        }
+    }
+    let reference = format!("sqlite://{}", copy.display());
+    let started = Instant::now();
+    let expected = export_bytes_approved(&reference, batch, &tmp.path().join("reference-out"));
+    let full = started.elapsed();
+    let out = tmp.path().join("out");
+    for attempt in 1..=4u32 {
+        let o = out.display().to_string();
+        let finished = killed_after(&db, &["export", "--batch", batch, "--out", &o], None, full * attempt / 5);
+        let state = subsidy(&db, &["--json", "status"]);
+        let v: serde_json::Value = serde_json::from_slice(&state.stdout).unwrap();
+        let exported = v["batches"][0]["state"] != "approved";
+        let files = platform_files(&out);
+        if exported {
+            assert_eq!(files.len(), 6, "an exported batch has all its files: {files:?}");
+        } else {
+            assert!(files.is_empty(), "an unexported batch has no platform file in the folder: {files:?}");
+        }
+        if finished {
+            break;
+        }
+    }
+    ok(&subsidy(&db, &["export", "--batch", batch, "--out", &out.display().to_string()]));
+    let verify = subsidy(&db, &["verify", "--batch", batch, "--dir", &out.display().to_string()]);
+    assert_eq!(verify.status.code(), Some(0), "{}", String::from_utf8_lossy(&verify.stdout));
+    let got: Vec<(String, Vec<u8>)> = platform_files(&out).into_iter().filter(|(n, _)| n.ends_with(".csv")).collect();
+    assert_eq!(got, expected, "the files after a killed export differ from an uninterrupted export");
+}
+
+/// The platform files (the batch's name, not temporary files) in a folder, sorted, with bytes.
+fn platform_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut files: Vec<(String, Vec<u8>)> = entries
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("110102-2020-03-R1-")))
+        .map(|p| (p.file_name().unwrap().to_string_lossy().to_string(), std::fs::read(&p).expect("read")))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Export an approved batch and read back its CSV files.
+fn export_bytes_approved(db: &str, batch: &str, out: &Path) -> Vec<(String, Vec<u8>)> {
+    ok(&subsidy(db, &["export", "--batch", batch, "--out", &out.display().to_string()]));
+    platform_files(out).into_iter().filter(|(n, _)| n.ends_with(".csv")).collect()
+}
