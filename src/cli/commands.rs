@@ -50,7 +50,7 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
         Command::Init { .. } | Command::Generate { .. } | Command::Demo { .. } => unreachable!("handled above"),
         Command::Run { month, by, dry_run } => {
             let by = actor(by.as_deref())?;
-            super::schedule::run_stoppable(s, cli.district.as_deref(), *month, &by, *dry_run, cli.json, clock).await
+            run(s, cli.district.as_deref(), *month, &by, *dry_run, cli.json, clock).await
         }
         Command::Approve { batch, by } => approve(s, batch, by, cli.json, clock).await,
         Command::Export { batch, out, by, encoding, format, payers } => {
@@ -267,7 +267,8 @@ fn generate(
     Ok(exit::DONE)
 }
 
-/// `run`: each district's regular batch for the month, printed as each finishes.
+/// `run`: each district's regular batch for the month, printed as each finishes; SIGTERM or Ctrl-C
+/// stop it between districts.
 pub async fn run<S: Store + LedgerStore>(
     s: &S,
     district: Option<&str>,
@@ -277,9 +278,7 @@ pub async fn run<S: Store + LedgerStore>(
     json: bool,
     clock: Clock,
 ) -> anyhow::Result<ExitStatus> {
-    let order = RunOrder { district, month, by, dry_run };
-    let runs = ops::run::run(s, &order, clock, |r| super::schedule::print_run(r, json)).await?;
-    Ok(super::schedule::runs_done(&runs, json))
+    super::schedule::run_stoppable(s, district, month, by, dry_run, json, clock).await
 }
 
 /// `rerun`: a correction batch per district (L2), replacing the month's unexported batch.
