@@ -101,24 +101,36 @@ pub async fn schedule<S: Store + LedgerStore>(
             stopped(&done.runs, &done.not_started);
             return Ok(status.max(exit::FAILED));
         }
-        if once || status != exit::DONE {
+        if once {
             return Ok(status);
         }
-        if !sleep_until_next(&done, clock, &stop).await {
+        // Unattended, a refused district (a batch waits for approval or export) or a busy one
+        // (another worker) is tried again within the hour, not given up until next month.
+        let retry = (status != exit::DONE).then(|| clock.now() + chrono::Duration::hours(1));
+        if retry.is_some() {
+            eprintln!("schedule: not every district could run; trying again within the hour");
+        }
+        if !sleep_until_next(&done, retry, clock, &stop).await {
             eprintln!("schedule stopped while waiting; nothing was running");
             return Ok(exit::DONE);
         }
     }
 }
 
-/// Sleep until the next run of the timetable; false when a stop was asked for meanwhile.
-async fn sleep_until_next(done: &Scheduled, clock: Clock, stop: &StopSignal) -> bool {
-    let Some(next) = done.next else { return false };
+/// Sleep until the next run of the timetable (or `retry`, when sooner); false when a stop was
+/// asked for meanwhile.
+async fn sleep_until_next(
+    done: &Scheduled,
+    retry: Option<chrono::DateTime<chrono::Utc>>,
+    clock: Clock,
+    stop: &StopSignal,
+) -> bool {
+    let Some(next) = done.next.map(|n| n.at).into_iter().chain(retry).min() else { return false };
     loop {
         if stop.asked.load(Ordering::SeqCst) {
             return false;
         }
-        let wait = next.at - clock.now();
+        let wait = next - clock.now();
         if wait <= chrono::Duration::zero() {
             return true;
         }

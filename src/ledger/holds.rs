@@ -1,8 +1,8 @@
 //! L3: holds. A hold keeps a person's positive lines (of one allowance, or all) held instead of
 //! paid. The platform opens one for every failed or returned transfer (its fault code); an operator
 //! opens one with `subsidy hold` pending a review. A fault is cured by what the registry shows
-//! (a new account number for a closed or invalid account or a deceased holder's account, a newer
-//! version of the person's elders row for a name or ID mismatch) or released by an operator; an
+//! (a new account number for a closed or invalid account, or for a deceased holder once the death
+//! date is recorded; a changed elders row for a name or ID mismatch) or released by an operator; an
 //! operator's hold and an `OTHER` fault only by release. Cures are read from the registry each time,
 //! not recorded: a batch discarded after a cure leaves nothing to undo.
 
@@ -93,8 +93,13 @@ impl OpenHold {
     pub fn cure_with(&self, account_now: Option<&str>) -> Option<Cure> {
         let new_account = account_now.is_some_and(|now| Some(now) != self.account_no.as_deref());
         match self.kind {
-            HoldKind::Fault(FaultCode::AccountClosed | FaultCode::AccountInvalid | FaultCode::Deceased) => {
+            HoldKind::Fault(FaultCode::AccountClosed | FaultCode::AccountInvalid) => {
                 new_account.then_some(Cure::NewAccount)
+            }
+            // A DECEASED report stops the person until the review closes: a new account (an
+            // heir's) pays what is still owed only once the death date is recorded.
+            HoldKind::Fault(FaultCode::Deceased) => {
+                (new_account && self.death_date.is_some()).then_some(Cure::NewAccount)
             }
             HoldKind::Fault(FaultCode::NameMismatch | FaultCode::IdMismatch) => {
                 self.row_changed.then_some(Cure::CorrectedRow)
@@ -200,6 +205,9 @@ mod tests {
     fn l3_deceased_opens_a_review_until_the_death_date_is_recorded() {
         let h = hold(1, HoldKind::Fault(FaultCode::Deceased), None);
         assert!(h.review_open());
+        assert_eq!(h.cure_with(Some("6217000000000000002")), None, "no new account pays while the review is open");
+        let recorded = OpenHold { death_date: NaiveDate::from_ymd_opt(2020, 6, 3), ..h.clone() };
+        assert_eq!(recorded.cure_with(Some("6217000000000000002")), Some(Cure::NewAccount), "an heir's account");
         assert!(!OpenHold { death_date: NaiveDate::from_ymd_opt(2020, 6, 3), ..h }.review_open());
     }
 

@@ -10,7 +10,6 @@ use super::init::start_month;
 use super::run::{run_until, DistrictRun, RunOrder};
 use super::{districts, policy_book, OpsError, OpsResult};
 use crate::clock::Clock;
-use crate::ledger::BatchKind;
 use crate::month::ServiceMonth;
 use crate::schedule::{Due, Timetable};
 use crate::store::{LedgerStore, Store};
@@ -137,9 +136,9 @@ async fn uncovered_months<S: LedgerStore>(
     due: ServiceMonth,
 ) -> OpsResult<Uncovered> {
     let batches = s.batches(Some(district), None).await?;
-    let regular = |m: ServiceMonth| {
-        batches.iter().any(|b| b.service_month == m && b.state.counts() && b.kind == BatchKind::Regular)
-    };
+    // A month is covered by any counted batch of its own, regular or a correction that replaced
+    // it (as `run` finds it there).
+    let regular = |m: ServiceMonth| batches.iter().any(|b| b.service_month == m && b.state.counts());
     if regular(due) {
         return Ok(Uncovered::AlreadyRun);
     }

@@ -26,7 +26,11 @@ pub(super) async fn open_holds(conn: &mut Conn<'_>) -> StoreResult<Vec<OpenHold>
                 (select max(e.account_no) from elders e where e.id_number = h.id_number) as account_now,
                 case when exists (select 1 from registry_versions v
                                   where v.file = 'elders.csv' and v.id_number = h.id_number
-                                    and v.import_id > h.opened_import_id)
+                                    and v.import_id > h.opened_import_id
+                                    and v.row_json <> coalesce((select w.row_json from registry_versions w
+                                                               where w.file = v.file and w.row_key = v.row_key
+                                                                 and w.import_id <= h.opened_import_id
+                                                               order by w.import_id desc limit 1), ''))
                      then true else false end as row_changed,
                 (select cast(max(e.death_date) as text) from elders e where e.id_number = h.id_number) as death_date
          from holds h where h.released_seq is null order by h.hold_id",
@@ -178,16 +182,19 @@ pub(super) async fn record_results(
 }
 
 /// A transfer's lines stop counting (L1): per key they post to, the recovery items the return
-/// made moot are cancelled (those not collected from the person, newest first, while the net
+/// made moot are cancelled (those of the transfer's district not collected from the person,
+/// newest first, while the net
 /// paid would be below zero: the money they recover came back from the bank), then the net paid
 /// and the amount on failed or returned transfers are recomputed (the bound, L4, lets the net go
 /// below zero by at most the latter: an offset taken from a later payment for a month whose own
 /// payment never arrived is owed back). Returns the cancelled items' payment keys.
 async fn unbalance_transfer(tx: &mut Tx, transfer_id: &str) -> StoreResult<Vec<String>> {
-    let keys: Vec<(String, String, String)> = tx
-        .query("select distinct id_number, allowance, service_month from postings where transfer_id = $1")
+    let keys: Vec<(String, String, String, String)> = tx
+        .query(
+            "select distinct id_number, allowance, service_month, district_code from postings where transfer_id = $1",
+        )
         .bind(transfer_id)
-        .fetch_all_as(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .fetch_all_as(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .await?;
     let net_sql = format!(
         "select cast(coalesce(sum(p.amount_fen), 0) as bigint) from postings p
@@ -197,13 +204,13 @@ async fn unbalance_transfer(tx: &mut Tx, transfer_id: &str) -> StoreResult<Vec<S
     let items_sql = format!(
         "select p.payment_key, p.amount_fen from postings p join batches b on b.batch_id = p.batch_id
          where p.id_number = $1 and p.allowance = $2 and p.service_month = $3 and p.line_type = 'recovery'
-           and p.cancelled_by is null and b.state in {}
+           and p.district_code = $4 and p.cancelled_by is null and b.state in {}
            and not exists (select 1 from recovery_decisions d where d.payment_key = p.payment_key and d.decision = 'collected')
          order by p.adjustment desc",
         counting_states!()
     );
     let mut cancelled = Vec::new();
-    for (id, allowance, month) in &keys {
+    for (id, allowance, month, district) in &keys {
         let mut net: i64 = tx.query(&net_sql).bind(id).bind(allowance).bind(month).fetch_scalar().await?;
         if net >= 0 {
             continue;
@@ -213,6 +220,7 @@ async fn unbalance_transfer(tx: &mut Tx, transfer_id: &str) -> StoreResult<Vec<S
             .bind(id)
             .bind(allowance)
             .bind(month)
+            .bind(district)
             .fetch_all_as(|r| Ok((r.get(0)?, r.get(1)?)))
             .await?;
         for (key, amount) in items {
@@ -245,7 +253,7 @@ async fn unbalance_transfer(tx: &mut Tx, transfer_id: &str) -> StoreResult<Vec<S
         counting = counting_states!()
     );
     // Key by key (the balances' primary key), never a scan of every balance.
-    for (id, allowance, month) in &keys {
+    for (id, allowance, month, _) in &keys {
         tx.query(&sql)
             .bind(id)
             .bind(allowance)

@@ -39,7 +39,8 @@ pub fn cases() -> Vec<crate::support::Case> {
     crate::cases![
         l3_results_hold_reissue_and_balance_over_three_months,
         iso20022_pain001_validates_and_pain002_reconciles_as_the_csv,
-        l1_a_payment_returned_after_its_recovery_cancels_the_recovery
+        l1_a_payment_returned_after_its_recovery_cancels_the_recovery,
+        l3_a_name_mismatch_waits_for_a_changed_row_not_a_reimport
     ]
 }
 
@@ -384,5 +385,33 @@ async fn l1_a_payment_returned_after_its_recovery_cancels_the_recovery<S: Store 
     let runs = ops::run::run(s, &order, clock(), |_| {}).await?;
     check(matches!(runs.as_slice(), [r] if matches!(r.outcome, RunOutcome::NothingToSettle)), format!("{runs:?}"))?;
     eq(balanced(s, "after April").await?, (10_000, 20_000, 0, 0, 0), "owed, paid, held, waiting")?;
+    Ok(())
+}
+
+/// A NAME_MISMATCH is cured by a corrected elders row, not by the same row imported again (a
+/// district's monthly full export): January fails NAME_MISMATCH; the registry is re-imported
+/// unchanged and February holds January and February (200.00); the name is corrected and March
+/// pays January, February and March (300.00) on the same account.
+async fn l3_a_name_mismatch_waits_for_a_changed_row_not_a_reimport<S: Store + LedgerStore>(
+    s: &S,
+) -> Result<(), Failed> {
+    let [e, ..] = cast();
+    init_2020(s).await?;
+    let application = format!("{APPLICATIONS}{},longevity,2019-10-08,approved,2019-10-20\n", e.id);
+    let elders = format!("{ELDERS}{}", e.row(""));
+    import(s, &[("elders.csv", &elders), ("applications.csv", &application)]).await?;
+    let out = tempfile::tempdir()?;
+    let jan = pay(s, "2020-01", out.path()).await?;
+    reconcile(s, out.path(), "jan.csv", &[(t(&jan, 1), "failed", "NAME_MISMATCH")]).await?;
+    import(s, &[("elders.csv", &elders), ("applications.csv", &application)]).await?;
+    let feb = pay(s, "2020-02", out.path()).await?;
+    let b = s.batch(&feb).await?.ok_or("February")?;
+    eq((b.transfer_count, b.held_fen), (0, 20_000), "the same row again cures nothing: held")?;
+    let corrected = e.row("").replacen(e.name, "甲壹", 1);
+    import(s, &[("elders.csv", &format!("{ELDERS}{corrected}"))]).await?;
+    let mar = pay(s, "2020-03", out.path()).await?;
+    let b = s.batch(&mar).await?.ok_or("March")?;
+    eq((b.transfer_count, b.control_sum_fen, b.held_fen), (1, 30_000, 0), "the corrected row pays what waited")?;
+    eq(balanced(s, "after March").await?, (30_000, 30_000, 0, 0, 0), "owed, paid, held, waiting")?;
     Ok(())
 }
