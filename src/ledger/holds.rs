@@ -81,7 +81,8 @@ pub struct OpenHold {
     pub reason: String,
     /// The person's account number recorded now (any district).
     pub account_now: Option<String>,
-    /// Whether the person's elders row has a newer version than when the hold was opened.
+    /// Whether the person's elders row changed (its content, not merely imported again) since the
+    /// hold was opened.
     pub row_changed: bool,
     /// The death date recorded now, if any.
     pub death_date: Option<NaiveDate>,

@@ -111,11 +111,11 @@ impl FaultCode {
                 "record a new account number (import elders.csv), or `subsidy release` if the bank fixed it"
             }
             FaultCode::NameMismatch | FaultCode::IdMismatch => {
-                "import the corrected elders.csv row, or `subsidy release` if the bank fixed it"
+                "import the corrected elders.csv row (the same row again cures nothing), or `subsidy release` if the bank fixed it"
             }
             FaultCode::Deceased => {
                 "review: import the death date (months after it are no longer owed), or `subsidy release` if the report was an error; \
-                 months still owed are paid once a new account is recorded or the person is released"
+                 once the death date is recorded, months still owed are paid on a new account or a release"
             }
             FaultCode::Other => "`subsidy release` once the bank fixed it on its side",
         }
