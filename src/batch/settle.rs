@@ -119,6 +119,20 @@ impl<'a> BatchContext<'a> {
                 .into_iter()
                 .filter(|e| e.district == self.district)
                 .collect();
+            if self.start.through(self.month).any(|m| {
+                let here = crate::eligibility::registrations_in_force(rec, m);
+                here.len() > 1 && here.iter().any(|i| rec.registrations[*i].district_code == self.district)
+            }) {
+                let masked = crate::idcard::mask(&rec.id_number);
+                // Said even when the run writes no batch (nothing else to settle).
+                tracing::warn!(
+                    district = %self.district,
+                    month = %self.month,
+                    id_number = %masked,
+                    "registered in two districts for the same months (R1): paid by neither for those months until the registry is corrected"
+                );
+                self.summary.registered_twice.push(masked);
+            }
             let snapshot = Snapshot::of(rec, &self.district);
             let person_holds: Vec<&OpenHold> =
                 self.holds.get(rec.id_number.as_str()).map(|v| v.iter().collect()).unwrap_or_default();

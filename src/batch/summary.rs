@@ -117,6 +117,10 @@ pub struct BatchSummary {
     /// Held lines of keys no counted batch held before (L3: news for the operator).
     #[serde(default)]
     pub new_holds: u64,
+    /// Persons registered in this district and another for the same months through the batch's
+    /// month (R1): those months are paid by neither until the registry is corrected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub registered_twice: Vec<String>,
     /// Every posting computed (not carried), when the request asked to keep them; never stored.
     #[serde(skip)]
     pub postings: Vec<Posting>,
@@ -243,6 +247,13 @@ impl BatchSummary {
             .map(|(t, c)| format!("{} {} ({})", t.as_str(), c.count, format_yuan(c.amount)))
             .collect();
         out.push(format!("  lines: {}", if types.is_empty() { "none".into() } else { types.join(", ") }));
+        if !self.registered_twice.is_empty() {
+            out.push(format!(
+                "  registered in two districts for the same months (R1): {} persons, paid by neither for those months until the registry is corrected (e.g. `subsidy explain --id` {})",
+                self.registered_twice.len(),
+                self.registered_twice.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+            ));
+        }
         if self.held.count > 0 {
             out.push(format!(
                 "  held (L3): {} lines, {} yuan, listed in the held file with their reason, paid once it is cleared (an account recorded, a fault corrected, a release)",

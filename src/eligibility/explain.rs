@@ -94,7 +94,13 @@ fn explain_state(policy: &Policy, rec: &PersonRecords, allowance: Allowance, s: 
             let until = r.hukou_out_date.map(|d| format!(", moving out {d}")).unwrap_or_default();
             out.push(reason("R1", format!("registered in district {} (street {}) on {}{since}{until}", r.district_code, r.street_code, month.first_day())));
         }
-        None => out.push(reason("T3", format!("not registered in any district on {}: paid from the month after moving in, through the month of moving out", month.first_day()))),
+        None => match super::registrations_in_force(rec, month).as_slice() {
+            [] => out.push(reason("T3", format!("not registered in any district on {}: paid from the month after moving in, through the month of moving out", month.first_day()))),
+            many => {
+                let districts: Vec<&str> = many.iter().map(|i| rec.registrations[*i].district_code.as_str()).collect();
+                out.push(reason("R1", format!("registered in {} districts on {} ({}): paid by neither until the registry is corrected (a move out or in recorded in one only)", many.len(), month.first_day(), districts.join(", "))));
+            }
+        },
     }
     if !s.alive {
         let d = death_date(rec).map(|d| d.to_string()).unwrap_or_default();

@@ -270,17 +270,27 @@ fn month_state(book: &PolicyBook, rec: &PersonRecords, allowance: Allowance, mon
     }
 }
 
-/// T3 + R1: the registration that pays `month`: moved in before the month (paid from the month
-/// after moving in) and not moved out before it (paid through the month of moving out). Should
-/// two overlap in the data, the latest move-in pays.
-pub fn registration_in_force(rec: &PersonRecords, month: ServiceMonth) -> Option<usize> {
+/// T3 + R1: the registrations in force in `month`: moved in before the month (paid from the
+/// month after moving in) and not moved out before it (paid through the month of moving out).
+pub fn registrations_in_force(rec: &PersonRecords, month: ServiceMonth) -> Vec<usize> {
     rec.registrations
         .iter()
         .enumerate()
         .filter(|(_, r)| r.hukou_in_date.is_none_or(|d| ServiceMonth::of(d) < month))
         .filter(|(_, r)| r.hukou_out_date.is_none_or(|d| ServiceMonth::of(d) >= month))
-        .max_by_key(|(_, r)| (r.hukou_in_date, r.district_code.clone()))
         .map(|(i, _)| i)
+        .collect()
+}
+
+/// T3 + R1: the registration that pays `month`. Registered in two districts for the same month
+/// (a move recorded inconsistently: the new district registered the person before the old one
+/// recorded the move out) is paid by neither until the registry is corrected: which district
+/// owes the month is the registry's to say, and paying either could pay it twice (issue 10).
+pub fn registration_in_force(rec: &PersonRecords, month: ServiceMonth) -> Option<usize> {
+    match registrations_in_force(rec, month).as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
 }
 
 /// The date of death recorded on any registration (the earliest, should they differ).
