@@ -119,10 +119,12 @@ impl<'a> BatchContext<'a> {
                 .into_iter()
                 .filter(|e| e.district == self.district)
                 .collect();
-            if self.start.through(self.month).any(|m| {
-                let here = crate::eligibility::registrations_in_force(rec, m);
-                here.len() > 1 && here.iter().any(|i| rec.registrations[*i].district_code == self.district)
-            }) {
+            if rec.registrations.len() > 1
+                && self.start.through(self.month).any(|m| {
+                    let here = crate::eligibility::registrations_in_force(rec, m);
+                    here.len() > 1 && here.iter().any(|i| rec.registrations[*i].district_code == self.district)
+                })
+            {
                 let masked = crate::idcard::mask(&rec.id_number);
                 // Said even when the run writes no batch (nothing else to settle).
                 tracing::warn!(

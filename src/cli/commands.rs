@@ -278,7 +278,10 @@ pub async fn run<S: Store + LedgerStore>(
     json: bool,
     clock: Clock,
 ) -> anyhow::Result<ExitStatus> {
-    super::schedule::run_stoppable(s, district, month, by, dry_run, json, clock).await
+    let stop = super::schedule::StopSignal::listen();
+    let order = RunOrder { district, month, by, dry_run };
+    let runs = ops::run::run_until(s, &order, clock, &stop.asked, |r| super::schedule::print_run(r, json)).await?;
+    Ok(super::schedule::runs_finished(&runs, json))
 }
 
 /// `rerun`: a correction batch per district (L2), replacing the month's unexported batch.
@@ -320,20 +323,7 @@ pub async fn export<S: LedgerStore + Store>(
     json: bool,
     clock: Clock,
 ) -> anyhow::Result<ExitStatus> {
-    export_as(s, batch_id, out, by, Encoding::Utf8, json, clock).await
-}
-
-/// `export --encoding`: the CSV files in the encoding asked for.
-pub async fn export_as<S: LedgerStore + Store>(
-    s: &S,
-    batch_id: &str,
-    out: &Path,
-    by: &str,
-    encoding: Encoding,
-    json: bool,
-    clock: Clock,
-) -> anyhow::Result<ExitStatus> {
-    let files = ops::export::export_as(s, batch_id, out, by, encoding, clock).await?;
+    let files = ops::export::export(s, batch_id, out, by, clock).await?;
     render::batch::exported(batch_id, out, &files, json);
     Ok(exit::DONE)
 }

@@ -7,9 +7,8 @@
 
 use super::{exit, render, ExitStatus};
 use crate::clock::Clock;
-use crate::month::ServiceMonth;
 use crate::ops;
-use crate::ops::run::RunOrder;
+use crate::ops::run::Runs;
 use crate::ops::schedule::Scheduled;
 use crate::store::{LedgerStore, Store};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,14 +17,14 @@ use tokio::sync::Notify;
 
 /// Set by the first SIGTERM or Ctrl-C; the second exits at once.
 #[derive(Clone, Default)]
-struct StopSignal {
-    asked: Arc<AtomicBool>,
+pub(super) struct StopSignal {
+    pub(super) asked: Arc<AtomicBool>,
     wake: Arc<Notify>,
 }
 
 impl StopSignal {
     /// Listen for SIGTERM and Ctrl-C for as long as the process lives.
-    fn listen() -> StopSignal {
+    pub(super) fn listen() -> StopSignal {
         let stop = StopSignal::default();
         let s = stop.clone();
         tokio::spawn(async move {
@@ -59,25 +58,15 @@ impl StopSignal {
     }
 }
 
-/// `run`, stopping between districts on SIGTERM or Ctrl-C and saying which districts were done.
-pub async fn run_stoppable<S: Store + LedgerStore>(
-    s: &S,
-    district: Option<&str>,
-    month: ServiceMonth,
-    by: &str,
-    dry_run: bool,
-    json: bool,
-    clock: Clock,
-) -> anyhow::Result<ExitStatus> {
-    let stop = StopSignal::listen();
-    let order = RunOrder { district, month, by, dry_run };
-    let runs = ops::run::run_until(s, &order, clock, &stop.asked, |r| print_run(r, json)).await?;
+/// The exit status of runs that may have been stopped: that of the districts run, and 1 when
+/// some were not started (they are named, with those done).
+pub(super) fn runs_finished(runs: &Runs, json: bool) -> ExitStatus {
     let status = runs_done(&runs.runs, json);
-    if !runs.not_started.is_empty() {
-        stopped(&runs.runs, &runs.not_started);
-        return Ok(status.max(exit::FAILED));
+    if runs.not_started.is_empty() {
+        return status;
     }
-    Ok(status)
+    stopped(&runs.runs, &runs.not_started);
+    status.max(exit::FAILED)
 }
 
 /// `schedule [--once]`.
@@ -96,10 +85,10 @@ pub async fn schedule<S: Store + LedgerStore>(
         }
         ops::schedule::run_due(s, &mut done, by, clock, &stop.asked, |r| print_run(r, json)).await?;
         render::schedule::scheduled(&done, json);
-        let status = runs_done(&done.runs, false);
-        if !done.not_started.is_empty() {
-            stopped(&done.runs, &done.not_started);
-            return Ok(status.max(exit::FAILED));
+        let runs = Runs { runs: std::mem::take(&mut done.runs), not_started: std::mem::take(&mut done.not_started) };
+        let status = runs_finished(&runs, false);
+        if !runs.not_started.is_empty() {
+            return Ok(status);
         }
         if once {
             return Ok(status);

@@ -12,7 +12,7 @@ use super::{districts, policy_book, OpsError, OpsResult};
 use crate::clock::Clock;
 use crate::month::ServiceMonth;
 use crate::schedule::{Due, Timetable};
-use crate::store::{LedgerStore, Store};
+use crate::store::{BatchRow, LedgerStore, Store};
 use chrono::Duration;
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
@@ -67,9 +67,14 @@ pub async fn due_now<S: Store + LedgerStore>(s: &S, clock: Clock) -> OpsResult<S
     };
     let Some(due) = out.due else { return Ok(out) };
     let (mut waiting, mut never_paid, mut all) = (0, 0, 0);
+    // Every district's batches in one read (`batches` orders them by district).
+    let mut by_district: BTreeMap<String, Vec<BatchRow>> = BTreeMap::new();
+    for b in s.batches(None, None).await? {
+        by_district.entry(b.district_code.clone()).or_default().push(b);
+    }
     for d in districts(s, None).await? {
         all += 1;
-        match uncovered_months(s, &d, start, due.month).await? {
+        match uncovered_months(by_district.get(&d).map_or(&[], Vec::as_slice), start, due.month) {
             Uncovered::AlreadyRun => {}
             Uncovered::NeverPaid => never_paid += 1,
             Uncovered::Waiting(months) => {
@@ -105,19 +110,6 @@ pub async fn run_due<S: Store + LedgerStore>(
     Ok(())
 }
 
-/// [`due_now`] then [`run_due`].
-pub async fn once<S: Store + LedgerStore>(
-    s: &S,
-    by: &str,
-    clock: Clock,
-    stop: &AtomicBool,
-    each: impl FnMut(&DistrictRun),
-) -> OpsResult<Scheduled> {
-    let mut scheduled = due_now(s, clock).await?;
-    run_due(s, &mut scheduled, by, clock, stop, each).await?;
-    Ok(scheduled)
-}
-
 /// Where a district stands with the month due.
 enum Uncovered {
     /// It has its regular batch for the month.
@@ -129,22 +121,16 @@ enum Uncovered {
     Waiting(Vec<ServiceMonth>),
 }
 
-async fn uncovered_months<S: LedgerStore>(
-    s: &S,
-    district: &str,
-    start: ServiceMonth,
-    due: ServiceMonth,
-) -> OpsResult<Uncovered> {
-    let batches = s.batches(Some(district), None).await?;
+fn uncovered_months(batches: &[BatchRow], start: ServiceMonth, due: ServiceMonth) -> Uncovered {
     // A month is covered by any counted batch of its own, regular or a correction that replaced
     // it (as `run` finds it there).
-    let regular = |m: ServiceMonth| batches.iter().any(|b| b.service_month == m && b.state.counts());
-    if regular(due) {
-        return Ok(Uncovered::AlreadyRun);
+    let covered = |m: ServiceMonth| batches.iter().any(|b| b.service_month == m && b.state.counts());
+    if covered(due) {
+        return Uncovered::AlreadyRun;
     }
     let last = batches.iter().filter(|b| b.state.counts() && b.service_month < due).map(|b| b.service_month).max();
-    Ok(match last {
-        Some(last) => Uncovered::Waiting(last.next().max(start).through(due.prev()).filter(|m| !regular(*m)).collect()),
+    match last {
+        Some(last) => Uncovered::Waiting(last.next().max(start).through(due.prev()).filter(|m| !covered(*m)).collect()),
         None => Uncovered::NeverPaid,
-    })
+    }
 }

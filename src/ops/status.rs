@@ -5,7 +5,7 @@
 use super::{no_allocation_message, policy_book, OpsResult};
 use crate::ledger::{BatchState, OpenHold, TransferStatus};
 use crate::month::ServiceMonth;
-use crate::store::{BatchRow, LedgerStore, RecoveryRow, Store, WaitingKind, WaitingRow};
+use crate::store::{held_by_district, BatchRow, LedgerStore, RecoveryRow, Store, WaitingKind, WaitingRow};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -199,11 +199,7 @@ pub async fn status<S: Store + LedgerStore>(
     // settled again by the next batch: the store finds those no later batch has settled.
     let all: Vec<WaitingRow> =
         s.waiting().await?.into_iter().filter(|w| district.is_none_or(|d| d == w.district_code)).collect();
-    let mut held_by_district: BTreeMap<String, i64> = BTreeMap::new();
-    for w in all.iter().filter(|w| w.kind == WaitingKind::Held) {
-        *held_by_district.entry(w.district_code.clone()).or_default() += w.amount_fen;
-    }
-    let held_by_district: Vec<(String, i64)> = held_by_district.into_iter().collect();
+    let held_by_district = held_by_district(&all);
     let rows: Vec<&WaitingRow> = all.iter().filter(|w| month.is_none_or(|m| m == w.service_month)).collect();
     let mut waiting: BTreeMap<(WaitingKind, String), WaitingTotals> = BTreeMap::new();
     let mut persons: BTreeMap<(WaitingKind, String), std::collections::BTreeSet<&str>> = BTreeMap::new();

@@ -45,9 +45,9 @@ pub use connect::{redact_url, CONNECT_TIMEOUT};
 pub use contract::{BatchTx, ExportTx, ImportTx, LedgerStore, PlatformStore, Store};
 pub use error::{Conflict, ConnectProblem, StoreError, StoreResult};
 pub use rows::{
-    BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, KeyPaid, NetRow, NewBatch, PendingRow, PolicyLoad,
-    PostingRow, RecoveryRow, ResultChange, StoreReject, StoredReject, TransferCount, TransferRow, TransferState,
-    WaitingKind, WaitingRow,
+    held_by_district, BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, KeyPaid, NetRow, NewBatch,
+    PendingRow, PolicyLoad, PostingRow, RecoveryRow, ResultChange, StoreReject, StoredReject, TransferCount,
+    TransferRow, TransferState, WaitingKind, WaitingRow,
 };
 
 pub use postgres::PgStore;

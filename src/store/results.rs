@@ -7,7 +7,7 @@ use super::audit;
 use super::error::{StoreError, StoreResult};
 use super::postgres::RUN_LOCK_CLASS;
 use super::rows::{ResultChange, TransferCount, TransferState, WaitingKind, WaitingRow};
-use super::sql::{list_params, Conn, Dialect, Pool, Row, Tx, ROWS_PER_STATEMENT};
+use super::sql::{list_params, params_at, Conn, Dialect, Pool, Row, Tx, ROWS_PER_STATEMENT};
 use crate::audit::AuditEntry;
 use crate::codes::Allowance;
 use crate::counting_states;
@@ -129,13 +129,13 @@ pub(super) async fn record_results(
     });
     for chunk in paid.chunks(ROWS_PER_STATEMENT) {
         // Placeholders in binding order (`?` on SQLite: see `list_params`).
-        let all = list_params(tx.dialect(), chunk.len() + 2);
-        let mut p = all.split(", ");
-        let (seq_p, at_p) = (p.next().unwrap_or_default(), p.next().unwrap_or_default());
+        let d = tx.dialect();
         let sql = format!(
-            "update transfers set status = 'paid', result_seq = {seq_p}, result_at = {at_p}
+            "update transfers set status = 'paid', result_seq = {}, result_at = {}
              where transfer_id in ({}) and status = 'pending'",
-            p.collect::<Vec<_>>().join(", ")
+            params_at(d, 1, 1),
+            params_at(d, 2, 1),
+            params_at(d, 3, chunk.len())
         );
         let q = tx.query(&sql).bind(seq).bind(at.as_str());
         let rows = chunk.iter().fold(q, |q, c| q.bind(c.transfer_id.as_str())).execute().await?;
@@ -345,24 +345,15 @@ pub(super) async fn release_holds(
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<i64>> {
     let mut tx = pool.begin_write().await?;
-    let ids: Vec<i64> = match allowance {
-        Some(a) => {
-            tx.query(
-                "select hold_id from holds where id_number = $1 and allowance = $2 and released_seq is null
-                 order by hold_id",
-            )
-            .bind(id_number)
-            .bind(a.as_str())
-            .fetch_scalars()
-            .await?
-        }
-        None => {
-            tx.query("select hold_id from holds where id_number = $1 and released_seq is null order by hold_id")
-                .bind(id_number)
-                .fetch_scalars()
-                .await?
-        }
-    };
+    let ids: Vec<i64> = tx
+        .query(
+            "select hold_id from holds where id_number = $1 and ($2 = '' or allowance = $2) and released_seq is null
+             order by hold_id",
+        )
+        .bind(id_number)
+        .bind(allowance.map_or("", |a| a.as_str()))
+        .fetch_scalars()
+        .await?;
     if ids.is_empty() {
         tx.rollback().await?;
         return Ok(ids);

@@ -392,6 +392,16 @@ pub struct WaitingRow {
     pub batch_id: String,
 }
 
+/// The held lines among `rows`, fen per district, by district code (L3: what waits for an
+/// account, a cure or a release).
+pub fn held_by_district(rows: &[WaitingRow]) -> Vec<(String, i64)> {
+    let mut by_district: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    for w in rows.iter().filter(|w| w.kind == WaitingKind::Held) {
+        *by_district.entry(w.district_code.as_str()).or_default() += w.amount_fen;
+    }
+    by_district.into_iter().map(|(d, fen)| (d.to_string(), fen)).collect()
+}
+
 /// What the platform said of a batch's transfers, per status.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TransferCount {

@@ -358,8 +358,14 @@ pub fn params(first: usize, n: usize) -> String {
 /// linear search of the statement's names, once per value bound, so that hundreds of `$N` in one
 /// statement cost a tenth of a run; its anonymous `?` are numbered in order.
 pub fn list_params(dialect: Dialect, n: usize) -> String {
+    params_at(dialect, 1, n)
+}
+
+/// [`list_params`] for values bound from position `first` on (after `first - 1` others, bound
+/// before them in the statement's text order).
+pub fn params_at(dialect: Dialect, first: usize, n: usize) -> String {
     let mut out = String::with_capacity(n * 6);
-    push_params(&mut out, dialect, 1, n);
+    push_params(&mut out, dialect, first, n);
     out
 }
 

@@ -18,7 +18,7 @@ use super::results;
 use super::rows::{
     BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, KeyPaid, NetRow, NewBatch, PendingRow, PolicyLoad,
     PostingRow, RecoveryRow, ResultChange, StoreReject, StoredReject, TransferCount, TransferRow, TransferState,
-    WaitingKind, WaitingRow,
+    WaitingRow,
 };
 use super::sql::{Conn, Pool};
 use super::sqlite::{self, SqliteStore};
@@ -225,11 +225,7 @@ impl<S: SqlStore> LedgerStore for S {
 
     async fn held_waiting(&self) -> StoreResult<Vec<(String, i64)>> {
         // One definition of what waits (L3): the held lines among `results::waiting`.
-        let mut by_district: BTreeMap<String, i64> = BTreeMap::new();
-        for w in results::waiting(self.pool()).await?.into_iter().filter(|w| w.kind == WaitingKind::Held) {
-            *by_district.entry(w.district_code).or_default() += w.amount_fen;
-        }
-        Ok(by_district.into_iter().collect())
+        Ok(super::rows::held_by_district(&results::waiting(self.pool()).await?))
     }
 
     async fn paid_years(&self) -> StoreResult<Vec<(String, i32)>> {
