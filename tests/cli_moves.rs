@@ -8,27 +8,17 @@
 
 mod cli_support;
 
-use cli_support::{ok, subsidy, PgDatabase};
+use cli_support::{ok, registry_dir, subsidy, PgDatabase};
 use std::path::Path;
-
-const ELDERS: &str = "id_number,name,birth_date,district_code,street_code,hukou_in_date,hukou_out_date,death_date,account_type,account_no\n";
 
 fn id() -> String {
     subsidy::idcard::make("110102", chrono::NaiveDate::from_ymd_opt(1935, 4, 1).unwrap(), 601)
 }
 
 fn write(dir: &Path, name: &str, elders: &str, with_application: bool) -> String {
-    let d = dir.join(name);
-    std::fs::create_dir_all(&d).unwrap();
-    std::fs::write(d.join("elders.csv"), format!("{ELDERS}{elders}")).unwrap();
-    if with_application {
-        let app = format!(
-            "id_number,allowance,applied_on,decision,decided_on\n{},longevity,2019-10-08,approved,2019-10-20\n",
-            id()
-        );
-        std::fs::write(d.join("applications.csv"), app).unwrap();
-    }
-    d.display().to_string()
+    let x = id();
+    let approved: Vec<&str> = if with_application { vec![x.as_str()] } else { vec![] };
+    registry_dir(dir, name, elders, &approved)
 }
 
 fn control_sums(db: &str) -> Vec<(String, i64)> {

@@ -11,10 +11,8 @@
 
 mod cli_support;
 
-use cli_support::{ok, subsidy, PgDatabase};
+use cli_support::{elder_1935, ok, registry_dir, subsidy, PgDatabase};
 use std::path::Path;
-
-const ELDERS: &str = "id_number,name,birth_date,district_code,street_code,hukou_in_date,hukou_out_date,death_date,account_type,account_no\n";
 
 fn ids() -> [String; 2] {
     let birth = chrono::NaiveDate::from_ymd_opt(1935, 4, 1).unwrap();
@@ -23,25 +21,11 @@ fn ids() -> [String; 2] {
 
 fn registry(dir: &Path) -> String {
     let [a, b] = ids();
-    let reg = dir.join("registry");
-    std::fs::create_dir_all(&reg).unwrap();
-    std::fs::write(
-        reg.join("elders.csv"),
-        format!(
-            "{ELDERS}{a},赵一,1935-04-01,110102,110102007,,,,shebao,6217000000000000401\n\
-             {b},钱二,1935-04-01,110102,110102007,,,,shebao,6217000000000000402\n"
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        reg.join("applications.csv"),
-        format!(
-            "id_number,allowance,applied_on,decision,decided_on\n\
-             {a},longevity,2019-10-08,approved,2019-10-20\n{b},longevity,2019-10-08,approved,2019-10-20\n"
-        ),
-    )
-    .unwrap();
-    reg.display().to_string()
+    let elders = [
+        elder_1935(&a, "赵一", "110102", "110102007", "6217000000000000401"),
+        elder_1935(&b, "钱二", "110102", "110102007", "6217000000000000402"),
+    ];
+    registry_dir(dir, "registry", &elders.concat(), &[&a, &b])
 }
 
 fn json(out: &std::process::Output) -> serde_json::Value {

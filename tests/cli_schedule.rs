@@ -9,34 +9,18 @@
 
 mod cli_support;
 
-use cli_support::{bin, ok, PgDatabase};
+use cli_support::{bin, elder_1935, ok, registry_dir, PgDatabase};
 use std::path::Path;
 use std::process::{Command, Output};
-
-const ELDERS: &str = "id_number,name,birth_date,district_code,street_code,hukou_in_date,hukou_out_date,death_date,account_type,account_no\n";
 
 fn registry(dir: &Path) -> String {
     let birth = chrono::NaiveDate::from_ymd_opt(1935, 4, 1).unwrap();
     let (x, d) = (subsidy::idcard::make("110102", birth, 501), subsidy::idcard::make("110101", birth, 502));
-    let reg = dir.join("registry");
-    std::fs::create_dir_all(&reg).unwrap();
-    std::fs::write(
-        reg.join("elders.csv"),
-        format!(
-            "{ELDERS}{x},孙三,1935-04-01,110102,110102007,,,,shebao,6217000000000000501\n\
-             {d},李四,1935-04-01,110101,110101001,,,,shebao,6217000000000000502\n"
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        reg.join("applications.csv"),
-        format!(
-            "id_number,allowance,applied_on,decision,decided_on\n\
-             {x},longevity,2019-10-08,approved,2019-10-20\n{d},longevity,2019-10-08,approved,2019-10-20\n"
-        ),
-    )
-    .unwrap();
-    reg.display().to_string()
+    let elders = [
+        elder_1935(&x, "孙三", "110102", "110102007", "6217000000000000501"),
+        elder_1935(&d, "李四", "110101", "110101001", "6217000000000000502"),
+    ];
+    registry_dir(dir, "registry", &elders.concat(), &[&x, &d])
 }
 
 /// `subsidy` at the instant `now` (RFC 3339).

@@ -73,3 +73,27 @@ impl Drop for PgDatabase {
         execute(&self.admin, &format!("drop database if exists {} with (force)", self.name));
     }
 }
+
+/// The header of `elders.csv` (INTERFACE.md).
+pub const ELDERS: &str = "id_number,name,birth_date,district_code,street_code,hukou_in_date,hukou_out_date,death_date,account_type,account_no\n";
+
+/// An elder born 1935-04-01 (80-89 in 2020: 100.00 a month, R2) of `district`, with an account.
+pub fn elder_1935(id: &str, name: &str, district: &str, street: &str, account: &str) -> String {
+    format!("{id},{name},1935-04-01,{district},{street},,,,shebao,{account}\n")
+}
+
+/// A registry folder `dir/name` with `elders.csv` (these rows) and, when any person is named,
+/// `applications.csv` approving each for longevity in October 2019 (T5: paid from the start
+/// month). Returns the folder, for `subsidy import`.
+pub fn registry_dir(dir: &std::path::Path, name: &str, elders: &str, approved_longevity: &[&str]) -> String {
+    let reg = dir.join(name);
+    std::fs::create_dir_all(&reg).expect("registry folder");
+    std::fs::write(reg.join("elders.csv"), format!("{ELDERS}{elders}")).expect("elders.csv");
+    if !approved_longevity.is_empty() {
+        let rows: String =
+            approved_longevity.iter().map(|id| format!("{id},longevity,2019-10-08,approved,2019-10-20\n")).collect();
+        let text = format!("id_number,allowance,applied_on,decision,decided_on\n{rows}");
+        std::fs::write(reg.join("applications.csv"), text).expect("applications.csv");
+    }
+    reg.display().to_string()
+}
