@@ -1,16 +1,17 @@
 //! An import: every file's validated rows upserted or deleted by key, many rows per statement, in
-//! one transaction ([`SqlImport`]). Every row written is also kept as a version (`explain` shows
-//! records as a batch saw them), and a person whose rows changed is marked, so that a correction
-//! reads only the persons something touched. Duplicate keys are found in the database, without
-//! holding a file's keys in memory.
+//! one transaction ([`SqlImport`]). A row whose content differs from the stored one is written and
+//! kept as a version (`explain` shows records as a batch saw them), and its person is marked, so
+//! that a correction reads only the persons something touched; a row identical to the stored one
+//! is only read (re-importing an unchanged registry rewrites nothing). Duplicate keys are found in
+//! the database (a temporary table of the keys met), without holding a file's keys in memory.
 
 use super::error::StoreResult;
 use super::rows::{StoreReject, StoredReject};
-use super::sql::{list_params, params, value_rows, Pool, Query, Tx, ROWS_PER_STATEMENT};
+use super::sql::{list_params, value_rows, Pool, Query, Tx, ROWS_PER_STATEMENT};
 use crate::idcard;
 use crate::registry::rows::{FileKind, RejectCode, Row, RowKey, RowOp};
 use chrono::{DateTime, Utc};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// An import's transaction.
 pub struct SqlImport {
@@ -26,6 +27,9 @@ pub(super) async fn begin(pool: &Pool, dir: &str, now: DateTime<Utc>) -> StoreRe
     if let Some(lock) = tx.dialect().import_lock() {
         tx.query(lock).execute().await?;
     }
+    let keys = tx.dialect().import_keys_table();
+    tx.query(keys).execute().await?;
+    tx.query("delete from import_keys").execute().await?;
     let import_id: i64 = tx
         .query("insert into imports (dir, started_at) values ($1, $2) returning import_id")
         .bind(dir)
@@ -57,19 +61,13 @@ impl SqlImport {
                     // Keep the file's order: rows before the delete are written first.
                     flush(tx, import_id, kind, &mut pending, &mut rejects).await?;
                     // A key an earlier chunk of this import wrote (or deleted) repeats it.
-                    let earlier: i64 = tx
-                        .query("select count(*) from registry_versions where file = $1 and row_key = $2 and import_id = $3")
-                        .bind(kind.file_name())
-                        .bind(key.text())
-                        .bind(import_id)
-                        .fetch_scalar()
-                        .await?;
-                    if earlier > 0 {
+                    if first_met(tx, kind, &[key.text()]).await?.is_empty() {
                         rejects.push(duplicate(*line, kind));
                         continue;
                     }
-                    delete_key(tx, key).await?;
-                    record_versions(tx, import_id, kind, &[(key.clone(), None)]).await?;
+                    if delete_key(tx, key).await? {
+                        record_versions(tx, import_id, kind, &[(key.clone(), None)]).await?;
+                    }
                 }
                 RowOp::Upsert(row) if kind != FileKind::Elders && !known.contains(row.id_number()) => {
                     rejects.push(StoreReject {
@@ -155,8 +153,19 @@ async fn known_persons(tx: &mut Tx, kind: FileKind, rows: &[(u64, RowOp)]) -> St
     Ok(known)
 }
 
-/// Write the pending rows, many per statement; a row the database did not return repeated a key
-/// written earlier by this import.
+/// The keys of `keys` this import meets for the first time (the others repeat a key of an
+/// earlier chunk of the file).
+async fn first_met(tx: &mut Tx, kind: FileKind, keys: &[String]) -> StoreResult<HashSet<String>> {
+    let sql = format!(
+        "insert into import_keys (file, row_key) values {} on conflict (file, row_key) do nothing returning row_key",
+        value_rows(tx.dialect(), keys.len(), 2)
+    );
+    let q = keys.iter().fold(tx.query(&sql), |q, k| q.bind(kind.file_name()).bind(k));
+    Ok(q.fetch_scalars::<String>().await?.into_iter().collect())
+}
+
+/// Write the pending rows, many per statement: a row repeating a key met earlier in this import is
+/// refused; a row identical to the stored one is left alone; the others are written and versioned.
 async fn flush(
     tx: &mut Tx,
     import_id: i64,
@@ -166,17 +175,21 @@ async fn flush(
 ) -> StoreResult<()> {
     let spec = upsert_spec(kind);
     for part in pending.chunks(ROWS_PER_STATEMENT) {
+        let keys: Vec<String> = part.iter().map(|(_, _, text)| text.clone()).collect();
+        let fresh = first_met(tx, kind, &keys).await?;
+        let (part, repeated): (Vec<_>, Vec<_>) = part.iter().partition(|(_, _, text)| fresh.contains(text));
+        rejects.extend(repeated.iter().map(|(line, _, _)| duplicate(*line, kind)));
+        if part.is_empty() {
+            continue;
+        }
         let sql = format!("{} values {}{}", spec.head, value_rows(tx.dialect(), part.len(), spec.columns), spec.tail);
         let q = part.iter().fold(tx.query(&sql), |q, (_, row, _)| bind_row(q, row).bind(import_id));
         let written: HashSet<String> = q.fetch_scalars::<String>().await?.into_iter().collect();
-        let mut versions = Vec::with_capacity(part.len());
-        for (line, row, text) in part {
-            if written.contains(text) {
-                versions.push((row.key(), Some(*row)));
-            } else {
-                rejects.push(duplicate(*line, kind));
-            }
-        }
+        let versions: Vec<(RowKey, Option<&Row>)> = part
+            .iter()
+            .filter(|(_, _, text)| written.contains(text))
+            .map(|(_, row, _)| (row.key(), Some(*row)))
+            .collect();
         record_versions(tx, import_id, kind, &versions).await?;
     }
     pending.clear();
@@ -217,10 +230,9 @@ fn bind_row<'q>(q: Query<'q>, row: &'q Row) -> Query<'q> {
 }
 
 /// How the rows of one registry file are upserted, many per statement:
-/// `{head} values (…), (…) {tail}`. The `where … import_id <> excluded.import_id` turns a second
-/// row with the same key in the same import into a no-op, and `returning` names the rows written
-/// (`RowKey::text()` of each): a row of the chunk that is not returned repeated a key of an
-/// earlier chunk of the file.
+/// `{head} values (…), (…) {tail}`. The `where` of the update leaves a row whose content is the
+/// stored one untouched, and `returning` names the rows written (`RowKey::text()` of each): new
+/// keys and changed rows, the ones that make a version and mark their person.
 struct UpsertSpec {
     /// `insert into table (columns) `
     head: String,
@@ -263,19 +275,26 @@ fn upsert_spec(kind: FileKind) -> UpsertSpec {
     };
     // Dates render as YYYY-MM-DD in both databases, as in RowKey::text().
     let key_text = key.iter().map(|c| format!("cast({table}.{c} as text)")).collect::<Vec<_>>().join(" || '|' || ");
+    // Changed: any column other than the key differs (`is distinct from`: nulls compare equal).
+    let changed = columns
+        .split(", ")
+        .filter(|c| !key.contains(c))
+        .map(|c| format!("{table}.{c} is distinct from excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(" or ");
     UpsertSpec {
         head: format!("insert into {table} ({columns}, import_id)"),
         columns: columns.split(", ").count() + 1,
         tail: format!(
             " on conflict ({}) do update set {update}, import_id = excluded.import_id \
-             where {table}.import_id <> excluded.import_id returning {key_text} as row_key",
+             where {changed} returning {key_text} as row_key",
             key.join(", ")
         ),
     }
 }
 
-/// Delete the row a `deleted` row names.
-async fn delete_key(tx: &mut Tx, key: &RowKey) -> StoreResult<()> {
+/// Delete the row a `deleted` row names; false when there was none (nothing changes).
+async fn delete_key(tx: &mut Tx, key: &RowKey) -> StoreResult<bool> {
     let q = match key {
         RowKey::Elder(id, d) => {
             tx.query("delete from elders where id_number = $1 and district_code = $2").bind(id).bind(d)
@@ -309,12 +328,12 @@ async fn delete_key(tx: &mut Tx, key: &RowKey) -> StoreResult<()> {
             .bind(r.as_str())
             .bind(*from),
     };
-    q.execute().await?;
-    Ok(())
+    Ok(q.execute().await? > 0)
 }
 
 /// Keep these versions of rows (explain shows records as they stood; a `None` row is a deletion)
-/// and mark their persons changed by this import (corrections read only changed persons).
+/// and mark their persons changed by this import (corrections read only changed persons). Only
+/// changes come here: a new key, a row whose content changed, a key deleted.
 async fn record_versions(
     tx: &mut Tx,
     import_id: i64,
@@ -322,18 +341,12 @@ async fn record_versions(
     versions: &[(RowKey, Option<&Row>)],
 ) -> StoreResult<()> {
     for part in versions.chunks(ROWS_PER_STATEMENT) {
-        // A person changes when a row's content changes: a row identical to the key's latest
-        // version (or a delete of a key already gone) is no change, and re-importing the same
-        // files marks nobody for the next correction. (The version is kept all the same: it
-        // records that this import wrote the key.)
-        let latest = latest_versions(tx, import_id, kind, part).await?;
         let part: Vec<(&RowKey, Option<String>)> = part
             .iter()
             .map(|(key, row)| (key, row.map(|r| serde_json::to_string(r).expect("row serializes"))))
             .collect();
         let sql = format!(
-            "insert into registry_versions (import_id, file, id_number, row_key, deleted, row_json) values {}
-             on conflict (file, row_key, import_id) do update set deleted = excluded.deleted, row_json = excluded.row_json",
+            "insert into registry_versions (import_id, file, id_number, row_key, deleted, row_json) values {}",
             value_rows(tx.dialect(), part.len(), 6)
         );
         let q = part.iter().fold(tx.query(&sql), |q, (key, json)| {
@@ -345,18 +358,7 @@ async fn record_versions(
                 .bind(json.as_deref().unwrap_or_default())
         });
         q.execute().await?;
-        let mut ids: Vec<&str> = part
-            .iter()
-            .filter(|(key, json)| match (latest.get(&key.text()), json) {
-                (Some(Some(before)), Some(now)) => before != now,
-                (Some(None) | None, None) => false,
-                _ => true,
-            })
-            .map(|(k, _)| k.id_number())
-            .collect();
-        if ids.is_empty() {
-            continue;
-        }
+        let mut ids: Vec<&str> = part.iter().map(|(k, _)| k.id_number()).collect();
         ids.sort_unstable();
         ids.dedup();
         let sql = format!(
@@ -367,29 +369,4 @@ async fn record_versions(
         ids.iter().fold(tx.query(&sql), |q, id| q.bind(*id).bind(import_id)).execute().await?;
     }
     Ok(())
-}
-
-/// The latest version before this import of each key of `part`: its row JSON, or `None` when it
-/// was deleted. Keys never seen are absent.
-async fn latest_versions(
-    tx: &mut Tx,
-    import_id: i64,
-    kind: FileKind,
-    part: &[(RowKey, Option<&Row>)],
-) -> StoreResult<HashMap<String, Option<String>>> {
-    let sql = format!(
-        "select v.row_key, v.deleted, v.row_json from registry_versions v
-         where v.file = $1 and v.row_key in ({})
-           and v.import_id = (select max(w.import_id) from registry_versions w
-                              where w.file = v.file and w.row_key = v.row_key and w.import_id < $2)",
-        params(3, part.len())
-    );
-    let q = part.iter().fold(tx.query(&sql).bind(kind.file_name()).bind(import_id), |q, (key, _)| q.bind(key.text()));
-    let versions = q
-        .fetch_all_as(|r| {
-            let (key, deleted, json): (String, i32, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
-            Ok((key, (deleted == 0).then_some(json)))
-        })
-        .await?;
-    Ok(versions.into_iter().collect())
 }

@@ -78,6 +78,21 @@ impl Dialect {
         self == Dialect::Postgres
     }
 
+    /// The keys an import has met so far, file by file (a key met twice is a duplicate): a
+    /// temporary table, emptied when the import begins.
+    pub fn import_keys_table(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => {
+                "create temp table if not exists import_keys (file text not null, row_key text not null, \
+                 primary key (file, row_key))"
+            }
+            Dialect::Postgres => {
+                "create temporary table if not exists import_keys (file text not null, row_key text collate \"C\" \
+                 not null, primary key (file, row_key)) on commit drop"
+            }
+        }
+    }
+
     /// The DDL of a rerun's set of persons to read: a temporary table of the batch's connection
     /// (SQLite), dropped with its transaction (PostgreSQL; byte order like every ID column).
     pub fn rerun_persons_table(self) -> &'static str {
@@ -346,13 +361,6 @@ impl Row {
 /// parameter limits).
 pub const ROWS_PER_STATEMENT: usize = 400;
 
-/// `$first, $first+1, …`: numbered placeholders for `n` values, on both databases.
-pub fn params(first: usize, n: usize) -> String {
-    let mut out = String::with_capacity(n * 6);
-    push_params(&mut out, Dialect::Postgres, first, n);
-    out
-}
-
 /// The placeholders of a statement whose only values are a list of `n` (`… in (…)`): `$1, …, $n`
 /// on PostgreSQL, `?, …, ?` on SQLite. SQLite finds the number of a named parameter (`$N`) by a
 /// linear search of the statement's names, once per value bound, so that hundreds of `$N` in one
@@ -401,8 +409,6 @@ mod tests {
 
     #[test]
     fn placeholders_number_every_value_once_in_order() {
-        assert_eq!(params(3, 2), "$3, $4");
-        assert_eq!(params(1, 0), "");
         assert_eq!(value_rows(Dialect::Postgres, 2, 3), "($1, $2, $3), ($4, $5, $6)");
         assert_eq!(value_rows(Dialect::Sqlite, 2, 2), "(?, ?), (?, ?)");
         assert_eq!(list_params(Dialect::Postgres, 3), "$1, $2, $3");

@@ -9,7 +9,7 @@ use subsidy::adapters::registry_csv::import::{import_dir, ImportReport};
 use subsidy::adapters::registry_csv::validate::Context;
 use subsidy::idcard;
 use subsidy::policy::{Policy, DEFAULT_POLICY};
-use subsidy::store::Store;
+use subsidy::store::{LedgerStore, Store};
 
 pub fn cases() -> Vec<crate::support::Case> {
     crate::cases![
@@ -18,6 +18,7 @@ pub fn cases() -> Vec<crate::support::Case> {
         import_unknown_or_missing_column_rejects_whole_file,
         import_accepts_byte_order_mark_and_any_column_order,
         import_finds_duplicate_keys_across_chunks,
+        import_unchanged_rows_are_read_not_rewritten,
     ]
 }
 
@@ -268,5 +269,52 @@ async fn import_finds_duplicate_keys_across_chunks<S: Store>(s: &S) -> Result<()
     let again = import(s, dir.path()).await?;
     eq(summary(&again), vec![("elders.csv".into(), 2_102, "DUPLICATE_KEY".into())], "again: only the repeat")?;
     eq(s.registry_counts().await?["elders"], 2_100, "no row twice")?;
+    Ok(())
+}
+
+/// Issue 11, point 3: re-importing an unchanged registry changes nothing (no person marked for
+/// the next correction, no new version); a changed row, a new row and a deleted row are changes,
+/// each marking its person once and keeping a version (`person_as_of` shows both states).
+async fn import_unchanged_rows_are_read_not_rewritten<S: Store + LedgerStore>(s: &S) -> Result<(), Failed> {
+    let (a, b, c) = (id("1930-06-15", 51), id("1931-07-16", 52), id("1932-08-17", 53));
+    let rows = |street_a: &str, with_c: bool| {
+        let mut text = ELDERS.to_string() + "\n";
+        text += &elder(&a, "甲", "1930-06-15", "110102", street_a, ",,,shebao,1");
+        text += &elder(&b, "乙", "1931-07-16", "110102", "110102009", ",,,,");
+        if with_c {
+            text += &elder(&c, "丙", "1932-08-17", "110102", "110102009", ",,,,");
+        }
+        text
+    };
+    let apps =
+        format!("id_number,allowance,applied_on,decision,decided_on\n{a},longevity,2019-10-10,approved,2019-10-20\n");
+    let first = write_dir(&[("elders.csv", &rows("110102003", false)), ("applications.csv", &apps)]);
+    let one = import(s, first.path()).await?.import_id;
+    let changes = |v: Vec<(String, i64)>| v.into_iter().collect::<std::collections::BTreeMap<_, _>>();
+    eq(changes(s.person_changes().await?), [(a.clone(), one), (b.clone(), one)].into(), "first import: both new")?;
+    // The same files again: nothing changes.
+    let two = import(s, first.path()).await?.import_id;
+    check(two > one, "a second import")?;
+    eq(changes(s.person_changes().await?), [(a.clone(), one), (b.clone(), one)].into(), "unchanged: nobody marked")?;
+    // A's street changes, C is new, B is untouched.
+    let third = write_dir(&[("elders.csv", &rows("110102007", true)), ("applications.csv", &apps)]);
+    let three = import(s, third.path()).await?.import_id;
+    eq(
+        changes(s.person_changes().await?),
+        [(a.clone(), three), (b.clone(), one), (c.clone(), three)].into(),
+        "the changed and the new person marked, the untouched one not",
+    )?;
+    let street = |p: Option<subsidy::registry::PersonRecords>| p.map(|p| p.registrations[0].street_code.clone());
+    eq(street(s.person_as_of(&a, two).await?).as_deref(), Some("110102003"), "A as it stood")?;
+    eq(street(s.person_as_of(&a, three).await?).as_deref(), Some("110102007"), "A as it stands")?;
+    eq(street(s.person_as_of(&b, three).await?).as_deref(), Some("110102009"), "B's only version still read")?;
+    // Deleting C is a change; deleting it again is not.
+    let gone =
+        write_dir(&[("elders.csv", &format!("{ELDERS},deleted\n{c},丙,1932-08-17,110102,110102009,,,,,,true\n"))]);
+    let four = import(s, gone.path()).await?.import_id;
+    let five = import(s, gone.path()).await?.import_id;
+    check(five > four, "two more imports")?;
+    eq(changes(s.person_changes().await?)[&c], four, "C deleted once")?;
+    eq(s.person_as_of(&c, four).await?.map(|p| p.registrations.len()), None, "C gone as of the delete")?;
     Ok(())
 }
