@@ -10,7 +10,7 @@ use super::rows::{StoreReject, StoredReject};
 use super::sql::{list_params, value_rows, Pool, Query, Tx, ROWS_PER_STATEMENT};
 use crate::idcard;
 use crate::registry::rows::{FileKind, RejectCode, Row, RowKey, RowOp};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashSet;
 
 /// An import's transaction.
@@ -142,6 +142,14 @@ async fn known_persons(tx: &mut Tx, kind: FileKind, rows: &[(u64, RowOp)]) -> St
         .collect();
     ids.sort_unstable();
     ids.dedup();
+    if let Tx::Postgres(pg) = tx {
+        // One array instead of lists of 400 values, each statement parsed and planned anew.
+        let found: Vec<String> = sqlx::query_scalar("select distinct id_number from elders where id_number = any($1)")
+            .bind(ids)
+            .fetch_all(&mut **pg)
+            .await?;
+        return Ok(found.into_iter().collect());
+    }
     for part in ids.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "select distinct id_number from elders where id_number in ({})",
@@ -173,6 +181,13 @@ async fn flush(
     pending: &mut Vec<(u64, &Row, String)>,
     rejects: &mut Vec<StoreReject>,
 ) -> StoreResult<()> {
+    if let Tx::Postgres(pg) = tx {
+        // PostgreSQL: the whole chunk by COPY and one statement (`pg_import.rs`).
+        let repeated = super::pg_import::flush(pg, import_id, kind, pending).await?;
+        rejects.extend(repeated.into_iter().map(|line| duplicate(line, kind)));
+        pending.clear();
+        return Ok(());
+    }
     let spec = upsert_spec(kind);
     for part in pending.chunks(ROWS_PER_STATEMENT) {
         let keys: Vec<String> = part.iter().map(|(_, _, text)| text.clone()).collect();
@@ -196,54 +211,90 @@ async fn flush(
     Ok(())
 }
 
-/// Bind a row's values in the order of its table's columns in [`upsert_spec`].
-fn bind_row<'q>(q: Query<'q>, row: &'q Row) -> Query<'q> {
+/// One value of a registry row, typed as its column is.
+pub(super) enum Cell<'a> {
+    Text(Option<&'a str>),
+    Date(Option<NaiveDate>),
+    Int(i32),
+    Bool(bool),
+}
+
+/// A row's values in the order of its table's columns in [`upsert_spec`] (`import_id` aside): the
+/// one list both the bound statements and PostgreSQL's COPY (`pg_import.rs`) write from.
+pub(super) fn cells(row: &Row) -> Vec<Cell<'_>> {
+    use Cell::*;
+    let date = |d: NaiveDate| Date(Some(d));
     match row {
         Row::Elder(e) => {
             let r = &e.registration;
-            q.bind(&e.id_number)
-                .bind(&r.district_code)
-                .bind(&r.name)
-                .bind(e.birth_date)
-                .bind(&r.street_code)
-                .bind(r.hukou_in_date)
-                .bind(r.hukou_out_date)
-                .bind(r.death_date)
-                .bind(r.account_type.map(|a| a.as_str()))
-                .bind(&r.account_no)
+            vec![
+                Text(Some(&e.id_number)),
+                Text(Some(&r.district_code)),
+                Text(Some(&r.name)),
+                date(e.birth_date),
+                Text(Some(&r.street_code)),
+                Date(r.hukou_in_date),
+                Date(r.hukou_out_date),
+                Date(r.death_date),
+                Text(r.account_type.map(|a| a.as_str())),
+                Text(r.account_no.as_deref()),
+            ]
         }
-        Row::Application(id, a) => {
-            q.bind(id).bind(a.allowance.as_str()).bind(a.applied_on).bind(a.decision.as_str()).bind(a.decided_on)
+        Row::Application(id, a) => vec![
+            Text(Some(id)),
+            Text(Some(a.allowance.as_str())),
+            date(a.applied_on),
+            Text(Some(a.decision.as_str())),
+            Date(a.decided_on),
+        ],
+        Row::Assessment(id, a) => vec![Text(Some(id)), date(a.assessed_on), Text(Some(a.result.as_str()))],
+        Row::Certificate(id, c) => vec![
+            Text(Some(id)),
+            Text(Some(c.category.as_str())),
+            Int(c.grade as i32),
+            Bool(c.multiple),
+            date(c.issued_on),
+            Date(c.revoked_on),
+        ],
+        Row::Status(id, p) => vec![Text(Some(id)), Text(Some(p.kind.as_str())), date(p.valid_from), Date(p.valid_to)],
+        Row::Exclusion(id, p) => {
+            vec![Text(Some(id)), Text(Some(p.kind.as_str())), date(p.valid_from), Date(p.valid_to)]
         }
-        Row::Assessment(id, a) => q.bind(id).bind(a.assessed_on).bind(a.result.as_str()),
-        Row::Certificate(id, c) => q
-            .bind(id)
-            .bind(c.category.as_str())
-            .bind(c.grade as i32)
-            .bind(c.multiple)
-            .bind(c.issued_on)
-            .bind(c.revoked_on),
-        Row::Status(id, p) => q.bind(id).bind(p.kind.as_str()).bind(p.valid_from).bind(p.valid_to),
-        Row::Exclusion(id, p) => q.bind(id).bind(p.kind.as_str()).bind(p.valid_from).bind(p.valid_to),
-        Row::Suspension(id, p) => q.bind(id).bind(p.kind.as_str()).bind(p.valid_from).bind(p.valid_to),
+        Row::Suspension(id, p) => {
+            vec![Text(Some(id)), Text(Some(p.kind.as_str())), date(p.valid_from), Date(p.valid_to)]
+        }
     }
+}
+
+/// Bind a row's values in the order of its table's columns in [`upsert_spec`].
+fn bind_row<'q>(q: Query<'q>, row: &'q Row) -> Query<'q> {
+    cells(row).into_iter().fold(q, |q, cell| match cell {
+        Cell::Text(v) => q.bind(v),
+        Cell::Date(v) => q.bind(v),
+        Cell::Int(v) => q.bind(v),
+        Cell::Bool(v) => q.bind(v),
+    })
 }
 
 /// How the rows of one registry file are upserted, many per statement:
 /// `{head} values (…), (…) {tail}`. The `where` of the update leaves a row whose content is the
 /// stored one untouched, and `returning` names the rows written (`RowKey::text()` of each): new
 /// keys and changed rows, the ones that make a version and mark their person.
-struct UpsertSpec {
-    /// `insert into table (columns) `
-    head: String,
+pub(super) struct UpsertSpec {
+    /// The table.
+    pub table: &'static str,
+    /// Its columns written by an import, `import_id` aside, in the order of [`cells`].
+    pub column_list: &'static str,
+    /// `insert into table (columns, import_id)`
+    pub head: String,
     /// Values per row, `import_id` included.
-    columns: usize,
+    pub columns: usize,
     /// `on conflict … do update … where … returning key`
-    tail: String,
+    pub tail: String,
 }
 
 /// The upsert of a file's rows.
-fn upsert_spec(kind: FileKind) -> UpsertSpec {
+pub(super) fn upsert_spec(kind: FileKind) -> UpsertSpec {
     use FileKind::*;
     let (table, columns, key, update) = match kind {
         Elders => (
@@ -283,6 +334,8 @@ fn upsert_spec(kind: FileKind) -> UpsertSpec {
         .collect::<Vec<_>>()
         .join(" or ");
     UpsertSpec {
+        table,
+        column_list: columns,
         head: format!("insert into {table} ({columns}, import_id)"),
         columns: columns.split(", ").count() + 1,
         tail: format!(
@@ -363,7 +416,8 @@ async fn record_versions(
         ids.dedup();
         let sql = format!(
             "insert into person_changes (id_number, import_id) values {}
-             on conflict (id_number) do update set import_id = excluded.import_id",
+             on conflict (id_number) do update set import_id = excluded.import_id
+             where person_changes.import_id <> excluded.import_id",
             value_rows(tx.dialect(), ids.len(), 2)
         );
         ids.iter().fold(tx.query(&sql), |q, id| q.bind(*id).bind(import_id)).execute().await?;

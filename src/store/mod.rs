@@ -29,6 +29,7 @@ mod contract;
 mod error;
 mod imports;
 mod ledger_view;
+mod pg_import;
 mod postgres;
 mod postings;
 mod reads;

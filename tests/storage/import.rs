@@ -279,7 +279,9 @@ async fn import_unchanged_rows_are_read_not_rewritten<S: Store + LedgerStore>(s:
     let (a, b, c) = (id("1930-06-15", 51), id("1931-07-16", 52), id("1932-08-17", 53));
     let rows = |street_a: &str, with_c: bool| {
         let mut text = ELDERS.to_string() + "\n";
-        text += &elder(&a, "甲", "1930-06-15", "110102", street_a, ",,,shebao,1");
+        // A backslash in the name: PostgreSQL's COPY text format must escape it, or the row would
+        // read back different and count as changed by every import.
+        text += &elder(&a, "甲\\乙", "1930-06-15", "110102", street_a, ",,,shebao,1");
         text += &elder(&b, "乙", "1931-07-16", "110102", "110102009", ",,,,");
         if with_c {
             text += &elder(&c, "丙", "1932-08-17", "110102", "110102009", ",,,,");
@@ -306,6 +308,7 @@ async fn import_unchanged_rows_are_read_not_rewritten<S: Store + LedgerStore>(s:
     )?;
     let street = |p: Option<subsidy::registry::PersonRecords>| p.map(|p| p.registrations[0].street_code.clone());
     eq(street(s.person_as_of(&a, two).await?).as_deref(), Some("110102003"), "A as it stood")?;
+    eq(s.person(&a).await?.map(|p| p.registrations[0].name.clone()).as_deref(), Some("甲\\乙"), "A's name")?;
     eq(street(s.person_as_of(&a, three).await?).as_deref(), Some("110102007"), "A as it stands")?;
     eq(street(s.person_as_of(&b, three).await?).as_deref(), Some("110102009"), "B's only version still read")?;
     // Deleting C is a change; deleting it again is not.
