@@ -7,11 +7,15 @@
 
 use super::error::StoreResult;
 use super::rows::{StoreReject, StoredReject};
-use super::sql::{list_params, value_rows, Pool, Query, Tx, ROWS_PER_STATEMENT};
+use super::sql::{list_params, value_rows, Pool, Query, Tx};
 use crate::idcard;
 use crate::registry::rows::{FileKind, RejectCode, Row, RowKey, RowOp};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashSet;
+
+/// Rows per statement on SQLite: a whole chunk of the file (2,000 rows × 11 values stays below
+/// SQLite's 32,766 parameters), so that a chunk is a few statements, not a few dozen.
+const ROWS_PER_STATEMENT: usize = 2_000;
 
 /// An import's transaction.
 pub struct SqlImport {
