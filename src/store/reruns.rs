@@ -75,7 +75,8 @@ pub(super) async fn mark_rerun_persons(
     // orders them), that batch itself aside: their registry rows (imports), batches run, rerun or
     // discarded since (any district: L1 counts every district's payments), the postings a rerun
     // left on the batch it superseded, transfers the platform answered for since (a failed or
-    // returned one no longer counts), holds opened or released since, and lines still held (L3:
+    // returned one no longer counts; a paid one counts as it did while pending, so it changes
+    // nothing), holds opened or released since, and lines still held (L3:
     // re-held by every batch that reads the person; a new account cures a fault through the
     // registry, which the imports cover). A policy version loaded since makes the caller read everyone.
     let sql = format!(
@@ -92,7 +93,7 @@ pub(super) async fn mark_rerun_persons(
              where b.superseded_by in (select a.target from audit_log a
                                        where a.seq > $2 and a.command = 'rerun' and a.target <> $4)
              union
-             select t.id_number from transfers t where t.result_seq > $2
+             select t.id_number from transfers t where t.result_seq > $2 and t.status in ('failed', 'returned')
              union
              select h.id_number from holds h where h.opened_seq > $2 or h.released_seq > $2
              union
