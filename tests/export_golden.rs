@@ -4,6 +4,8 @@
 //! account: their held months paid as arrears; three care reassessments) and April run, approved
 //! and exported the same two ways. Every exported file's SHA-256 must equal the constants below,
 //! on SQLite and, when `SUBSIDY_TEST_PG_URL` is set, on PostgreSQL; `verify` passes on each folder.
+//! Before each month's exports, an export whose files cannot be written to the end (a file size
+//! limit) leaves the batch approved and nothing in its folder.
 //!
 //! The constants were captured from the export that held every file in memory, before export and
 //! verify were made to stream (constant memory whatever the batch's size). They guard what the
@@ -101,6 +103,8 @@ fn month(db: &str, dir: &Path, month: &str, day: &str) {
     ok(at(db, &run_at, &["run", "--month", month, "--by", "operator"]));
     pin_computed_at(db, &batch, &run_at);
     ok(at(db, &format!("{day}T09:00:00+08:00"), &["approve", "--batch", &batch, "--by", "reviewer"]));
+    #[cfg(unix)]
+    export_failing_part_way(db, dir, &batch, &format!("{day}T09:30:00+08:00"));
     let payers = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/payers.toml");
     let pain001 = dir.join(format!("{month}-pain001"));
     let gb18030 = dir.join(format!("{month}-gb18030"));
@@ -116,6 +120,36 @@ fn month(db: &str, dir: &Path, month: &str, day: &str) {
     for folder in [&pain001_s, &gb18030_s] {
         ok(at(db, &export_at, &["verify", "--batch", &batch, "--dir", folder]));
     }
+}
+
+/// An export whose files cannot be written to the end (the process may write no file over 100 KiB:
+/// `transfers.csv` is written whole, `lines.csv` fails part-way) exits 1 saying nothing was
+/// exported: the batch stays approved and the folder holds nothing, not even a temporary file.
+#[cfg(unix)]
+fn export_failing_part_way(db: &str, dir: &Path, batch: &str, now: &str) {
+    let out = dir.join("failing");
+    let o = out.display().to_string();
+    // SIGXFSZ ignored: a write over the limit fails (EFBIG) instead of killing the process.
+    let failed = Command::new("sh")
+        .args(["-c", "trap '' XFSZ; ulimit -f 200; exec \"$0\" \"$@\"", bin()])
+        .args(["export", "--batch", batch, "--by", "exporter", "--out", &o])
+        .env("DATABASE_URL", db)
+        .env("USER", "golden")
+        .env("SUBSIDY_TODAY", TODAY)
+        .env("SUBSIDY_NOW", now)
+        .env_remove("SUBSIDY_DISTRICT")
+        .output()
+        .expect("run subsidy under a file size limit");
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("nothing was exported: batch {batch} stays approved")), "{stderr}");
+    assert!(stderr.contains(&format!("{batch}-lines.csv")), "the file that failed is named: {stderr}");
+    let left: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "files left by the failed export: {left:?}");
+    let status = ok(at(db, now, &["--json", "status"]));
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    let state = status["batches"].as_array().unwrap().iter().find(|b| b["batch_id"] == batch).unwrap()["state"].clone();
+    assert_eq!(state, "approved", "the batch after the failed export");
 }
 
 /// Folder/file → SHA-256 of every file exported in `dir`.

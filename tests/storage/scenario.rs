@@ -163,7 +163,8 @@ pub async fn export<S: LedgerStore>(s: &S, batch: &str, out: &Path) -> Result<BT
     eq(s.batch(batch).await?.map(|b| b.state), Some(BatchState::Exported), &format!("{batch} exported"))?;
     let mut files = BTreeMap::new();
     for f in written {
-        files.insert(f.name, String::from_utf8(f.bytes)?);
+        let text = String::from_utf8(std::fs::read(out.join(batch).join(&f.name))?)?;
+        files.insert(f.name, text);
     }
     Ok(files)
 }
