@@ -24,9 +24,9 @@
 //! PostgreSQL: the same files from both databases, as INTERFACE.md requires).
 
 use crate::scenario::{
-    clock, csv, ledger_rows, load, month, regular, transfer, transfer_id, transfer_row, transfer_text, Elder,
-    APPLICATIONS, CERTS, DISTRICT, ELDERS, HELD_HEADER, LINES_HEADER, OPERATOR, RECOVERIES_HEADER, REVIEWER,
-    TRANSFERS_HEADER,
+    clock, csv, ledger_rows, load, month, regular, rows_streamed_as_stored, transfer, transfer_id, transfer_row,
+    transfer_text, Elder, APPLICATIONS, CERTS, DISTRICT, ELDERS, HELD_HEADER, LINES_HEADER, OPERATOR,
+    RECOVERIES_HEADER, REVIEWER, TRANSFERS_HEADER,
 };
 use crate::support::{check, eq};
 use libtest_mimic::Failed;
@@ -207,6 +207,7 @@ async fn export<S: LedgerStore>(s: &S, batch: &str, out: &Path) -> Result<Files,
     eq(names, want, "the six platform files")?;
     let b = s.batch(batch).await?.ok_or("batch missing")?;
     eq(b.state, BatchState::Exported, &format!("{batch} state after export"))?;
+    rows_streamed_as_stored(s, batch).await?;
     let (transfers, postings) = (s.batch_transfers(batch).await?, s.batch_postings(batch).await?);
     let rendered = platform::render(&b, &transfers, &postings);
     let mut files = Files::new();
