@@ -18,7 +18,7 @@
 //! | [`registry`] | a person's records, and the rows of the registry files | INTERFACE.md |
 //! | [`store`] | the storage contract (`Store`, `LedgerStore`), SQLite and PostgreSQL | L4 in the schema |
 //! | [`batch`] | the monthly run and corrections: one transaction per district | L2, L3 |
-//! | [`adapters`] | the registry CSV import, the six platform files (for `export` and `verify` alike), the report's text and CSV | INTERFACE.md, F5 |
+//! | [`adapters`] | the registry CSV import, the six platform files written as the rows stream (for `export` and `verify` alike), the report's text and CSV | INTERFACE.md, F5 |
 //! | [`ops`] | the use-cases the commands and the demo call: typed inputs, typed outcomes and errors, the audit entries | four eyes, T1, T7, L1 |
 //! | [`generate`], [`demo`] | the synthetic registry; a year of Xicheng end to end, through [`ops`] | — |
 //! | [`progress`] | progress of long work, reported to a sink the shell installs (bars on a terminal) | — |

@@ -1,10 +1,11 @@
 //! `export`: the six platform files of an approved batch, written into a folder all or nothing,
 //! and the batch marked exported with its audit entry. Exporting an exported batch again writes
-//! the same bytes (INTERFACE.md).
+//! the same bytes (INTERFACE.md). The rows stream from the store into the files, so memory holds a
+//! few rows whatever the batch's size (`adapters::platform::write_files`).
 
 use super::{audit_entry, ExportError, OpsError, OpsResult, Step};
-use crate::adapters::platform::iso20022::{self, Payer};
-use crate::adapters::platform::{self, PlatformFile};
+use crate::adapters::platform::iso20022::Payer;
+use crate::adapters::platform::{self, FilesError, Written};
 use crate::adapters::registry_csv::encoding::Encoding;
 use crate::clock::Clock;
 use crate::ledger::BatchState;
@@ -20,7 +21,7 @@ pub async fn export<S: LedgerStore>(
     out: &Path,
     by: &str,
     clock: Clock,
-) -> OpsResult<Vec<PlatformFile>> {
+) -> OpsResult<Vec<Written>> {
     export_as(s, batch_id, out, by, Encoding::Utf8, clock).await
 }
 
@@ -32,7 +33,7 @@ pub async fn export_as<S: LedgerStore>(
     by: &str,
     encoding: Encoding,
     clock: Clock,
-) -> OpsResult<Vec<PlatformFile>> {
+) -> OpsResult<Vec<Written>> {
     export_with(s, batch_id, out, by, encoding, None, clock).await
 }
 
@@ -48,7 +49,7 @@ pub async fn export_with<S: LedgerStore>(
     encoding: Encoding,
     payer: Option<&Payer>,
     clock: Clock,
-) -> OpsResult<Vec<PlatformFile>> {
+) -> OpsResult<Vec<Written>> {
     write_files(s, batch_id, out, by, encoding, payer, clock, Step::Export).await
 }
 
@@ -65,7 +66,7 @@ pub async fn write_export_by<S: LedgerStore>(
     out: &Path,
     by: &str,
     clock: Clock,
-) -> OpsResult<Vec<PlatformFile>> {
+) -> OpsResult<Vec<Written>> {
     write_files(s, batch_id, out, by, Encoding::Utf8, None, clock, Step::WriteFiles).await
 }
 
@@ -82,7 +83,7 @@ async fn write_files<S: LedgerStore>(
     payer: Option<&Payer>,
     clock: Clock,
     step: Step,
-) -> OpsResult<Vec<PlatformFile>> {
+) -> OpsResult<Vec<Written>> {
     let started = std::time::Instant::now();
     let Some(mut tx) = s.begin_export(batch_id).await? else {
         return Err(OpsError::NoBatch(batch_id.to_string()));
@@ -92,36 +93,50 @@ async fn write_files<S: LedgerStore>(
         tx.abandon().await?;
         return Err(OpsError::WrongState { batch: batch_id.to_string(), state: b.state, step });
     }
-    crate::progress::start(&format!("export {batch_id}"), "transfers", Some(b.transfer_count.max(0) as u64));
-    let (transfers, postings) = (tx.transfers().await?, tx.postings().await?);
-    let mut files = platform::render_as(&b, &transfers, &postings, encoding);
-    crate::progress::advance(transfers.len() as u64);
-    if let Some(payer) = payer.filter(|_| !transfers.is_empty()) {
-        match iso20022::pain001(&b, &transfers, payer) {
-            Ok(bytes) => {
-                files.push(PlatformFile { name: format!("{batch_id}-pain001.xml"), bytes, rows: transfers.len() })
-            }
-            Err(e) => {
-                tx.abandon().await?;
-                return Err(OpsError::Usage(format!("nothing was exported: {e}")));
-            }
-        }
-    }
-    let named: Vec<(&str, &[u8], u32)> =
-        files.iter().map(|f| (f.name.as_str(), f.bytes.as_slice(), f.mode())).collect();
     let exported = b.state == BatchState::Exported;
+    let not_staged =
+        |why| ExportError::NotStaged { batch: batch_id.to_string(), exported, out: out.to_path_buf(), why };
     // Written and fsynced under temporary names first; put in place only once the batch is
     // committed as exported. A crash before the commit leaves no file of an unexported batch in
     // `out` (nothing the platform could be sent); a crash after it leaves an exported batch whose
-    // export is simply run again (the same bytes).
-    let staged = match platform::stage(out, &named) {
-        Ok(staged) => staged,
+    // export is simply run again (the same bytes). An error drops `staging`, which removes the
+    // temporary files written so far.
+    let mut staging = match platform::Staging::new(out) {
+        Ok(staging) => staging,
         Err(why) => {
             tx.abandon().await?;
-            let out = out.to_path_buf();
-            return Err(ExportError::NotStaged { batch: batch_id.to_string(), exported, out, why }.into());
+            return Err(not_staged(why).into());
         }
     };
+    crate::progress::start(&format!("export {batch_id}"), "transfers", Some(b.transfer_count.max(0) as u64));
+    let mut written = platform::write_files(&mut tx, &b, encoding, &mut staging, |_| {}).await;
+    if let (Ok((files, totals)), Some(payer)) = (&mut written, payer) {
+        // A batch without transfers has no pain.001 file.
+        if totals.transfer_count > 0 {
+            match platform::write_pain001(&mut tx, &b, payer, totals, &mut staging).await {
+                Ok(file) => files.push(file),
+                Err(e) => written = Err(e),
+            }
+        }
+    }
+    crate::progress::finish();
+    let (files, totals) = match written {
+        Ok(written) => written,
+        Err(e) => {
+            drop(staging);
+            // Rolled back whether or not the database answers (a lost connection rolls back too):
+            // the error said is the one that stopped the export.
+            if let Err(rollback) = tx.abandon().await {
+                tracing::warn!(batch_id, error = %rollback, "the export's rollback was not acknowledged");
+            }
+            return Err(match e {
+                FilesError::Store(e) => e.into(),
+                FilesError::Write(why) => not_staged(why).into(),
+                FilesError::Pain001(e) => OpsError::Usage(format!("nothing was exported: {e}")),
+            });
+        }
+    };
+    let staged = staging.done();
     // The audit entry names what is exported: the batch's stored fingerprint and control sum, read
     // under the lock (the files are rendered from exactly these rows).
     let mut details =
@@ -139,10 +154,9 @@ async fn write_files<S: LedgerStore>(
         return Err(ExportError::NotCommitted { batch: batch_id.to_string(), exported, out, source }.into());
     }
     staged.publish().map_err(|why| ExportError::NotPublished { batch: batch_id.to_string(), why })?;
-    crate::progress::finish();
     tracing::info!(
         batch_id,
-        transfers = transfers.len(),
+        transfers = totals.transfer_count,
         files = files.len(),
         control_sum_fen = b.control_sum_fen,
         again = exported,

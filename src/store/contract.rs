@@ -1,14 +1,16 @@
 //! The storage contract: [`Store`] (settings, policy versions, the registry and its imports, the
 //! audit log) and [`LedgerStore`] (batches and what they paid), with the transactions they hand
-//! out: [`ImportTx`], [`BatchTx`], [`ExportTx`]. Every method is one transaction or a read. Both
+//! out: [`ImportTx`], [`BatchTx`], [`ExportTx`], and a batch's rows streamed for its files
+//! ([`BatchRows`]). Every method is one transaction or a read. Both
 //! databases implement it once, in `sql_store.rs`.
 
 use super::error::StoreResult;
 use super::rows::{
-    BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, KeyPaid, NetRow, NewBatch, PendingRow, PolicyLoad,
-    PostingRow, RecoveryRow, ResultChange, StoreReject, StoredReject, TransferCount, TransferRow, TransferState,
-    WaitingRow,
+    BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, KeyPaid, LinesOf, NetRow, NewBatch, PendingRow,
+    PolicyLoad, PostingRow, RecoveryRow, ResultChange, StoreReject, StoredReject, TransferCount, TransferRow,
+    TransferState, TransferSum, WaitingRow,
 };
+use super::sql::RowStream;
 use crate::audit::{AuditEntry, AuditRow};
 use crate::codes::Allowance;
 use crate::ledger::{BatchState, OpenHold};
@@ -142,16 +144,26 @@ pub trait BatchTx: Sized {
     async fn rollback(self) -> StoreResult<()>;
 }
 
+/// A batch's rows streamed in the order of the platform files that list them (export, verify):
+/// memory holds a few rows whatever the batch's size. One stream at a time: each borrows the
+/// connection until it is dropped.
+pub trait BatchRows {
+    /// The batch's transfers, by transfer id (byte order).
+    fn transfers(&mut self) -> RowStream<'_, TransferRow>;
+    /// The postings the file `which` lists, ordered by the file's first column in byte order
+    /// (`lines.csv`: by transfer id, lines of no transfer first, then payment key).
+    fn lines(&mut self, which: LinesOf) -> RowStream<'_, PostingRow>;
+    /// Per transfer, by transfer id: its amount and the sum of the batch's lines that name it.
+    fn transfer_sums(&mut self) -> RowStream<'_, TransferSum>;
+}
+
 /// An export in progress (see [`LedgerStore::begin_export`]): the batch as it stands under the
-/// lock, its rows, then exported and audited at once once every file is written.
+/// lock, its rows streamed under the same lock ([`BatchRows`]), then exported and audited at once
+/// once every file is written.
 #[allow(async_fn_in_trait)]
-pub trait ExportTx: Sized {
+pub trait ExportTx: BatchRows + Sized {
     /// The batch, read under the lock.
     fn batch(&self) -> &BatchRow;
-    /// The batch's transfers, by transfer id.
-    async fn transfers(&mut self) -> StoreResult<Vec<TransferRow>>;
-    /// The batch's postings, by payment key.
-    async fn postings(&mut self) -> StoreResult<Vec<PostingRow>>;
     /// Mark the batch exported (an exported one stays so, its first export time kept), append the
     /// audit entry, commit. Call only when every file is written and durable, and only for a batch
     /// read as approved or exported.
@@ -219,6 +231,8 @@ pub trait LedgerStore: PlatformStore {
     /// discard, withdrawal or rerun changes the batch while its files are written. `None` when
     /// there is no such batch.
     async fn begin_export(&self, batch_id: &str) -> StoreResult<Option<Self::Export>>;
+    /// A batch's rows for its files, streamed, each stream read on its own (`verify`).
+    fn batch_rows<'a>(&'a self, batch_id: &'a str) -> impl BatchRows + 'a;
     /// The batch's transfers, by transfer id.
     async fn batch_transfers(&self, batch_id: &str) -> StoreResult<Vec<TransferRow>>;
     /// The batch's postings, by payment key.

@@ -16,6 +16,7 @@
 //! | `sql_store.rs` | the contract implemented once for both stores, each method a call into: |
 //! | `registry.rs`, `imports.rs` | settings, policy versions, persons' records; imports |
 //! | `batches.rs`, `postings.rs`, `reruns.rs` | a district's batch transaction: reads, writes, balances, replacing reruns |
+//! | `batch_files.rs` | a batch's rows streamed in the order of its platform files (export, verify) |
 //! | `transitions.rs` | every change of state (approve, withdraw, discard, supersede, export, recovery decisions) |
 //! | `results.rs` | the platform's answers (transfer statuses, balances, holds), operators' holds and releases, what waits |
 //! | `ledger_view.rs` | what `verify --ledger` reads: every person, counted amounts per person-month, how far districts settled |
@@ -23,6 +24,7 @@
 //! | `audit.rs` | appending to and reading the hash-chained audit log |
 
 mod audit;
+mod batch_files;
 mod batches;
 mod connect;
 mod contract;
@@ -43,13 +45,14 @@ mod sqlite;
 mod transitions;
 
 pub use connect::{redact_url, CONNECT_TIMEOUT};
-pub use contract::{BatchTx, ExportTx, ImportTx, LedgerStore, PlatformStore, Store};
+pub use contract::{BatchRows, BatchTx, ExportTx, ImportTx, LedgerStore, PlatformStore, Store};
 pub use error::{Conflict, ConnectProblem, StoreError, StoreResult};
 pub use rows::{
-    held_by_district, BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, KeyPaid, NetRow, NewBatch,
-    PendingRow, PolicyLoad, PostingRow, RecoveryRow, ResultChange, StoreReject, StoredReject, TransferCount,
-    TransferRow, TransferState, WaitingKind, WaitingRow,
+    held_by_district, BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, KeyPaid, LinesOf, NetRow,
+    NewBatch, PendingRow, PolicyLoad, PostingRow, RecoveryRow, ResultChange, StoreReject, StoredReject, TransferCount,
+    TransferRow, TransferState, TransferSum, WaitingKind, WaitingRow,
 };
+pub use sql::RowStream;
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

@@ -147,6 +147,40 @@ pub struct TransferRow {
     pub amount_fen: i64,
 }
 
+/// Which of a batch's postings a platform file lists. The three partition the postings (the
+/// schema allows no held recovery item, nor a transfer for a held line or a recovery item).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinesOf {
+    /// `lines.csv`: the lines paid, or consumed by offsets (neither held nor a recovery item).
+    Paid,
+    /// `held.csv`: the held lines (L3).
+    Held,
+    /// `recoveries.csv`: the recovery items (L2).
+    Recovered,
+}
+
+impl LinesOf {
+    /// Whether this file lists `p`.
+    pub fn lists(self, p: &PostingRow) -> bool {
+        match self {
+            LinesOf::Paid => p.held_reason.is_none() && p.line_type != LineType::Recovery,
+            LinesOf::Held => p.held_reason.is_some(),
+            LinesOf::Recovered => p.line_type == LineType::Recovery,
+        }
+    }
+}
+
+/// A transfer's amount beside the sum of the batch's lines that name it (`verify`).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct TransferSum {
+    /// Transfer id.
+    pub transfer_id: String,
+    /// Its amount, fen.
+    pub amount_fen: i64,
+    /// Its lines' amounts added up, fen (0 when it has none).
+    pub lines_fen: i64,
+}
+
 /// A batch about to be computed.
 #[derive(Clone, Debug)]
 pub struct NewBatch {

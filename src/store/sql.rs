@@ -11,6 +11,7 @@
 //! schema's bound refused can be named (L4).
 
 use super::error::StoreResult;
+use futures_util::stream::{BoxStream, StreamExt as _};
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{ColumnIndex, Decode, Encode, FromRow, PgPool, Postgres, Row as _, Sqlite, SqlitePool, Transaction, Type};
@@ -184,7 +185,7 @@ pub enum Conn<'c> {
     Tx(&'c mut Tx),
 }
 
-impl Conn<'_> {
+impl<'c> Conn<'c> {
     /// Which database.
     pub fn dialect(&self) -> Dialect {
         match self {
@@ -200,7 +201,18 @@ impl Conn<'_> {
             Conn::Tx(tx) => tx.query(sql),
         }
     }
+
+    /// A statement run there, holding the connection for as long as the query lives (a stream).
+    pub fn into_query(self, sql: &'c str) -> Query<'c> {
+        match self {
+            Conn::Pool(pool) => pool.query(sql),
+            Conn::Tx(tx) => tx.query(sql),
+        }
+    }
 }
+
+/// Rows decoded one at a time as the database sends them.
+pub type RowStream<'q, T> = BoxStream<'q, StoreResult<T>>;
 
 /// A value that binds on both databases.
 pub trait Value<'q>: Encode<'q, Sqlite> + Type<Sqlite> + Encode<'q, Postgres> + Type<Postgres> + Send + 'q {}
@@ -293,6 +305,33 @@ impl<'q> Query<'q> {
             }
         };
         rows.into_iter().collect()
+    }
+
+    /// Its rows as a stream, each decoded as it arrives and dropped once the caller is done with
+    /// it: memory holds a few rows whatever the result's size (SQLite's worker sends at most its
+    /// row channel's 50 ahead; PostgreSQL's rows wait in the socket). The way to read a result
+    /// too large to hold, such as every line of a batch for its files.
+    pub fn stream_as<T, F>(self, decode: F) -> RowStream<'q, T>
+    where
+        T: Send + 'q,
+        F: Fn(&Row) -> StoreResult<T> + Send + 'q,
+    {
+        match self.0 {
+            Statement::Sqlite(q, on) => {
+                let rows = match on {
+                    On::Pool(p) => q.fetch(p),
+                    On::Tx(tx) => q.fetch(&mut **tx),
+                };
+                rows.map(move |r| decode(&Row::Sqlite(r?))).boxed()
+            }
+            Statement::Postgres(q, on) => {
+                let rows = match on {
+                    On::Pool(p) => q.fetch(p),
+                    On::Tx(tx) => q.fetch(&mut **tx),
+                };
+                rows.map(move |r| decode(&Row::Postgres(r?))).boxed()
+            }
+        }
     }
 
     /// Every row it returns, as a [`Record`] (a result of bounded size).

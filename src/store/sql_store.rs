@@ -4,8 +4,9 @@
 //! migrating and taking a district's run lock differ per database (`sqlite.rs`, `postgres.rs`).
 
 use super::audit;
+use super::batch_files;
 use super::batches::{self, SqlBatch};
-use super::contract::{BatchTx, ExportTx, ImportTx, LedgerStore, PlatformStore, Store};
+use super::contract::{BatchRows, BatchTx, ExportTx, ImportTx, LedgerStore, PlatformStore, Store};
 use super::error::StoreResult;
 use super::imports::{self, SqlImport};
 use super::ledger_view;
@@ -16,11 +17,11 @@ use super::registry;
 use super::reruns;
 use super::results;
 use super::rows::{
-    BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, KeyPaid, NetRow, NewBatch, PendingRow, PolicyLoad,
-    PostingRow, RecoveryRow, ResultChange, StoreReject, StoredReject, TransferCount, TransferRow, TransferState,
-    WaitingRow,
+    BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, KeyPaid, LinesOf, NetRow, NewBatch, PendingRow,
+    PolicyLoad, PostingRow, RecoveryRow, ResultChange, StoreReject, StoredReject, TransferCount, TransferRow,
+    TransferState, TransferSum, WaitingRow,
 };
-use super::sql::{Conn, Pool};
+use super::sql::{Conn, Pool, RowStream};
 use super::sqlite::{self, SqliteStore};
 use super::transitions::{self, Change, SqlExport, Transition};
 use crate::audit::{AuditEntry, AuditRow};
@@ -205,6 +206,10 @@ impl<S: SqlStore> LedgerStore for S {
 
     async fn begin_export(&self, batch_id: &str) -> StoreResult<Option<SqlExport>> {
         transitions::begin_export(self.pool(), batch_id).await
+    }
+
+    fn batch_rows<'a>(&'a self, batch_id: &'a str) -> impl BatchRows + 'a {
+        batch_files::PoolBatchRows { pool: self.pool(), batch_id }
     }
 
     async fn batch_transfers(&self, batch_id: &str) -> StoreResult<Vec<TransferRow>> {
@@ -410,17 +415,23 @@ impl BatchTx for SqlBatch {
     }
 }
 
+impl BatchRows for SqlExport {
+    fn transfers(&mut self) -> RowStream<'_, TransferRow> {
+        batch_files::transfers(Conn::Tx(&mut self.tx), &self.batch.batch_id)
+    }
+
+    fn lines(&mut self, which: LinesOf) -> RowStream<'_, PostingRow> {
+        batch_files::lines(Conn::Tx(&mut self.tx), &self.batch.batch_id, which)
+    }
+
+    fn transfer_sums(&mut self) -> RowStream<'_, TransferSum> {
+        batch_files::transfer_sums(Conn::Tx(&mut self.tx), &self.batch.batch_id)
+    }
+}
+
 impl ExportTx for SqlExport {
     fn batch(&self) -> &BatchRow {
         &self.batch
-    }
-
-    async fn transfers(&mut self) -> StoreResult<Vec<TransferRow>> {
-        postings::batch_transfers(&mut Conn::Tx(&mut self.tx), &self.batch.batch_id).await
-    }
-
-    async fn postings(&mut self) -> StoreResult<Vec<PostingRow>> {
-        postings::batch_postings(&mut Conn::Tx(&mut self.tx), &self.batch.batch_id).await
     }
 
     async fn finish(self, audit: &AuditEntry, now: DateTime<Utc>) -> StoreResult<()> {

@@ -24,9 +24,9 @@
 //! PostgreSQL: the same files from both databases, as INTERFACE.md requires).
 
 use crate::scenario::{
-    clock, csv, ledger_rows, load, month, regular, transfer, transfer_id, transfer_row, transfer_text, Elder,
-    APPLICATIONS, CERTS, DISTRICT, ELDERS, HELD_HEADER, LINES_HEADER, OPERATOR, RECOVERIES_HEADER, REVIEWER,
-    TRANSFERS_HEADER,
+    clock, csv, ledger_rows, load, month, regular, rows_streamed_as_stored, transfer, transfer_id, transfer_row,
+    transfer_text, Elder, APPLICATIONS, CERTS, DISTRICT, ELDERS, HELD_HEADER, LINES_HEADER, OPERATOR,
+    RECOVERIES_HEADER, REVIEWER, TRANSFERS_HEADER,
 };
 use crate::support::{check, eq};
 use libtest_mimic::Failed;
@@ -205,18 +205,20 @@ async fn export<S: LedgerStore>(s: &S, batch: &str, out: &Path) -> Result<Files,
         .map(|f| format!("{batch}-{f}"))
         .collect();
     eq(names, want, "the six platform files")?;
+    let b = s.batch(batch).await?.ok_or("batch missing")?;
+    eq(b.state, BatchState::Exported, &format!("{batch} state after export"))?;
+    rows_streamed_as_stored(s, batch).await?;
+    let (transfers, postings) = (s.batch_transfers(batch).await?, s.batch_postings(batch).await?);
+    let rendered = platform::render(&b, &transfers, &postings);
     let mut files = Files::new();
-    for f in &written {
+    for (f, r) in written.iter().zip(&rendered) {
         let a = std::fs::read(first.join(&f.name))?;
         let b = std::fs::read(again.join(&f.name))?;
         same_bytes(&f.name, &a, &b, "first export", "second export")?;
-        same_bytes(&f.name, &a, &f.bytes, "file on disk", "rendered")?;
+        same_bytes(&f.name, &a, &r.bytes, "file on disk", "rendered in memory")?;
+        eq((f.bytes, f.sha256.as_str()), (a.len() as u64, subsidy::digest::sha256_hex(&a).as_str()), &f.name)?;
         files.insert(f.name.clone(), a);
     }
-    let b = s.batch(batch).await?.ok_or("batch missing")?;
-    eq(b.state, BatchState::Exported, &format!("{batch} state after export"))?;
-    let (transfers, postings) = (s.batch_transfers(batch).await?, s.batch_postings(batch).await?);
-    let rendered = platform::render(&b, &transfers, &postings);
     for dir in [&first, &again] {
         eq(platform::compare(&rendered, dir, &b, &transfers, &postings), vec![], &format!("verify {}", dir.display()))?;
     }

@@ -29,6 +29,53 @@ pub const OPERATOR: &str = "operator-wang";
 /// Who approves them (`approve --by`), never the runner.
 pub const REVIEWER: &str = "reviewer-li";
 
+/// The store's streams of a batch's rows for its files (export, verify) hold exactly its rows: the
+/// transfers by transfer id; the postings, each once, split among the three files that list them,
+/// each in its file's order (`lines.csv` by transfer id, those of no transfer first, then payment
+/// key; `held.csv` and `recoveries.csv` by person); each transfer beside the sum of its lines.
+pub async fn rows_streamed_as_stored<S: LedgerStore>(s: &S, batch: &str) -> Result<(), Failed> {
+    use futures_util::TryStreamExt as _;
+    use subsidy::store::{BatchRows as _, LinesOf, TransferSum};
+    let (transfers, mut postings) = (s.batch_transfers(batch).await?, s.batch_postings(batch).await?);
+    let mut rows = s.batch_rows(batch);
+    let streamed: Vec<TransferRow> = rows.transfers().try_collect().await?;
+    eq(&streamed, &transfers, &format!("{batch}: transfers streamed"))?;
+    let mut lines = Vec::new();
+    for which in [LinesOf::Paid, LinesOf::Held, LinesOf::Recovered] {
+        let got: Vec<PostingRow> = rows.lines(which).try_collect().await?;
+        let keys: Vec<(String, String)> = got
+            .iter()
+            .map(|p| match which {
+                LinesOf::Paid => (p.transfer_id.clone().unwrap_or_default(), p.payment_key.clone()),
+                LinesOf::Held | LinesOf::Recovered => (p.id_number.clone(), String::new()),
+            })
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        eq(keys, sorted, &format!("{batch}: {which:?} lines in their file's order"))?;
+        let strays: Vec<&str> = got.iter().filter(|p| !which.lists(p)).map(|p| p.payment_key.as_str()).collect();
+        eq(strays, vec![], &format!("{batch}: {which:?} lines the file does not list"))?;
+        lines.extend(got);
+    }
+    lines.sort_by(|a, b| a.payment_key.cmp(&b.payment_key));
+    postings.sort_by(|a, b| a.payment_key.cmp(&b.payment_key));
+    eq(lines, postings.clone(), &format!("{batch}: every posting streamed once"))?;
+    let sums: Vec<TransferSum> = rows.transfer_sums().try_collect().await?;
+    let want: Vec<TransferSum> = transfers
+        .iter()
+        .map(|t| TransferSum {
+            transfer_id: t.transfer_id.clone(),
+            amount_fen: t.amount_fen,
+            lines_fen: postings
+                .iter()
+                .filter(|p| p.transfer_id.as_ref() == Some(&t.transfer_id))
+                .map(|p| p.amount_fen)
+                .sum(),
+        })
+        .collect();
+    eq(sums, want, &format!("{batch}: each transfer beside the sum of its lines"))
+}
+
 // ------------------------------------------------------------------------------ registry files
 
 pub const ELDERS: &str = concat!(
@@ -157,13 +204,16 @@ pub async fn approve<S: LedgerStore>(s: &S, batch: &str) -> Result<(), Failed> {
     eq(s.approve_batch(batch, REVIEWER, clock().now()).await?, true, &format!("{batch} approved by {REVIEWER}"))
 }
 
-/// Export into `out/<batch>`; file name → text.
+/// Export into `out/<batch>`; file name → text. The rows streamed for the files are the batch's
+/// rows ([`rows_streamed_as_stored`]).
 pub async fn export<S: LedgerStore>(s: &S, batch: &str, out: &Path) -> Result<BTreeMap<String, String>, Failed> {
     let written = subsidy::ops::export::write_export_by(s, batch, &out.join(batch), OPERATOR, clock()).await?;
     eq(s.batch(batch).await?.map(|b| b.state), Some(BatchState::Exported), &format!("{batch} exported"))?;
+    rows_streamed_as_stored(s, batch).await?;
     let mut files = BTreeMap::new();
     for f in written {
-        files.insert(f.name, String::from_utf8(f.bytes)?);
+        let text = String::from_utf8(std::fs::read(out.join(batch).join(&f.name))?)?;
+        files.insert(f.name, text);
     }
     Ok(files)
 }

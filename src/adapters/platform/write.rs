@@ -1,8 +1,8 @@
-//! Writing files so that a reader never sees half of one: temporary file, fsync, rename, fsync
-//! of the directory. Temporary names carry the process id and a counter, so two exports into one
-//! folder never write into each other's temporary files.
+//! Writing files so that a reader never sees half of one: temporary file (written as it comes,
+//! through a buffer), fsync, rename, fsync of the directory. Temporary names carry the process id
+//! and a counter, so two exports into one folder never write into each other's temporary files.
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -27,8 +27,35 @@ fn err(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
     move |source| WriteError { path: path.to_path_buf(), source }
 }
 
-/// Create a new temporary file for `name` in `dir` with `mode`, write `bytes` and fsync it.
-fn write_temp(dir: &Path, name: &str, bytes: &[u8], mode: u32) -> Result<PathBuf, WriteError> {
+/// A file being written under a temporary name in its folder, through a buffer. Dropped before
+/// [`Staging::keep`] took it (an export that failed half-way), it is removed.
+#[derive(Debug)]
+pub struct TempFile {
+    out: BufWriter<std::fs::File>,
+    /// The temporary file, until it is staged.
+    tmp: Option<PathBuf>,
+}
+
+impl Write for TempFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(tmp) = &self.tmp {
+            std::fs::remove_file(tmp).ok();
+        }
+    }
+}
+
+/// Create a new temporary file for `name` in `dir` with `mode`.
+fn create_temp(dir: &Path, name: &str, mode: u32) -> Result<TempFile, WriteError> {
     loop {
         let tmp = dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), TEMP_SEQ.fetch_add(1, Ordering::Relaxed)));
         let mut options = std::fs::OpenOptions::new();
@@ -37,19 +64,17 @@ fn write_temp(dir: &Path, name: &str, bytes: &[u8], mode: u32) -> Result<PathBuf
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
         #[cfg(not(unix))]
         let _ = mode;
-        let mut f = match options.open(&tmp) {
+        match options.open(&tmp) {
             // Left behind by a crashed process that had the same id: take the next name.
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            other => other.map_err(err(&dir.join(name)))?,
-        };
-        let written = f.write_all(bytes).and_then(|_| f.sync_all());
-        if let Err(e) = written {
-            std::fs::remove_file(&tmp).ok();
-            return Err(err(&dir.join(name))(e));
+            Err(e) => return Err(err(&dir.join(name))(e)),
+            Ok(f) => return Ok(TempFile { out: BufWriter::with_capacity(BUFFER, f), tmp: Some(tmp) }),
         }
-        return Ok(tmp);
     }
 }
+
+/// Bytes written to the disk at a time.
+const BUFFER: usize = 256 * 1024;
 
 /// Write `bytes` to `dir/name` atomically (mode 0644 before the umask).
 pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
@@ -73,14 +98,54 @@ pub struct Staged {
 /// Write every file to a temporary file in `dir` (created if missing) and fsync it. A failure
 /// removes the temporary files written so far.
 pub fn stage(dir: &Path, files: &[(&str, &[u8], u32)]) -> Result<Staged, WriteError> {
-    std::fs::create_dir_all(dir).map_err(err(dir))?;
-    let mut staged = Staged { dir: dir.to_path_buf(), temps: Vec::new() };
+    let mut staging = Staging::new(dir)?;
     for (name, bytes, mode) in files {
-        // On error `staged` is dropped, which removes what it holds.
-        let tmp = write_temp(dir, name, bytes, *mode)?;
-        staged.temps.push((tmp, dir.join(name)));
+        // On error `staging` is dropped, which removes what it holds.
+        let mut file = staging.open(name, *mode)?;
+        file.write_all(bytes).map_err(err(&dir.join(name)))?;
+        staging.keep(name, file)?;
     }
-    Ok(staged)
+    Ok(staging.staged)
+}
+
+/// Files being staged into a folder one after the other, each written as it comes
+/// ([`Staging::open`], then [`Staging::keep`] once complete): what an export writes, whatever
+/// its size, without holding a file in memory.
+#[derive(Debug)]
+pub struct Staging {
+    staged: Staged,
+}
+
+impl Staging {
+    /// Stage files into `dir`, created if missing.
+    pub fn new(dir: &Path) -> Result<Staging, WriteError> {
+        std::fs::create_dir_all(dir).map_err(err(dir))?;
+        Ok(Staging { staged: Staged { dir: dir.to_path_buf(), temps: Vec::new() } })
+    }
+
+    /// A new temporary file for `name` (mode `mode`), to write into.
+    pub fn open(&mut self, name: &str, mode: u32) -> Result<TempFile, WriteError> {
+        create_temp(&self.staged.dir, name, mode)
+    }
+
+    /// `file`, complete, flushed and fsynced, is staged as `name`.
+    pub fn keep(&mut self, name: &str, mut file: TempFile) -> Result<(), WriteError> {
+        let path = self.staged.dir.join(name);
+        file.out.flush().and_then(|_| file.out.get_ref().sync_all()).map_err(err(&path))?;
+        let tmp = file.tmp.take().expect("a temporary file is kept once");
+        self.staged.temps.push((tmp, path));
+        Ok(())
+    }
+
+    /// Where `name` is put in place.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.staged.dir.join(name)
+    }
+
+    /// Every file kept, ready to be put in place.
+    pub fn done(self) -> Staged {
+        self.staged
+    }
 }
 
 impl Staged {

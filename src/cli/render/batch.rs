@@ -2,7 +2,7 @@
 //! `withdraw`, `discard`, `export`, `verify`, `verify --audit` and `recovery`.
 
 use super::print_json;
-use crate::adapters::platform::PlatformFile;
+use crate::adapters::platform::Written;
 use crate::batch::{BatchSummary, Difference, RunOutcome};
 use crate::idcard::mask_key;
 use crate::money::{format_fen, format_yuan};
@@ -174,20 +174,20 @@ pub fn discarded(b: &BatchRow, reason: &str, json: bool) {
 }
 
 /// `export`: the files written, with the start of their SHA-256.
-pub fn exported(batch_id: &str, out: &Path, files: &[PlatformFile], json: bool) {
+pub fn exported(batch_id: &str, out: &Path, files: &[Written], json: bool) {
     if json {
         let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
         print_json(&json!({ "batch_id": batch_id, "dir": out.display().to_string(), "files": names }));
     } else {
         println!("batch {batch_id} exported to {}:", out.display());
         for f in files {
-            println!("  {:<40} {:>7} rows  sha256 {}", f.name, f.rows, &crate::digest::sha256_hex(&f.bytes)[..16]);
+            println!("  {:<40} {:>7} rows  sha256 {}", f.name, f.rows, &f.sha256[..16]);
         }
     }
 }
 
 /// `verify --batch`: agreement, or every difference and what to do.
-pub fn verified(batch_id: &str, dir: &Path, files: &[PlatformFile], problems: &[String], json: bool) {
+pub fn verified(batch_id: &str, dir: &Path, files: &[Written], problems: &[String], json: bool) {
     if json {
         print_json(&json!({ "batch_id": batch_id, "ok": problems.is_empty(), "differences": problems }));
     } else if problems.is_empty() {

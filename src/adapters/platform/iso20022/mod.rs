@@ -19,7 +19,7 @@ mod pain001;
 mod pain002;
 pub mod payer;
 
-pub use pain001::pain001;
+pub use pain001::{pain001, Pain001};
 pub use pain002::{pain002, pain002_report, NotFinal, Pain002Report};
 pub use payer::{execution_date, payer_for, payers_from_toml, Payer, PayerError, BUILTIN_PAYERS};
 
@@ -52,6 +52,15 @@ pub enum Iso20022Error {
         /// The transfer id.
         transfer: String,
         /// What is wrong.
+        problem: String,
+    },
+    /// The transfers written are not those the file's header announced (they changed while it
+    /// was written).
+    #[error("batch {batch}: {problem}; export it again")]
+    NotAnnounced {
+        /// The batch.
+        batch: String,
+        /// What differs.
         problem: String,
     },
     /// The file is not UTF-8.

@@ -28,7 +28,7 @@ use crate::codes::Allowance;
 use crate::money::format_fen;
 use crate::store::{BatchRow, TransferRow};
 use chrono::{FixedOffset, SecondsFormat};
-use quick_xml::events::{BytesDecl, BytesText, Event};
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
 type Xml = Writer<Vec<u8>>;
@@ -39,14 +39,129 @@ const IN_MEMORY: &str = "in-memory XML write";
 /// Beijing time, UTC+8 all year (no daylight saving since 1991).
 const BEIJING: i32 = 8 * 3600;
 
+/// The elements the transactions are written inside, outermost first.
+const OPEN: [&str; 3] = ["Document", "CstmrCdtTrfInitn", "PmtInf"];
+
 /// The pain.001.001.09 file of `batch`: its `transfers` paid from `payer`'s account, created at
 /// the batch's `computed_at`. UTF-8 with an XML declaration, indented by two spaces, LF line ends.
+/// (The whole file in memory: [`Pain001`] writes it transfer by transfer.)
 pub fn pain001(batch: &BatchRow, transfers: &[TransferRow], payer: &Payer) -> Result<Vec<u8>, Iso20022Error> {
-    let batch_id = &batch.batch_id;
-    let computed_at = batch.computed_at;
     if transfers.is_empty() {
-        return Err(Iso20022Error::NoTransfers(batch_id.clone()));
+        return Err(Iso20022Error::NoTransfers(batch.batch_id.clone()));
     }
+    execution_date_of(batch, payer)?;
+    let mut sorted: Vec<&TransferRow> = transfers.iter().collect();
+    sorted.sort_by(|a, b| a.transfer_id.as_bytes().cmp(b.transfer_id.as_bytes()));
+    let mut seen = Seen::default();
+    for t in &sorted {
+        seen.check(batch, t)?;
+    }
+    let mut file = Pain001::start(batch, payer, seen.count, seen.total_fen)?;
+    for t in sorted {
+        file.push(t)?;
+    }
+    file.finish()?;
+    let mut bytes = Vec::new();
+    file.write_to(&mut bytes).expect("writing to a Vec");
+    Ok(bytes)
+}
+
+/// A pain.001 file written as the batch's transfers come, in byte order of transfer id, so that
+/// memory holds one transfer whatever the batch's size. The group header and the payment
+/// information carry the number of transactions and the control sum before the first one: they
+/// are given at the start (the export adds them up while writing `transfers.csv`) and checked
+/// against the transfers at the end. [`Pain001::write_to`] hands over what is written so far.
+pub struct Pain001 {
+    xml: Xml,
+    batch: BatchRow,
+    count: u64,
+    total_fen: i64,
+    seen: Seen,
+}
+
+impl Pain001 {
+    /// Check what the file needs of the batch and the payer, and write everything up to the
+    /// first transaction, announcing `count` transactions adding up to `control_sum_fen`.
+    pub fn start(batch: &BatchRow, payer: &Payer, count: u64, control_sum_fen: i64) -> Result<Pain001, Iso20022Error> {
+        let batch_id = &batch.batch_id;
+        if count == 0 {
+            return Err(Iso20022Error::NoTransfers(batch_id.clone()));
+        }
+        let date = execution_date_of(batch, payer)?;
+        let beijing = FixedOffset::east_opt(BEIJING).expect("valid offset");
+        let count_text = count.to_string();
+        let control_sum = format_fen(control_sum_fen);
+        let created = batch.computed_at.with_timezone(&beijing).to_rfc3339_opts(SecondsFormat::Secs, false);
+
+        let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+        w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None))).expect(IN_MEMORY);
+        let document = BytesStart::new(OPEN[0]).with_attributes([("xmlns", PAIN001_NS)]);
+        w.write_event(Event::Start(document)).expect(IN_MEMORY);
+        w.write_event(Event::Start(BytesStart::new(OPEN[1]))).expect(IN_MEMORY);
+        node(&mut w, "GrpHdr", |w| {
+            leaf(w, "MsgId", batch_id);
+            leaf(w, "CreDtTm", &created);
+            leaf(w, "NbOfTxs", &count_text);
+            leaf(w, "CtrlSum", &control_sum);
+            node(w, "InitgPty", |w| leaf(w, "Nm", &payer.name));
+        });
+        w.write_event(Event::Start(BytesStart::new(OPEN[2]))).expect(IN_MEMORY);
+        leaf(&mut w, "PmtInfId", batch_id);
+        leaf(&mut w, "PmtMtd", "TRF");
+        leaf(&mut w, "NbOfTxs", &count_text);
+        leaf(&mut w, "CtrlSum", &control_sum);
+        node(&mut w, "ReqdExctnDt", |w| leaf(w, "Dt", &date.format("%Y-%m-%d").to_string()));
+        node(&mut w, "Dbtr", |w| leaf(w, "Nm", &payer.name));
+        node(&mut w, "DbtrAcct", |w| {
+            node(w, "Id", |w| node(w, "Othr", |w| leaf(w, "Id", &payer.account)));
+            leaf(w, "Ccy", "CNY");
+        });
+        node(&mut w, "DbtrAgt", |w| debtor_agent(w, payer));
+        leaf(&mut w, "ChrgBr", "DEBT");
+        Ok(Pain001 { xml: w, batch: batch.clone(), count, total_fen: control_sum_fen, seen: Seen::default() })
+    }
+
+    /// The next transfer (in byte order of transfer id) as a credit transfer.
+    pub fn push(&mut self, t: &TransferRow) -> Result<(), Iso20022Error> {
+        self.seen.check(&self.batch, t)?;
+        credit_transfer(&mut self.xml, &self.batch.batch_id, t);
+        Ok(())
+    }
+
+    /// Close the file, once the transfers pushed are those announced at the start.
+    pub fn finish(&mut self) -> Result<(), Iso20022Error> {
+        if (self.seen.count, self.seen.total_fen) != (self.count, self.total_fen) {
+            return Err(Iso20022Error::NotAnnounced {
+                batch: self.batch.batch_id.clone(),
+                problem: format!(
+                    "its header announces {} transfers of {}, but {} of {} were written",
+                    self.count,
+                    format_fen(self.total_fen),
+                    self.seen.count,
+                    format_fen(self.seen.total_fen)
+                ),
+            });
+        }
+        for name in OPEN.iter().rev() {
+            self.xml.write_event(Event::End(BytesEnd::new(*name))).expect(IN_MEMORY);
+        }
+        self.xml.get_mut().push(b'\n');
+        Ok(())
+    }
+
+    /// Move what is written so far into `out`.
+    pub fn write_to(&mut self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let bytes = self.xml.get_mut();
+        out.write_all(bytes)?;
+        bytes.clear();
+        Ok(())
+    }
+}
+
+/// What the file needs of the batch and the payer, checked before any transfer: the payer pays
+/// for the batch's district and can be written, the batch id fits MsgId. Returns the execution date.
+fn execution_date_of(batch: &BatchRow, payer: &Payer) -> Result<chrono::NaiveDate, Iso20022Error> {
+    let batch_id = &batch.batch_id;
     let payer_problem = |problem: String| Iso20022Error::Payer { batch: batch_id.clone(), problem };
     if payer.district_code != batch.district_code {
         return Err(payer_problem(format!(
@@ -56,68 +171,50 @@ pub fn pain001(batch: &BatchRow, transfers: &[TransferRow], payer: &Payer) -> Re
     }
     payer.check().map_err(|(field, problem)| payer_problem(format!("payer `{field}` {problem}")))?;
     let beijing = FixedOffset::east_opt(BEIJING).expect("valid offset");
-    let date =
-        execution_date(batch.service_month, payer.execution_day, computed_at.with_timezone(&beijing).date_naive())
-            .ok_or_else(|| payer_problem(format!("no execution date on day {}", payer.execution_day)))?;
+    let date = execution_date(
+        batch.service_month,
+        payer.execution_day,
+        batch.computed_at.with_timezone(&beijing).date_naive(),
+    )
+    .ok_or_else(|| payer_problem(format!("no execution date on day {}", payer.execution_day)))?;
     if batch_id.chars().count() > 35 {
         return Err(payer_problem("the batch id is longer than 35 characters (MsgId)".into()));
     }
+    Ok(date)
+}
 
-    let mut sorted: Vec<&TransferRow> = transfers.iter().collect();
-    sorted.sort_by(|a, b| a.transfer_id.as_bytes().cmp(b.transfer_id.as_bytes()));
-    let mut total_fen: i64 = 0;
-    for (i, t) in sorted.iter().enumerate() {
+/// The transfers checked so far: how many, their sum, the last id (ids must rise: the file's order,
+/// and each end-to-end id once).
+#[derive(Default)]
+struct Seen {
+    count: u64,
+    total_fen: i64,
+    last: Option<String>,
+}
+
+impl Seen {
+    fn check(&mut self, batch: &BatchRow, t: &TransferRow) -> Result<(), Iso20022Error> {
         check_transfer(batch, t)?;
-        if i > 0 && sorted[i - 1].transfer_id == t.transfer_id {
-            return Err(transfer_problem(t, "appears twice; an end-to-end id must be unique".into()));
+        match self.last.as_deref().map(|last| t.transfer_id.as_bytes().cmp(last.as_bytes())) {
+            Some(std::cmp::Ordering::Equal) => {
+                return Err(transfer_problem(t, "appears twice; an end-to-end id must be unique".into()))
+            }
+            Some(std::cmp::Ordering::Less) => {
+                return Err(transfer_problem(
+                    t,
+                    "comes after a greater transfer id; the file lists them in order".into(),
+                ))
+            }
+            _ => {}
         }
-        total_fen = total_fen
+        self.total_fen = self
+            .total_fen
             .checked_add(t.amount_fen)
             .ok_or_else(|| transfer_problem(t, "the control sum overflows".into()))?;
+        self.count += 1;
+        self.last = Some(t.transfer_id.clone());
+        Ok(())
     }
-    let count = sorted.len().to_string();
-    let control_sum = format_fen(total_fen);
-    let created = computed_at
-        .with_timezone(&FixedOffset::east_opt(BEIJING).expect("valid offset"))
-        .to_rfc3339_opts(SecondsFormat::Secs, false);
-
-    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None))).expect(IN_MEMORY);
-    w.create_element("Document")
-        .with_attribute(("xmlns", PAIN001_NS))
-        .write_inner_content(|w| {
-            node(w, "CstmrCdtTrfInitn", |w| {
-                node(w, "GrpHdr", |w| {
-                    leaf(w, "MsgId", batch_id);
-                    leaf(w, "CreDtTm", &created);
-                    leaf(w, "NbOfTxs", &count);
-                    leaf(w, "CtrlSum", &control_sum);
-                    node(w, "InitgPty", |w| leaf(w, "Nm", &payer.name));
-                });
-                node(w, "PmtInf", |w| {
-                    leaf(w, "PmtInfId", batch_id);
-                    leaf(w, "PmtMtd", "TRF");
-                    leaf(w, "NbOfTxs", &count);
-                    leaf(w, "CtrlSum", &control_sum);
-                    node(w, "ReqdExctnDt", |w| leaf(w, "Dt", &date.format("%Y-%m-%d").to_string()));
-                    node(w, "Dbtr", |w| leaf(w, "Nm", &payer.name));
-                    node(w, "DbtrAcct", |w| {
-                        node(w, "Id", |w| node(w, "Othr", |w| leaf(w, "Id", &payer.account)));
-                        leaf(w, "Ccy", "CNY");
-                    });
-                    node(w, "DbtrAgt", |w| debtor_agent(w, payer));
-                    leaf(w, "ChrgBr", "DEBT");
-                    for t in &sorted {
-                        credit_transfer(w, batch_id, t);
-                    }
-                });
-            });
-            Ok(())
-        })
-        .expect(IN_MEMORY);
-    let mut bytes = w.into_inner();
-    bytes.push(b'\n');
-    Ok(bytes)
 }
 
 fn transfer_problem(t: &TransferRow, problem: String) -> Iso20022Error {
