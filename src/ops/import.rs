@@ -6,7 +6,7 @@ use crate::adapters::registry_csv::encoding::Encoding;
 use crate::adapters::registry_csv::import::{import_dir_as, ImportReport};
 use crate::adapters::registry_csv::validate::Context;
 use crate::clock::Clock;
-use crate::store::Store;
+use crate::store::{StatisticsOf, Store};
 use serde_json::json;
 use std::path::Path;
 
@@ -23,6 +23,7 @@ pub async fn import<S: Store>(
     let book = policy_book(s).await?;
     let ctx = Context { today: clock.today(), policy: book.latest() };
     let report = import_dir_as(s, dir, encoding, &ctx, clock.now()).await?;
+    super::run::refresh_statistics(s, StatisticsOf::Registry).await;
     let entry = audit_entry(
         by,
         "import",

@@ -9,7 +9,7 @@ use crate::batch::{run_district, RunOutcome, RunRequest};
 use crate::clock::Clock;
 use crate::ledger::BatchKind;
 use crate::month::ServiceMonth;
-use crate::store::{Conflict, LedgerStore, Store, StoreError};
+use crate::store::{Conflict, LedgerStore, StatisticsOf, Store, StoreError};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What `run` or `rerun` is asked: the month, for whom, by whom.
@@ -147,6 +147,9 @@ async fn run_batches<S: Store + LedgerStore>(
                 Ok(outcome) => break outcome,
             }
         };
+        if matches!(outcome, RunOutcome::Computed(_)) && !req.dry_run {
+            refresh_statistics(s, StatisticsOf::Ledger).await;
+        }
         let run = DistrictRun { district: d, outcome };
         each(&run);
         done.runs.push(run);
@@ -159,4 +162,13 @@ async fn run_batches<S: Store + LedgerStore>(
 fn is_serialization_failure(e: &anyhow::Error) -> bool {
     let store = e.chain().find_map(|cause| cause.downcast_ref::<StoreError>());
     matches!(store, Some(StoreError::Conflict { kind: Conflict::Serialization, .. }))
+}
+
+/// Bring the planner's statistics up to date after a bulk write (the next district's or command's
+/// per-page reads depend on them, `Store::refresh_statistics`). The write is committed already:
+/// a failure here is said and the command goes on.
+pub(super) async fn refresh_statistics<S: Store>(s: &S, tables: StatisticsOf) {
+    if let Err(e) = s.refresh_statistics(tables).await {
+        tracing::warn!(error = %e, "could not refresh the database's statistics (autovacuum will)");
+    }
 }

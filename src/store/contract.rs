@@ -51,6 +51,32 @@ pub trait Store {
     async fn append_audit(&self, entry: &AuditEntry, now: DateTime<Utc>) -> StoreResult<AuditRow>;
     /// The whole audit log, and the head recorded at the last append.
     async fn audit_log(&self) -> StoreResult<(Vec<AuditRow>, Option<(i64, String)>)>;
+    /// Bring the planner's statistics up to date after a bulk write (PostgreSQL: `analyze`;
+    /// autovacuum would come later, and a run's per-page reads are planned as seq scans over
+    /// tables it believes empty). Nothing on SQLite, whose planner assumes indexes are selective.
+    async fn refresh_statistics(&self, tables: StatisticsOf) -> StoreResult<()>;
+}
+
+/// Which tables a bulk write changed enough for [`Store::refresh_statistics`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatisticsOf {
+    /// The registry tables, their versions and the persons changed (an import).
+    Registry,
+    /// Postings, transfers, balances and batches (a run or rerun).
+    Ledger,
+}
+
+impl StatisticsOf {
+    /// The tables.
+    pub fn tables(self) -> &'static str {
+        match self {
+            StatisticsOf::Registry => {
+                "elders, applications, assessments, disability_certs, household_status, exclusions, suspensions, \
+                 registry_versions, person_changes"
+            }
+            StatisticsOf::Ledger => "postings, transfers, balances, batches",
+        }
+    }
 }
 
 /// An import in progress: every file's rows, then its totals, in one transaction.

@@ -29,8 +29,10 @@ mod batches;
 mod connect;
 mod contract;
 mod error;
+mod import_sql;
 mod imports;
 mod ledger_view;
+mod pg_copy;
 mod pg_import;
 mod postgres;
 mod postings;
@@ -45,7 +47,7 @@ mod sqlite;
 mod transitions;
 
 pub use connect::{redact_url, CONNECT_TIMEOUT};
-pub use contract::{BatchRows, BatchTx, ExportTx, ImportTx, LedgerStore, PlatformStore, Store};
+pub use contract::{BatchRows, BatchTx, ExportTx, ImportTx, LedgerStore, PlatformStore, StatisticsOf, Store};
 pub use error::{Conflict, ConnectProblem, StoreError, StoreResult};
 pub use rows::{
     held_by_district, BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, KeyPaid, LinesOf, NetRow,

@@ -6,11 +6,10 @@
 //! of a dozen statements of 400 rows, each parsed and planned.
 
 use super::error::StoreResult;
-use super::imports::{cells, upsert_spec, Cell};
+use super::import_sql::{cells, upsert_spec, Cell};
+use super::pg_copy::{copy_in, CopyText};
 use crate::registry::rows::{FileKind, Row};
-use chrono::Datelike;
 use sqlx::{Postgres, Transaction};
-use std::fmt::Write as _;
 
 /// Stage `rows` (line, row, key text) of one file and write them; returns the lines whose key
 /// this import met before (duplicates: the earlier row was kept).
@@ -31,11 +30,8 @@ pub(super) async fn flush(
     .await?;
     sqlx::query(&format!("truncate {stage}")).execute(&mut **tx).await?;
 
-    let mut copy = tx
-        .copy_in_raw(&format!("copy {stage} (line, row_key, row_json, {}, import_id) from stdin", spec.column_list))
-        .await?;
-    copy.send(copy_text(import_id, rows).into_bytes()).await?;
-    copy.finish().await?;
+    let statement = format!("copy {stage} (line, row_key, row_json, {}, import_id) from stdin", spec.column_list);
+    copy_in(tx, &statement, copy_text(import_id, rows)).await?;
 
     let sql = format!(
         "with fresh as (
@@ -62,54 +58,21 @@ pub(super) async fn flush(
     Ok(repeated.into_iter().map(|l| l as u64).collect())
 }
 
-/// The rows in COPY's text format: tab-separated, `\N` for null, backslash escapes.
-fn copy_text(import_id: i64, rows: &[(u64, &Row, String)]) -> String {
-    let mut out = String::with_capacity(rows.len() * 256);
+/// The staged rows: line, key, the row's JSON (its version), its cells, the import.
+fn copy_text(import_id: i64, rows: &[(u64, &Row, String)]) -> CopyText {
+    let mut out = CopyText::with_capacity(rows.len() * 256);
     for (line, row, key) in rows {
         let json = serde_json::to_string(row).expect("row serializes");
-        let _ = write!(out, "{line}\t");
-        push_escaped(&mut out, key);
-        out.push('\t');
-        push_escaped(&mut out, &json);
+        out.int(*line as i64).text(key).text(&json);
         for cell in cells(row) {
-            out.push('\t');
             match cell {
-                Cell::Text(Some(s)) => push_escaped(&mut out, s),
-                Cell::Date(Some(d)) => {
-                    let _ = write!(out, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
-                }
-                Cell::Text(None) | Cell::Date(None) => out.push_str("\\N"),
-                Cell::Int(i) => {
-                    let _ = write!(out, "{i}");
-                }
-                Cell::Bool(b) => out.push(if b { 't' } else { 'f' }),
-            }
+                Cell::Text(s) => out.opt_text(s),
+                Cell::Date(d) => out.date(d),
+                Cell::Int(i) => out.int(i64::from(i)),
+                Cell::Bool(b) => out.bool(b),
+            };
         }
-        let _ = writeln!(out, "\t{import_id}");
+        out.int(import_id).end_row();
     }
     out
-}
-
-fn push_escaped(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn copy_text_escapes_what_copy_would_read_as_structure() {
-        let mut out = String::new();
-        push_escaped(&mut out, "a\tb\\c\nd\re");
-        assert_eq!(out, "a\\tb\\\\c\\nd\\re");
-    }
 }

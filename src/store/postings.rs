@@ -3,13 +3,15 @@
 //! net paid outside [0, top rate]), and a batch's rows read back for its files.
 
 use super::error::{StoreError, StoreResult};
+use super::pg_copy::{copy_in, CopyText};
 use super::rows::{PostingRow, TransferRow};
 use super::sql::{value_rows, Conn, Row, Tx};
 use crate::idcard::mask_key;
 use crate::ledger::{HoldReason, LineType, COUNTED};
 
-/// Rows per multi-row INSERT (19 columns × 50 stays far below both databases' parameter limits).
-const ROWS_PER_INSERT: usize = 50;
+/// Rows per multi-row INSERT on SQLite (19 columns × 500 stays below its 32,766 parameters): a
+/// page of persons in a few statements. PostgreSQL writes a page by COPY (`pg_copy.rs`).
+const ROWS_PER_INSERT: usize = 500;
 
 /// Columns of `postings` in the order the insert writes them.
 pub(super) const POSTING_COLUMNS: [&str; 19] = [
@@ -46,6 +48,15 @@ pub(super) async fn insert_postings(
     ceilings: &[(String, i64)],
     update_balances: bool,
 ) -> StoreResult<()> {
+    if let Tx::Postgres(pg) = tx {
+        // PostgreSQL: the page's postings in one COPY.
+        let statement = format!("copy postings ({}) from stdin", POSTING_COLUMNS.join(", "));
+        copy_in(pg, &statement, posting_copy(rows)).await?;
+        if update_balances {
+            add_to_balances(tx, rows, ceilings).await?;
+        }
+        return Ok(());
+    }
     // Many rows per statement: a batch writes tens of thousands of postings.
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let sql = format!(
@@ -89,27 +100,9 @@ pub(super) async fn insert_postings(
 async fn add_to_balances(tx: &mut Tx, rows: &[PostingRow], ceilings: &[(String, i64)]) -> StoreResult<()> {
     let counted = rows.iter().filter(|p| p.held_reason.is_none());
     let (positive, negative): (Vec<_>, Vec<_>) = counted.partition(|p| p.amount_fen > 0);
-    for chunk in positive.chunks(ROWS_PER_INSERT) {
-        // L4: the bound is the highest monthly rate in any policy version loaded, so a version
-        // loaded later can raise it for months paid before.
-        let sql = format!(
-            "insert into balances (id_number, allowance, service_month, net_fen, ceiling_fen) values {}
-             on conflict (id_number, allowance, service_month) do update set net_fen = balances.net_fen + excluded.net_fen,
-              ceiling_fen = case when excluded.ceiling_fen > balances.ceiling_fen
-                                 then excluded.ceiling_fen else balances.ceiling_fen end",
-            value_rows(tx.dialect(), chunk.len(), 5)
-        );
-        let q = chunk.iter().fold(tx.query(&sql), |q, p| {
-            q.bind(&p.id_number)
-                .bind(&p.allowance)
-                .bind(&p.service_month)
-                .bind(p.amount_fen)
-                .bind(ceiling_of(ceilings, &p.allowance))
-        });
-        let first = chunk.first().map(|p| mask_key(&p.payment_key)).unwrap_or_default();
-        q.execute().await.map_err(|e| {
-            StoreError::bound_or_database(e, || format!("{first} or one of the {} after it", chunk.len() - 1))
-        })?;
+    match &mut *tx {
+        Tx::Postgres(pg) => add_positive_pg(pg, &positive, ceilings).await?,
+        Tx::Sqlite(_) => add_positive(tx, &positive, ceilings).await?,
     }
     for p in negative {
         let bound = |e| StoreError::bound_or_database(e, || mask_key(&p.payment_key));
@@ -146,8 +139,112 @@ async fn add_to_balances(tx: &mut Tx, rows: &[PostingRow], ceilings: &[(String, 
     Ok(())
 }
 
+/// How a positive posting adds to its key's balance: L4's bound is the highest monthly rate in
+/// any policy version loaded, so a version loaded later can raise it for months paid before.
+const ADD_TO_BALANCE: &str = "on conflict (id_number, allowance, service_month) do update
+     set net_fen = balances.net_fen + excluded.net_fen,
+         ceiling_fen = case when excluded.ceiling_fen > balances.ceiling_fen
+                            then excluded.ceiling_fen else balances.ceiling_fen end";
+
+/// Positive postings into the balances, many rows per statement (a batch has at most one
+/// positive posting per key).
+async fn add_positive(tx: &mut Tx, positive: &[&PostingRow], ceilings: &[(String, i64)]) -> StoreResult<()> {
+    for chunk in positive.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "insert into balances (id_number, allowance, service_month, net_fen, ceiling_fen) values {} {ADD_TO_BALANCE}",
+            value_rows(tx.dialect(), chunk.len(), 5)
+        );
+        let q = chunk.iter().fold(tx.query(&sql), |q, p| {
+            q.bind(&p.id_number)
+                .bind(&p.allowance)
+                .bind(&p.service_month)
+                .bind(p.amount_fen)
+                .bind(ceiling_of(ceilings, &p.allowance))
+        });
+        q.execute().await.map_err(|e| bound_error(e, chunk))?;
+    }
+    Ok(())
+}
+
+/// [`add_positive`] on PostgreSQL: the page's positive postings as five arrays, one statement.
+async fn add_positive_pg(
+    pg: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    positive: &[&PostingRow],
+    ceilings: &[(String, i64)],
+) -> StoreResult<()> {
+    if positive.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "insert into balances (id_number, allowance, service_month, net_fen, ceiling_fen)
+         select * from unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[]) {ADD_TO_BALANCE}"
+    );
+    let texts = |f: fn(&PostingRow) -> &str| positive.iter().map(|p| f(p)).collect::<Vec<&str>>();
+    sqlx::query(&sql)
+        .bind(texts(|p| &p.id_number))
+        .bind(texts(|p| &p.allowance))
+        .bind(texts(|p| &p.service_month))
+        .bind(positive.iter().map(|p| p.amount_fen).collect::<Vec<i64>>())
+        .bind(positive.iter().map(|p| ceiling_of(ceilings, &p.allowance)).collect::<Vec<i64>>())
+        .execute(&mut **pg)
+        .await
+        .map_err(|e| bound_error(e, positive))?;
+    Ok(())
+}
+
+/// A refused balance names the first posting of the statement (masked) and how many followed.
+fn bound_error(e: sqlx::Error, rows: &[&PostingRow]) -> StoreError {
+    let first = rows.first().map(|p| mask_key(&p.payment_key)).unwrap_or_default();
+    StoreError::bound_or_database(e, || format!("{first} or one of the {} after it", rows.len().saturating_sub(1)))
+}
+
+/// Postings in COPY's text format, columns as [`POSTING_COLUMNS`].
+fn posting_copy(rows: &[PostingRow]) -> CopyText {
+    let mut out = CopyText::with_capacity(rows.len() * 200);
+    for p in rows {
+        out.text(&p.payment_key)
+            .text(&p.batch_id)
+            .text(&p.district_code)
+            .text(&p.id_number)
+            .text(&p.allowance)
+            .text(&p.service_month)
+            .int(i64::from(p.adjustment))
+            .text(p.line_type.as_str())
+            .text(&p.tier)
+            .int(p.amount_fen)
+            .int(p.lottery_fen)
+            .int(p.district_fen)
+            .opt_text(p.held_reason.map(HoldReason::as_str))
+            .opt_text(p.transfer_id.as_deref())
+            .text(&p.name)
+            .opt_text(p.account_type.as_deref())
+            .opt_text(p.account_no.as_deref())
+            .text(&p.street_code)
+            .opt_text(p.recovery_reason.as_deref())
+            .end_row();
+    }
+    out
+}
+
 /// Store transfers.
 pub(super) async fn insert_transfers(tx: &mut Tx, rows: &[TransferRow]) -> StoreResult<()> {
+    if let Tx::Postgres(pg) = tx {
+        let mut out = CopyText::with_capacity(rows.len() * 120);
+        for t in rows {
+            out.text(&t.transfer_id)
+                .text(&t.batch_id)
+                .text(&t.id_number)
+                .text(&t.allowance)
+                .text(&t.name)
+                .opt_text(t.account_type.as_deref())
+                .text(&t.account_no)
+                .int(t.amount_fen)
+                .end_row();
+        }
+        let statement =
+            "copy transfers (transfer_id, batch_id, id_number, allowance, name, account_type, account_no, amount_fen) from stdin";
+        return copy_in(pg, statement, out).await;
+    }
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let sql = format!(
             "insert into transfers (transfer_id, batch_id, id_number, allowance, name, account_type, account_no, amount_fen)

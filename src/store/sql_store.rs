@@ -6,7 +6,7 @@
 use super::audit;
 use super::batch_files;
 use super::batches::{self, SqlBatch};
-use super::contract::{BatchRows, BatchTx, ExportTx, ImportTx, LedgerStore, PlatformStore, Store};
+use super::contract::{BatchRows, BatchTx, ExportTx, ImportTx, LedgerStore, PlatformStore, StatisticsOf, Store};
 use super::error::StoreResult;
 use super::imports::{self, SqlImport};
 use super::ledger_view;
@@ -54,6 +54,13 @@ impl SqlStore for PgStore {
 
 impl<S: SqlStore> Store for S {
     type Import = SqlImport;
+
+    async fn refresh_statistics(&self, tables: StatisticsOf) -> StoreResult<()> {
+        if let Pool::Postgres(pool) = self.pool() {
+            sqlx::query(&format!("analyze {}", tables.tables())).execute(pool).await?;
+        }
+        Ok(())
+    }
 
     async fn migrate(&self) -> StoreResult<()> {
         match self.pool() {
