@@ -23,7 +23,6 @@ pub async fn import<S: Store>(
     let book = policy_book(s).await?;
     let ctx = Context { today: clock.today(), policy: book.latest() };
     let report = import_dir_as(s, dir, encoding, &ctx, clock.now()).await?;
-    super::run::refresh_statistics(s, StatisticsOf::Registry).await;
     let entry = audit_entry(
         by,
         "import",
@@ -33,5 +32,6 @@ pub async fn import<S: Store>(
         json!({ "import_id": report.import_id, "files": report.files, "rejected": report.rejects.len() }),
     );
     s.append_audit(&entry, clock.now()).await?;
+    super::run::refresh_statistics(s, StatisticsOf::Registry).await;
     Ok(report)
 }

@@ -2,6 +2,7 @@
 //! and PostgreSQL's COPY path (`pg_import.rs`): a registry row's values in its table's column
 //! order, and the upsert that writes a row only when its content changed.
 
+use super::error::StoreError;
 use crate::registry::rows::{FileKind, Row};
 use chrono::NaiveDate;
 
@@ -128,4 +129,11 @@ pub(super) fn upsert_spec(kind: FileKind) -> UpsertSpec {
             key.join(", ")
         ),
     }
+}
+
+/// The keys the database returned are not the keys the import staged (see the callers).
+pub(super) fn key_mismatch(kind: FileKind) -> StoreError {
+    StoreError::Corrupt(format!(
+        "the database returned a key of {kind} that the import did not send; nothing was imported"
+    ))
 }

@@ -6,7 +6,7 @@
 //! the database (a temporary table of the keys met), without holding a file's keys in memory.
 
 use super::error::StoreResult;
-use super::import_sql::{cells, upsert_spec, Cell};
+use super::import_sql::{cells, key_mismatch, upsert_spec, Cell};
 use super::rows::{StoreReject, StoredReject};
 use super::sql::{list_params, value_rows, Pool, Query, Tx};
 use crate::idcard;
@@ -22,6 +22,8 @@ const ROWS_PER_STATEMENT: usize = 2_000;
 pub struct SqlImport {
     tx: Tx,
     import_id: i64,
+    /// The file whose rows came last (its keys are in `import_keys`).
+    file: Option<FileKind>,
 }
 
 /// Open an import: its transaction and its row in `imports`.
@@ -35,13 +37,16 @@ pub(super) async fn begin(pool: &Pool, dir: &str, now: DateTime<Utc>) -> StoreRe
     let keys = tx.dialect().import_keys_table();
     tx.query(keys).execute().await?;
     tx.query("delete from import_keys").execute().await?;
+    if let Some((cache, _)) = tx.dialect().import_cache() {
+        tx.query(cache).execute().await?;
+    }
     let import_id: i64 = tx
         .query("insert into imports (dir, started_at) values ($1, $2) returning import_id")
         .bind(dir)
         .bind(now)
         .fetch_scalar()
         .await?;
-    Ok(SqlImport { tx, import_id })
+    Ok(SqlImport { tx, import_id, file: None })
 }
 
 impl SqlImport {
@@ -55,6 +60,11 @@ impl SqlImport {
     pub(super) async fn apply_rows(&mut self, kind: FileKind, rows: &[(u64, RowOp)]) -> StoreResult<Vec<StoreReject>> {
         let import_id = self.import_id;
         let tx = &mut self.tx;
+        if self.file != Some(kind) {
+            // Duplicates are within one file: the keys of the file before are not needed again.
+            tx.query("delete from import_keys").execute().await?;
+            self.file = Some(kind);
+        }
         let mut rejects = Vec::new();
         let known = known_persons(tx, kind, rows).await?;
         let mut seen: HashSet<String> = HashSet::new();
@@ -101,7 +111,10 @@ impl SqlImport {
 
     /// Record the totals and rejected rows, and commit the import.
     pub(super) async fn finish(self, accepted: u64, rejects: &[StoredReject], now: DateTime<Utc>) -> StoreResult<()> {
-        let SqlImport { mut tx, import_id } = self;
+        let SqlImport { mut tx, import_id, .. } = self;
+        if let Some((_, default)) = tx.dialect().import_cache() {
+            tx.query(default).execute().await?;
+        }
         for r in rejects {
             tx.query("insert into import_rejects (import_id, file, line, reason, detail) values ($1, $2, $3, $4, $5)")
                 .bind(import_id)
@@ -210,6 +223,11 @@ async fn flush(
             .filter(|(_, _, text)| written.contains(text))
             .map(|(_, row, _)| (row.key(), Some(*row)))
             .collect();
+        if versions.len() != written.len() {
+            // The database's rendering of a key and `RowKey::text()` disagree: a written row would
+            // have no version and its person no mark. Refuse the import rather than lose either.
+            return Err(key_mismatch(kind));
+        }
         record_versions(tx, import_id, kind, &versions).await?;
     }
     pending.clear();

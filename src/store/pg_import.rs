@@ -6,13 +6,14 @@
 //! of a dozen statements of 400 rows, each parsed and planned.
 
 use super::error::StoreResult;
-use super::import_sql::{cells, upsert_spec, Cell};
+use super::import_sql::{cells, key_mismatch, upsert_spec, Cell};
 use super::pg_copy::{copy_in, CopyText};
 use crate::registry::rows::{FileKind, Row};
 use sqlx::{Postgres, Transaction};
 
 /// Stage `rows` (line, row, key text) of one file and write them; returns the lines whose key
-/// this import met before (duplicates: the earlier row was kept).
+/// this import met before (duplicates: the earlier row was kept). A written row whose key the
+/// database renders otherwise than `RowKey::text()` refuses the import (it would go unversioned).
 pub(super) async fn flush(
     tx: &mut Transaction<'static, Postgres>,
     import_id: i64,
@@ -48,13 +49,20 @@ pub(super) async fn flush(
              insert into person_changes (id_number, import_id) select distinct id_number, $2 from versions
              on conflict (id_number) do update set import_id = excluded.import_id
              where person_changes.import_id <> excluded.import_id)
-         select line from {stage} where row_key not in (select row_key from fresh) order by line",
+         select line from {stage} where row_key not in (select row_key from fresh)
+         union all
+         select -1 where (select count(*) from written) <> (select count(*) from versions)
+         order by 1",
         head = spec.head,
         columns = spec.column_list,
         tail = spec.tail,
     );
     let repeated: Vec<i64> =
         sqlx::query_scalar(&sql).bind(kind.file_name()).bind(import_id).fetch_all(&mut **tx).await?;
+    if repeated.first() == Some(&-1) {
+        // A written row whose returned key matched no staged row: it would have no version.
+        return Err(key_mismatch(kind));
+    }
     Ok(repeated.into_iter().map(|l| l as u64).collect())
 }
 

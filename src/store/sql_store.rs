@@ -57,7 +57,9 @@ impl<S: SqlStore> Store for S {
 
     async fn refresh_statistics(&self, tables: StatisticsOf) -> StoreResult<()> {
         if let Pool::Postgres(pool) = self.pool() {
-            sqlx::query(&format!("analyze {}", tables.tables())).execute(pool).await?;
+            // `skip_locked`: a table another session holds (an anti-wraparound vacuum, DDL) is
+            // left for autovacuum rather than waited for between two districts of a run.
+            sqlx::query(&format!("analyze (skip_locked) {}", tables.tables())).execute(pool).await?;
         }
         Ok(())
     }

@@ -27,11 +27,6 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            // Temporary tables (an import's keys met, a rerun's persons) in memory, not in a
-            // temporary file; a 64 MiB page cache (the default is 2 MiB), so that a registry's
-            // indexes stay in memory while a million rows go in.
-            .pragma("temp_store", "memory")
-            .pragma("cache_size", "-65536")
             .busy_timeout(Duration::from_secs(30));
         let file = options.get_filename().to_path_buf();
         if let Some(missing) = connect::sqlite_missing_folder(&file) {
