@@ -53,10 +53,10 @@ impl Dialect {
         }
     }
 
-    /// The page cache an import's connection uses while it writes (SQLite: 64 MiB instead of
-    /// 2 MiB, so that a large registry's indexes stay cached), and the statement that restores the
-    /// default when it is done. The cache is an import's alone: a bigger one everywhere would let
-    /// every sort of an export or a verify hold that much too.
+    /// The page cache the connection of a bulk write (an import, a batch) uses (SQLite: 64 MiB
+    /// instead of 2 MiB, so that a large registry's indexes stay cached), and the statement that
+    /// restores the default when it is done. Only there: a bigger one on every connection would
+    /// let every sort of an export or a verify hold that much too.
     pub fn import_cache(self) -> Option<(&'static str, &'static str)> {
         match self {
             Dialect::Sqlite => Some(("pragma cache_size = -65536", "pragma cache_size = -2000")),

@@ -61,7 +61,15 @@ pub(super) fn latest_migration() -> i64 {
 /// up to the busy timeout for it, then reports the district as held by another run (`None`).
 pub(super) async fn begin_batch(pool: &Pool) -> StoreResult<Option<Tx>> {
     match pool.begin_write().await {
-        Ok(tx) => Ok(Some(tx)),
+        Ok(mut tx) => {
+            // A batch writes a posting, a transfer and a balance per payment into large indexes:
+            // the import's 64 MiB page cache on this connection (not the pool's: every sort of an
+            // export or verify would hold that much too).
+            if let Some((cache, _)) = tx.dialect().import_cache() {
+                tx.query(cache).execute().await?;
+            }
+            Ok(Some(tx))
+        }
         Err(e) => match StoreError::from(e) {
             StoreError::Busy(_) => Ok(None),
             other => Err(other),
