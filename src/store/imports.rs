@@ -39,6 +39,9 @@ pub(super) async fn begin(pool: &Pool, dir: &str, now: DateTime<Utc>) -> StoreRe
     tx.query("delete from import_keys").execute().await?;
     if let Some((cache, _)) = tx.dialect().import_cache() {
         tx.query(cache).execute().await?;
+        // The keys met live in the temporary database: the same cache, so that they stay in
+        // memory up to 64 MiB and spill to its file beyond (memory bounded whatever the file).
+        tx.query(&cache.replace("cache_size", "temp.cache_size")).execute().await?;
     }
     let import_id: i64 = tx
         .query("insert into imports (dir, started_at) values ($1, $2) returning import_id")
