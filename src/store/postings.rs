@@ -64,26 +64,10 @@ pub(super) async fn insert_postings(
             POSTING_COLUMNS.join(", "),
             value_rows(tx.dialect(), chunk.len(), POSTING_COLUMNS.len())
         );
-        let q = chunk.iter().fold(tx.query(&sql), |q, p| {
-            q.bind(&p.payment_key)
-                .bind(&p.batch_id)
-                .bind(&p.district_code)
-                .bind(&p.id_number)
-                .bind(&p.allowance)
-                .bind(&p.service_month)
-                .bind(p.adjustment)
-                .bind(p.line_type.as_str())
-                .bind(&p.tier)
-                .bind(p.amount_fen)
-                .bind(p.lottery_fen)
-                .bind(p.district_fen)
-                .bind(p.held_reason.map(HoldReason::as_str))
-                .bind(&p.transfer_id)
-                .bind(&p.name)
-                .bind(&p.account_type)
-                .bind(&p.account_no)
-                .bind(&p.street_code)
-                .bind(&p.recovery_reason)
+        let q = chunk.iter().flat_map(posting_fields).fold(tx.query(&sql), |q, field| match field {
+            Field::Text(v) => q.bind(v),
+            Field::Int(v) => q.bind(v),
+            Field::Fen(v) => q.bind(v),
         });
         q.execute().await?;
     }
@@ -198,30 +182,55 @@ fn bound_error(e: sqlx::Error, rows: &[&PostingRow]) -> StoreError {
     StoreError::bound_or_database(e, || format!("{first} or one of the {} after it", rows.len().saturating_sub(1)))
 }
 
-/// Postings in COPY's text format, columns as [`POSTING_COLUMNS`].
+/// One value of a posting, typed as its column.
+enum Field<'a> {
+    Text(Option<&'a str>),
+    Int(i32),
+    Fen(i64),
+}
+
+/// A posting's values in the order of [`POSTING_COLUMNS`]: the one list both the bound statements
+/// (SQLite) and COPY (PostgreSQL) write from.
+fn posting_fields(p: &PostingRow) -> [Field<'_>; 19] {
+    use Field::*;
+    fn text(s: &str) -> Field<'_> {
+        Text(Some(s))
+    }
+    [
+        text(&p.payment_key),
+        text(&p.batch_id),
+        text(&p.district_code),
+        text(&p.id_number),
+        text(&p.allowance),
+        text(&p.service_month),
+        Int(p.adjustment),
+        text(p.line_type.as_str()),
+        text(&p.tier),
+        Fen(p.amount_fen),
+        Fen(p.lottery_fen),
+        Fen(p.district_fen),
+        Text(p.held_reason.map(HoldReason::as_str)),
+        Text(p.transfer_id.as_deref()),
+        text(&p.name),
+        Text(p.account_type.as_deref()),
+        Text(p.account_no.as_deref()),
+        text(&p.street_code),
+        Text(p.recovery_reason.as_deref()),
+    ]
+}
+
+/// Postings in COPY's text format.
 fn posting_copy(rows: &[PostingRow]) -> CopyText {
     let mut out = CopyText::with_capacity(rows.len() * 200);
     for p in rows {
-        out.text(&p.payment_key)
-            .text(&p.batch_id)
-            .text(&p.district_code)
-            .text(&p.id_number)
-            .text(&p.allowance)
-            .text(&p.service_month)
-            .int(i64::from(p.adjustment))
-            .text(p.line_type.as_str())
-            .text(&p.tier)
-            .int(p.amount_fen)
-            .int(p.lottery_fen)
-            .int(p.district_fen)
-            .opt_text(p.held_reason.map(HoldReason::as_str))
-            .opt_text(p.transfer_id.as_deref())
-            .text(&p.name)
-            .opt_text(p.account_type.as_deref())
-            .opt_text(p.account_no.as_deref())
-            .text(&p.street_code)
-            .opt_text(p.recovery_reason.as_deref())
-            .end_row();
+        for field in posting_fields(p) {
+            match field {
+                Field::Text(v) => out.opt_text(v),
+                Field::Int(v) => out.int(i64::from(v)),
+                Field::Fen(v) => out.int(v),
+            };
+        }
+        out.end_row();
     }
     out
 }
