@@ -32,6 +32,6 @@ pub async fn import<S: Store>(
         json!({ "import_id": report.import_id, "files": report.files, "rejected": report.rejects.len() }),
     );
     s.append_audit(&entry, clock.now()).await?;
-    super::run::refresh_statistics(s, StatisticsOf::Registry).await;
+    super::refresh_statistics(s, StatisticsOf::Registry).await;
     Ok(report)
 }

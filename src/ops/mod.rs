@@ -49,7 +49,7 @@ pub use error::{ExportError, OpsError, Step};
 
 use crate::audit::AuditEntry;
 use crate::policy::PolicyBook;
-use crate::store::{BatchRow, LedgerStore, Store};
+use crate::store::{BatchRow, LedgerStore, StatisticsOf, Store};
 
 /// Result of a use-case.
 pub type OpsResult<T> = Result<T, OpsError>;
@@ -103,4 +103,13 @@ pub fn no_allocation_message(district: &str, year: i32) -> String {
         "F3: no lottery allocation loaded for district {district}, year {year}: the district pays all; \
          load one with `subsidy policy load FILE`"
     )
+}
+
+/// Bring the planner's statistics up to date after a bulk write (the next district's or command's
+/// per-page reads depend on them, `Store::refresh_statistics`). The write is committed already:
+/// a failure here is said and the command goes on.
+async fn refresh_statistics<S: Store>(s: &S, tables: StatisticsOf) {
+    if let Err(e) = s.refresh_statistics(tables).await {
+        tracing::warn!(error = %e, "could not refresh the database's statistics (autovacuum will)");
+    }
 }

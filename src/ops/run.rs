@@ -148,7 +148,7 @@ async fn run_batches<S: Store + LedgerStore>(
             }
         };
         if matches!(outcome, RunOutcome::Computed(_)) && !req.dry_run {
-            refresh_statistics(s, StatisticsOf::Ledger).await;
+            super::refresh_statistics(s, StatisticsOf::Ledger).await;
         }
         let run = DistrictRun { district: d, outcome };
         each(&run);
@@ -162,13 +162,4 @@ async fn run_batches<S: Store + LedgerStore>(
 fn is_serialization_failure(e: &anyhow::Error) -> bool {
     let store = e.chain().find_map(|cause| cause.downcast_ref::<StoreError>());
     matches!(store, Some(StoreError::Conflict { kind: Conflict::Serialization, .. }))
-}
-
-/// Bring the planner's statistics up to date after a bulk write (the next district's or command's
-/// per-page reads depend on them, `Store::refresh_statistics`). The write is committed already:
-/// a failure here is said and the command goes on.
-pub(super) async fn refresh_statistics<S: Store>(s: &S, tables: StatisticsOf) {
-    if let Err(e) = s.refresh_statistics(tables).await {
-        tracing::warn!(error = %e, "could not refresh the database's statistics (autovacuum will)");
-    }
 }

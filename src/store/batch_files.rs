@@ -7,19 +7,14 @@
 //! them (a person's held months) and refuses rows that arrive out of that order, so that a
 //! database sorting otherwise fails the export instead of writing other bytes.
 
-use super::postings::{posting_row, POSTING_COLUMNS};
+use super::postings::{posting_row, BATCH_TRANSFERS, POSTING_COLUMNS};
 use super::rows::{LinesOf, PostingRow, TransferRow, TransferSum};
 use super::sql::{Conn, RowStream};
 use std::sync::LazyLock;
 
 /// The batch's transfers, by transfer id: the order of `transfers.csv` and of pain.001.
 pub(super) fn transfers<'c>(conn: Conn<'c>, batch_id: &'c str) -> RowStream<'c, TransferRow> {
-    conn.into_query(
-        "select transfer_id, batch_id, id_number, allowance, name, account_type, account_no, amount_fen
-             from transfers where batch_id = $1 order by transfer_id",
-    )
-    .bind(batch_id)
-    .stream_as(|r| Ok(r.to()?))
+    conn.into_query(BATCH_TRANSFERS).bind(batch_id).stream_as(|r| Ok(r.to()?))
 }
 
 /// The postings `which` file lists, by its first column: `lines.csv` by transfer id (lines of no

@@ -34,14 +34,11 @@ pub(super) async fn begin(pool: &Pool, dir: &str, now: DateTime<Utc>) -> StoreRe
     if let Some(lock) = tx.dialect().import_lock() {
         tx.query(lock).execute().await?;
     }
+    // Emptied by the first file's rows (`apply_rows`).
     let keys = tx.dialect().import_keys_table();
     tx.query(keys).execute().await?;
-    tx.query("delete from import_keys").execute().await?;
-    if let Some((cache, _)) = tx.dialect().import_cache() {
-        tx.query(cache).execute().await?;
-        // The keys met live in the temporary database: the same cache, so that they stay in
-        // memory up to 64 MiB and spill to its file beyond (memory bounded whatever the file).
-        tx.query(&cache.replace("cache_size", "temp.cache_size")).execute().await?;
+    for pragma in tx.dialect().bulk_cache().0 {
+        tx.query(pragma).execute().await?;
     }
     let import_id: i64 = tx
         .query("insert into imports (dir, started_at) values ($1, $2) returning import_id")
@@ -115,8 +112,8 @@ impl SqlImport {
     /// Record the totals and rejected rows, and commit the import.
     pub(super) async fn finish(self, accepted: u64, rejects: &[StoredReject], now: DateTime<Utc>) -> StoreResult<()> {
         let SqlImport { mut tx, import_id, .. } = self;
-        if let Some((_, default)) = tx.dialect().import_cache() {
-            tx.query(default).execute().await?;
+        for pragma in tx.dialect().bulk_cache().1 {
+            tx.query(pragma).execute().await?;
         }
         for r in rejects {
             tx.query("insert into import_rejects (import_id, file, line, reason, detail) values ($1, $2, $3, $4, $5)")

@@ -9,7 +9,6 @@ use std::fmt::Write as _;
 
 /// Rows in COPY's text format: values separated by tabs, rows by newlines, `\N` for null, and
 /// backslash escapes for what would otherwise read as structure.
-#[derive(Default)]
 pub(super) struct CopyText {
     out: String,
     /// No value written yet on the current row.

@@ -48,28 +48,28 @@ pub(super) async fn insert_postings(
     ceilings: &[(String, i64)],
     update_balances: bool,
 ) -> StoreResult<()> {
-    if let Tx::Postgres(pg) = tx {
+    match &mut *tx {
         // PostgreSQL: the page's postings in one COPY.
-        let statement = format!("copy postings ({}) from stdin", POSTING_COLUMNS.join(", "));
-        copy_in(pg, &statement, posting_copy(rows)).await?;
-        if update_balances {
-            add_to_balances(tx, rows, ceilings).await?;
+        Tx::Postgres(pg) => {
+            let statement = format!("copy postings ({}) from stdin", POSTING_COLUMNS.join(", "));
+            copy_in(pg, &statement, posting_copy(rows)).await?;
         }
-        return Ok(());
-    }
-    // Many rows per statement: a batch writes tens of thousands of postings.
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let sql = format!(
-            "insert into postings ({}) values {}",
-            POSTING_COLUMNS.join(", "),
-            value_rows(tx.dialect(), chunk.len(), POSTING_COLUMNS.len())
-        );
-        let q = chunk.iter().flat_map(posting_fields).fold(tx.query(&sql), |q, field| match field {
-            Field::Text(v) => q.bind(v),
-            Field::Int(v) => q.bind(v),
-            Field::Fen(v) => q.bind(v),
-        });
-        q.execute().await?;
+        // Many rows per statement: a batch writes tens of thousands of postings.
+        Tx::Sqlite(_) => {
+            for chunk in rows.chunks(ROWS_PER_INSERT) {
+                let sql = format!(
+                    "insert into postings ({}) values {}",
+                    POSTING_COLUMNS.join(", "),
+                    value_rows(tx.dialect(), chunk.len(), POSTING_COLUMNS.len())
+                );
+                let q = chunk.iter().flat_map(posting_fields).fold(tx.query(&sql), |q, field| match field {
+                    Field::Text(v) => q.bind(v),
+                    Field::Int(v) => q.bind(v),
+                    Field::Fen(v) => q.bind(v),
+                });
+                q.execute().await?;
+            }
+        }
     }
     if update_balances {
         add_to_balances(tx, rows, ceilings).await?;
@@ -336,15 +336,14 @@ pub(super) async fn refresh_balances(
     Ok(())
 }
 
+/// A batch's transfers by transfer id (`$1`: the batch): the order of `transfers.csv` and pain.001.
+pub(super) const BATCH_TRANSFERS: &str =
+    "select transfer_id, batch_id, id_number, allowance, name, account_type, account_no, amount_fen
+     from transfers where batch_id = $1 order by transfer_id";
+
 /// A batch's transfers, by transfer id.
 pub(super) async fn batch_transfers(conn: &mut Conn<'_>, batch_id: &str) -> StoreResult<Vec<TransferRow>> {
-    conn.query(
-        "select transfer_id, batch_id, id_number, allowance, name, account_type, account_no, amount_fen
-             from transfers where batch_id = $1 order by transfer_id",
-    )
-    .bind(batch_id)
-    .stream_records()
-    .await
+    conn.query(BATCH_TRANSFERS).bind(batch_id).stream_records().await
 }
 
 /// A batch's postings, by payment key.

@@ -53,14 +53,19 @@ impl Dialect {
         }
     }
 
-    /// The page cache the connection of a bulk write (an import, a batch) uses (SQLite: 64 MiB
-    /// instead of 2 MiB, so that a large registry's indexes stay cached), and the statement that
-    /// restores the default when it is done. Only there: a bigger one on every connection would
-    /// let every sort of an export or a verify hold that much too.
-    pub fn import_cache(self) -> Option<(&'static str, &'static str)> {
+    /// The pragmas that give the connection of a bulk write (an import, a batch) a bigger page
+    /// cache, and those that restore the defaults (SQLite: 64 MiB instead of 2 MiB, for the
+    /// database and for the temporary one that holds an import's keys met, so that a large
+    /// registry's indexes stay cached and the keys spill to disk only beyond 64 MiB). Only there:
+    /// a bigger one on every connection would let every sort of an export or a verify hold that
+    /// much too. Nothing on PostgreSQL.
+    pub fn bulk_cache(self) -> (&'static [&'static str], &'static [&'static str]) {
         match self {
-            Dialect::Sqlite => Some(("pragma cache_size = -65536", "pragma cache_size = -2000")),
-            Dialect::Postgres => None,
+            Dialect::Sqlite => (
+                &["pragma cache_size = -65536", "pragma temp.cache_size = -65536"],
+                &["pragma cache_size = -2000", "pragma temp.cache_size = -2000"],
+            ),
+            Dialect::Postgres => (&[], &[]),
         }
     }
 

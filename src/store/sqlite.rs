@@ -65,8 +65,8 @@ pub(super) async fn begin_batch(pool: &Pool) -> StoreResult<Option<Tx>> {
             // A batch writes a posting, a transfer and a balance per payment into large indexes:
             // the import's 64 MiB page cache on this connection (not the pool's: every sort of an
             // export or verify would hold that much too).
-            if let Some((cache, _)) = tx.dialect().import_cache() {
-                tx.query(cache).execute().await?;
+            for pragma in tx.dialect().bulk_cache().0 {
+                tx.query(pragma).execute().await?;
             }
             Ok(Some(tx))
         }
