@@ -87,10 +87,7 @@ pub async fn schedule<S: Store + LedgerStore>(
         render::schedule::scheduled(&done, json);
         let runs = Runs { runs: std::mem::take(&mut done.runs), not_started: std::mem::take(&mut done.not_started) };
         let status = runs_finished(&runs, false);
-        if !runs.not_started.is_empty() {
-            return Ok(status);
-        }
-        if once {
+        if once || !runs.not_started.is_empty() {
             return Ok(status);
         }
         // Unattended, a refused district (a batch waits for approval or export) or a busy one

@@ -272,23 +272,29 @@ fn month_state(book: &PolicyBook, rec: &PersonRecords, allowance: Allowance, mon
 
 /// T3 + R1: the registrations in force in `month`: moved in before the month (paid from the
 /// month after moving in) and not moved out before it (paid through the month of moving out).
-pub fn registrations_in_force(rec: &PersonRecords, month: ServiceMonth) -> Vec<usize> {
+fn in_force(rec: &PersonRecords, month: ServiceMonth) -> impl Iterator<Item = usize> + '_ {
     rec.registrations
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.hukou_in_date.is_none_or(|d| ServiceMonth::of(d) < month))
-        .filter(|(_, r)| r.hukou_out_date.is_none_or(|d| ServiceMonth::of(d) >= month))
+        .filter(move |(_, r)| r.hukou_in_date.is_none_or(|d| ServiceMonth::of(d) < month))
+        .filter(move |(_, r)| r.hukou_out_date.is_none_or(|d| ServiceMonth::of(d) >= month))
         .map(|(i, _)| i)
-        .collect()
+}
+
+/// [`in_force`], as a list (`explain` names them).
+pub fn registrations_in_force(rec: &PersonRecords, month: ServiceMonth) -> Vec<usize> {
+    in_force(rec, month).collect()
 }
 
 /// T3 + R1: the registration that pays `month`. Registered in two districts for the same month
 /// (a move recorded inconsistently: the new district registered the person before the old one
 /// recorded the move out) is paid by neither until the registry is corrected: which district
 /// owes the month is the registry's to say, and paying either could pay it twice (issue 10).
+/// (Asked for every person, month and allowance of a run: nothing is allocated.)
 pub fn registration_in_force(rec: &PersonRecords, month: ServiceMonth) -> Option<usize> {
-    match registrations_in_force(rec, month).as_slice() {
-        [one] => Some(*one),
+    let mut here = in_force(rec, month);
+    match (here.next(), here.next()) {
+        (Some(one), None) => Some(one),
         _ => None,
     }
 }
