@@ -70,6 +70,19 @@ pub struct LedgerTotals {
     pub sum: KeyAccount,
 }
 
+impl LedgerTotals {
+    /// Add the totals of another part of the ledger (a page of persons).
+    pub fn add(&mut self, o: &LedgerTotals) {
+        self.keys += o.keys;
+        self.unsettled += o.unsettled;
+        self.sum.owed += o.sum.owed;
+        self.sum.paid += o.sum.paid;
+        self.sum.recovered += o.sum.recovered;
+        self.sum.held += o.sum.held;
+        self.sum.waiting += o.sum.waiting;
+    }
+}
+
 /// Check every account; the breaches, and the totals of those checked.
 pub fn check<'a>(
     accounts: impl IntoIterator<Item = ((&'a str, Allowance, ServiceMonth), KeyAccount, bool)>,

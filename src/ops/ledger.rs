@@ -11,7 +11,7 @@ use crate::eligibility::owed_between;
 use crate::ledger::invariant::{check, Breach, KeyAccount, LedgerTotals};
 use crate::money::to_fen;
 use crate::month::ServiceMonth;
-use crate::store::{PlatformStore, Store, WaitingKind};
+use crate::store::{IdRange, PlatformStore, Store, WaitingKind};
 use std::collections::{BTreeMap, HashMap};
 
 /// Persons read at a time.
@@ -48,25 +48,28 @@ pub async fn check_ledger<S: Store + PlatformStore>(s: &S) -> OpsResult<LedgerCh
     // A person changed after the registry import some district's latest batch read may not be
     // settled there yet.
     let watermark = districts.iter().map(|d| d.registry_import_id).min().unwrap_or(0);
-    let changed: HashMap<String, i64> = s.person_changes().await?.into_iter().collect();
-    let mut accounts: BTreeMap<Key, KeyAccount> = BTreeMap::new();
-    for k in s.keys_paid().await? {
-        let a = accounts.entry((k.id_number, k.allowance, k.service_month)).or_default();
-        a.paid += k.paid_fen;
-        a.recovered += k.recovered_fen;
-    }
-    for w in s.waiting().await? {
-        let a = accounts.entry((w.id_number, w.allowance, w.service_month)).or_default();
-        match w.kind {
-            WaitingKind::Held => a.held += w.amount_fen,
-            WaitingKind::Failed | WaitingKind::Returned => a.waiting += w.amount_fen,
-        }
-    }
+    let mut breaches = Vec::new();
+    let mut totals = LedgerTotals::default();
+    // A page of persons at a time, with their part of the ledger: memory does not grow with the city.
     let mut after = String::new();
     loop {
         let page = s.all_persons_page(&after, PAGE).await?;
         let Some(last_person) = page.last() else { break };
-        after = last_person.id_number.clone();
+        let ids = IdRange { after: &after, through: Some(&last_person.id_number) };
+        let changed: HashMap<String, i64> = s.person_changes(ids).await?.into_iter().collect();
+        let mut accounts: BTreeMap<Key, KeyAccount> = BTreeMap::new();
+        for k in s.keys_paid(ids).await? {
+            let a = accounts.entry((k.id_number, k.allowance, k.service_month)).or_default();
+            a.paid += k.paid_fen;
+            a.recovered += k.recovered_fen;
+        }
+        for w in s.waiting(ids).await? {
+            let a = accounts.entry((w.id_number, w.allowance, w.service_month)).or_default();
+            match w.kind {
+                WaitingKind::Held => a.held += w.amount_fen,
+                WaitingKind::Failed | WaitingKind::Returned => a.waiting += w.amount_fen,
+            }
+        }
         for rec in &page {
             for e in owed_between(&book, rec, start, last) {
                 if through.get(e.district.as_str()).is_some_and(|t| e.month <= *t) {
@@ -75,10 +78,13 @@ pub async fn check_ledger<S: Store + PlatformStore>(s: &S) -> OpsResult<LedgerCh
                 }
             }
         }
+        let unsettled = |id: &str| policy_since || changed.get(id).is_some_and(|i| *i > watermark);
+        let (page_breaches, page_totals) =
+            check(accounts.iter().map(|((id, a, m), acc)| ((id.as_str(), *a, *m), acc.clone(), unsettled(id))));
+        breaches.extend(page_breaches);
+        totals.add(&page_totals);
+        after = last_person.id_number.clone();
     }
-    let unsettled = |id: &str| policy_since || changed.get(id).is_some_and(|i| *i > watermark);
-    let (breaches, totals) =
-        check(accounts.iter().map(|((id, a, m), acc)| ((id.as_str(), *a, *m), acc.clone(), unsettled(id))));
     Ok(LedgerCheck {
         breaches,
         totals,

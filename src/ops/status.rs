@@ -197,8 +197,12 @@ pub async fn status<S: Store + LedgerStore>(
         .collect();
     // Held lines are posted again by every batch that reads the person (L3), and failed ones
     // settled again by the next batch: the store finds those no later batch has settled.
-    let all: Vec<WaitingRow> =
-        s.waiting().await?.into_iter().filter(|w| district.is_none_or(|d| d == w.district_code)).collect();
+    let all: Vec<WaitingRow> = s
+        .waiting(crate::store::IdRange::ALL)
+        .await?
+        .into_iter()
+        .filter(|w| district.is_none_or(|d| d == w.district_code))
+        .collect();
     let held_by_district = held_by_district(&all);
     let rows: Vec<&WaitingRow> = all.iter().filter(|w| month.is_none_or(|m| m == w.service_month)).collect();
     let mut waiting: BTreeMap<(WaitingKind, String), WaitingTotals> = BTreeMap::new();

@@ -6,9 +6,9 @@
 
 use super::error::StoreResult;
 use super::rows::{
-    BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, KeyPaid, LinesOf, NetRow, NewBatch, PendingRow,
-    PolicyLoad, PostingRow, RecoveryRow, ResultChange, StoreReject, StoredReject, TransferCount, TransferRow,
-    TransferState, TransferSum, WaitingRow,
+    BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, IdRange, KeyPaid, LinesOf, NetRow, NewBatch,
+    PendingRow, PolicyLoad, PostingRow, RecoveryRow, ResultChange, StoreReject, StoredReject, TransferCount,
+    TransferRow, TransferState, TransferSum, WaitingRow,
 };
 use super::sql::RowStream;
 use crate::audit::{AuditEntry, AuditRow};
@@ -324,17 +324,18 @@ pub trait PlatformStore {
         audit: &AuditEntry,
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<i64>>;
-    /// What waits now, line by line: held lines and lines of failed or returned transfers that no
-    /// later batch has settled again (L3).
-    async fn waiting(&self) -> StoreResult<Vec<WaitingRow>>;
+    /// What waits now for the persons in `ids`, line by line: held lines and lines of failed or
+    /// returned transfers that no later batch has settled again (L3).
+    async fn waiting(&self, ids: IdRange<'_>) -> StoreResult<Vec<WaitingRow>>;
     /// Per batch and status, the transfers and their amount.
     async fn transfer_counts(&self) -> StoreResult<Vec<TransferCount>>;
     /// The next page of every person registered or posted, after `after` in byte order.
     async fn all_persons_page(&self, after: &str, limit: i64) -> StoreResult<Vec<PersonRecords>>;
-    /// Per (person, allowance, month) with a counted posting: counted lines and recovery items.
-    async fn keys_paid(&self) -> StoreResult<Vec<KeyPaid>>;
+    /// Per (person, allowance, month) of the persons in `ids` with a counted posting: counted lines
+    /// and recovery items.
+    async fn keys_paid(&self, ids: IdRange<'_>) -> StoreResult<Vec<KeyPaid>>;
     /// Per district: how far its batches settled, and what its latest batch read.
     async fn districts_settled(&self) -> StoreResult<Vec<DistrictSettled>>;
-    /// Per person, the last import that changed their records.
-    async fn person_changes(&self) -> StoreResult<Vec<(String, i64)>>;
+    /// Per person in `ids`, the last import that changed their records.
+    async fn person_changes(&self, ids: IdRange<'_>) -> StoreResult<Vec<(String, i64)>>;
 }

@@ -5,7 +5,7 @@
 
 use super::error::{StoreError, StoreResult};
 use super::registry::records_of;
-use super::rows::{DistrictSettled, KeyPaid};
+use super::rows::{DistrictSettled, IdRange, KeyPaid};
 use super::sql::{Conn, Pool};
 use crate::counting_states;
 use crate::ledger::COUNTED;
@@ -30,18 +30,22 @@ pub(super) async fn persons_page(pool: &Pool, after: &str, limit: i64) -> StoreR
     records_of(&mut Conn::Pool(pool), ids).await
 }
 
-/// Per (person, allowance, month) with a counted posting: counted lines and recovery items, fen.
-pub(super) async fn keys_paid(pool: &Pool) -> StoreResult<Vec<KeyPaid>> {
+/// Per (person, allowance, month) of the persons in `ids` with a counted posting: counted lines
+/// and recovery items, fen.
+pub(super) async fn keys_paid(pool: &Pool, ids: IdRange<'_>) -> StoreResult<Vec<KeyPaid>> {
     let sql = format!(
         "select p.id_number, p.allowance, p.service_month,
                 cast(sum(case when p.line_type = 'recovery' then 0 else p.amount_fen end) as bigint) as paid_fen,
                 cast(sum(case when p.line_type = 'recovery' then p.amount_fen else 0 end) as bigint) as recovered_fen
          from postings p join batches b on b.batch_id = p.batch_id
          left join transfers t on t.transfer_id = p.transfer_id
-         where {COUNTED}
-         group by p.id_number, p.allowance, p.service_month"
+         where {COUNTED} and {range}
+         group by p.id_number, p.allowance, p.service_month",
+        range = IdRange::condition("p.id_number")
     );
     pool.query(&sql)
+        .bind(ids.after)
+        .bind(ids.through)
         .stream_all_as(|r| {
             let (allowance, month): (String, String) = (r.get("allowance")?, r.get("service_month")?);
             Ok(KeyPaid {
@@ -87,9 +91,11 @@ pub(super) async fn districts_settled(pool: &Pool) -> StoreResult<Vec<DistrictSe
         .await
 }
 
-/// Per person, the last import that changed their records.
-pub(super) async fn person_changes(pool: &Pool) -> StoreResult<Vec<(String, i64)>> {
-    pool.query("select id_number, cast(import_id as bigint) from person_changes")
-        .stream_all_as(|r| Ok((r.get(0)?, r.get(1)?)))
-        .await
+/// Per person in `ids`, the last import that changed their records.
+pub(super) async fn person_changes(pool: &Pool, ids: IdRange<'_>) -> StoreResult<Vec<(String, i64)>> {
+    let sql = format!(
+        "select id_number, cast(import_id as bigint) from person_changes where {}",
+        IdRange::condition("id_number")
+    );
+    pool.query(&sql).bind(ids.after).bind(ids.through).stream_all_as(|r| Ok((r.get(0)?, r.get(1)?))).await
 }

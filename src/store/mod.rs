@@ -50,9 +50,9 @@ pub use connect::{redact_url, CONNECT_TIMEOUT};
 pub use contract::{BatchRows, BatchTx, ExportTx, ImportTx, LedgerStore, PlatformStore, StatisticsOf, Store};
 pub use error::{Conflict, ConnectProblem, StoreError, StoreResult};
 pub use rows::{
-    held_by_district, BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, KeyPaid, LinesOf, NetRow,
-    NewBatch, PendingRow, PolicyLoad, PostingRow, RecoveryRow, ResultChange, StoreReject, StoredReject, TransferCount,
-    TransferRow, TransferState, TransferSum, WaitingKind, WaitingRow,
+    held_by_district, BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, IdRange, KeyPaid, LinesOf,
+    NetRow, NewBatch, PendingRow, PolicyLoad, PostingRow, RecoveryRow, ResultChange, StoreReject, StoredReject,
+    TransferCount, TransferRow, TransferState, TransferSum, WaitingKind, WaitingRow,
 };
 pub use sql::RowStream;
 

@@ -6,7 +6,7 @@
 use super::audit;
 use super::error::{StoreError, StoreResult};
 use super::postgres::RUN_LOCK_CLASS;
-use super::rows::{ResultChange, TransferCount, TransferState, WaitingKind, WaitingRow};
+use super::rows::{IdRange, ResultChange, TransferCount, TransferState, WaitingKind, WaitingRow};
 use super::sql::{list_params, params_at, Conn, Dialect, Pool, Row, Tx, ROWS_PER_STATEMENT};
 use crate::audit::AuditEntry;
 use crate::codes::Allowance;
@@ -382,12 +382,12 @@ pub(super) async fn release_holds(
 /// committed before its computation began (`seen_audit_seq`); every batch that reads a person
 /// settles their held and failed months again (holding them again while the fault lasts), so only
 /// the latest word counts.
-pub(super) async fn waiting(pool: &Pool) -> StoreResult<Vec<WaitingRow>> {
+pub(super) async fn waiting(pool: &Pool, ids: IdRange<'_>) -> StoreResult<Vec<WaitingRow>> {
     let sql = format!(
         "select p.district_code, p.id_number, p.allowance, p.service_month, p.amount_fen, 'held' as kind,
                 p.held_reason as reason, p.batch_id
          from postings p join batches b on b.batch_id = p.batch_id
-         where p.held_reason is not null and b.state in {counting}
+         where p.held_reason is not null and b.state in {counting} and {range}
            and not exists (select 1 from batches c
                            where c.district_code = b.district_code and c.state in {counting}
                              and c.service_month >= p.service_month
@@ -397,7 +397,7 @@ pub(super) async fn waiting(pool: &Pool) -> StoreResult<Vec<WaitingRow>> {
                 t.reason_code as reason, p.batch_id
          from postings p join batches b on b.batch_id = p.batch_id
          join transfers t on t.transfer_id = p.transfer_id
-         where t.status in ('failed', 'returned') and b.state in {counting}
+         where t.status in ('failed', 'returned') and b.state in {counting} and {range}
            and not exists (select 1 from batches c
                            where c.district_code = b.district_code and c.state in {counting}
                              and c.service_month >= p.service_month
@@ -407,15 +407,16 @@ pub(super) async fn waiting(pool: &Pool) -> StoreResult<Vec<WaitingRow>> {
                 t.reason_code as reason, p.batch_id
          from postings p join batches b on b.batch_id = p.batch_id
          join transfers t on t.transfer_id = p.cancelled_by
-         where b.state in {counting}
+         where b.state in {counting} and {range}
            and not exists (select 1 from batches c
                            where c.district_code = b.district_code and c.state in {counting}
                              and c.service_month >= p.service_month
                              and coalesce(c.seen_audit_seq, 0) >= t.result_seq)
          order by 2, 3, 4",
-        counting = counting_states!()
+        counting = counting_states!(),
+        range = IdRange::condition("p.id_number")
     );
-    pool.query(&sql).fetch_all_as(waiting_row).await
+    pool.query(&sql).bind(ids.after).bind(ids.through).fetch_all_as(waiting_row).await
 }
 
 fn waiting_row(r: &Row) -> StoreResult<WaitingRow> {

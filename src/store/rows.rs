@@ -449,6 +449,27 @@ pub struct TransferCount {
     pub amount_fen: i64,
 }
 
+/// Persons by ID number, in byte order: those after `after` (every one when empty) up to and
+/// including `through` (no end when `None`). `verify --ledger` reads the ledger a page of persons
+/// at a time through it, so that its memory does not grow with the city.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IdRange<'a> {
+    /// Persons after this one.
+    pub after: &'a str,
+    /// Persons up to this one.
+    pub through: Option<&'a str>,
+}
+
+impl IdRange<'_> {
+    /// Every person.
+    pub const ALL: IdRange<'static> = IdRange { after: "", through: None };
+
+    /// The SQL condition on `column` (placeholders `$1`, `$2`: bind with [`IdRange::bounds`]).
+    pub(crate) fn condition(column: &str) -> String {
+        format!("{column} > $1 and ($2 is null or {column} <= $2)")
+    }
+}
+
 /// The counted lines and recovery items of one (person, allowance, month), fen (L1).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct KeyPaid {

@@ -17,9 +17,9 @@ use super::registry;
 use super::reruns;
 use super::results;
 use super::rows::{
-    BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, KeyPaid, LinesOf, NetRow, NewBatch, PendingRow,
-    PolicyLoad, PostingRow, RecoveryRow, ResultChange, StoreReject, StoredReject, TransferCount, TransferRow,
-    TransferState, TransferSum, WaitingRow,
+    BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, IdRange, KeyPaid, LinesOf, NetRow, NewBatch,
+    PendingRow, PolicyLoad, PostingRow, RecoveryRow, ResultChange, StoreReject, StoredReject, TransferCount,
+    TransferRow, TransferState, TransferSum, WaitingRow,
 };
 use super::sql::{Conn, Pool, RowStream};
 use super::sqlite::{self, SqliteStore};
@@ -239,7 +239,7 @@ impl<S: SqlStore> LedgerStore for S {
 
     async fn held_waiting(&self) -> StoreResult<Vec<(String, i64)>> {
         // One definition of what waits (L3): the held lines among `results::waiting`.
-        Ok(super::rows::held_by_district(&results::waiting(self.pool()).await?))
+        Ok(super::rows::held_by_district(&results::waiting(self.pool(), IdRange::ALL).await?))
     }
 
     async fn paid_years(&self) -> StoreResult<Vec<(String, i32)>> {
@@ -295,8 +295,8 @@ impl<S: SqlStore> PlatformStore for S {
         results::release_holds(self.pool(), id_number, allowance, by, reason, audit, now).await
     }
 
-    async fn waiting(&self) -> StoreResult<Vec<WaitingRow>> {
-        results::waiting(self.pool()).await
+    async fn waiting(&self, ids: IdRange<'_>) -> StoreResult<Vec<WaitingRow>> {
+        results::waiting(self.pool(), ids).await
     }
 
     async fn transfer_counts(&self) -> StoreResult<Vec<TransferCount>> {
@@ -307,16 +307,16 @@ impl<S: SqlStore> PlatformStore for S {
         ledger_view::persons_page(self.pool(), after, limit).await
     }
 
-    async fn keys_paid(&self) -> StoreResult<Vec<KeyPaid>> {
-        ledger_view::keys_paid(self.pool()).await
+    async fn keys_paid(&self, ids: IdRange<'_>) -> StoreResult<Vec<KeyPaid>> {
+        ledger_view::keys_paid(self.pool(), ids).await
     }
 
     async fn districts_settled(&self) -> StoreResult<Vec<DistrictSettled>> {
         ledger_view::districts_settled(self.pool()).await
     }
 
-    async fn person_changes(&self) -> StoreResult<Vec<(String, i64)>> {
-        ledger_view::person_changes(self.pool()).await
+    async fn person_changes(&self, ids: IdRange<'_>) -> StoreResult<Vec<(String, i64)>> {
+        ledger_view::person_changes(self.pool(), ids).await
     }
 }
 
