@@ -8,6 +8,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
+/// The registry fingerprint before any import: SHA-256 of nothing. Each import that writes a row
+/// moves it on (`store::imports`).
+pub const EMPTY_REGISTRY: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 /// SHA-256 over the CSV files of a folder, names and bytes, in file-name order: the fingerprint an
 /// import of registry files records.
 pub fn csv_folder_sha256(dir: &std::path::Path) -> std::io::Result<String> {
@@ -24,4 +28,14 @@ pub fn csv_folder_sha256(dir: &std::path::Path) -> std::io::Result<String> {
         std::io::copy(&mut f, &mut h)?;
     }
     Ok(hex::encode(h.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_empty_registry_is_the_hash_of_nothing() {
+        assert_eq!(sha256_hex(b""), EMPTY_REGISTRY);
+    }
 }

@@ -176,18 +176,19 @@ async fn attempt<S: LedgerStore>(
     let batch_id = ledger::batch_id(district, req.month, req.kind, seq);
     tracing::Span::current().record("batch_id", batch_id.as_str());
     let policy = book.in_force(req.month);
-    tx.insert_batch(&NewBatch {
-        batch_id: batch_id.clone(),
-        district_code: district.to_string(),
-        service_month: req.month,
-        kind: req.kind,
-        seq,
-        run_by: req.by.clone(),
-        computed_at: now,
-        policy_version: policy.version.clone(),
-        reason: req.reason.clone(),
-    })
-    .await?;
+    let registry_fingerprint = tx
+        .insert_batch(&NewBatch {
+            batch_id: batch_id.clone(),
+            district_code: district.to_string(),
+            service_month: req.month,
+            kind: req.kind,
+            seq,
+            run_by: req.by.clone(),
+            computed_at: now,
+            policy_version: policy.version.clone(),
+            reason: req.reason.clone(),
+        })
+        .await?;
     // A rerun replaces the month's unexported batch, which then stops counting (L1). The postings
     // and transfers of persons outside the rerun set move to the new batch as they stand (nothing
     // is copied or recomputed); only the others are settled again. A dry run does the same in a
@@ -240,6 +241,7 @@ async fn attempt<S: LedgerStore>(
         }
     }
     let mut summary = ctx.finish(req, policy.version.clone());
+    summary.registry_fingerprint = registry_fingerprint;
     summary.absorb_carried(&carried)?;
     summary.replaces = plan.replaces.as_ref().map(|b| b.batch_id.clone());
     summary.read_changed_only = matches!(mode, ReadMode::Changed(_));

@@ -14,7 +14,6 @@ use crate::policy::{FundSplit, PolicyBook};
 use crate::registry::PersonRecords;
 use crate::store::{BatchRow, BatchTx, HistoryRow, PostingRow, TransferRow};
 use rust_decimal::Decimal;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// The running state of one batch: settles persons page by page, keeps only running totals.
@@ -28,7 +27,6 @@ pub(super) struct BatchContext<'a> {
     pub(super) ceilings_fen: Vec<(String, i64)>,
     pub(super) purse: LotteryPurse,
     pub(super) allocations: BTreeMap<i32, Decimal>,
-    pub(super) fingerprint: Sha256,
     pub(super) transfer_seq: u32,
     pub(super) summary: BatchSummary,
     /// Dry-run reruns list, per person and allowance, net paid, owed now and the difference.
@@ -89,7 +87,6 @@ impl<'a> BatchContext<'a> {
             ceilings_fen,
             purse: LotteryPurse::new(remaining),
             allocations,
-            fingerprint: Sha256::new(),
             transfer_seq: 0,
             summary,
             list_differences: false,
@@ -112,7 +109,6 @@ impl<'a> BatchContext<'a> {
         let mut transfer_rows = Vec::new();
         for rec in people {
             self.summary.persons_read += 1;
-            self.fingerprint.update(serde_json::to_vec(rec)?);
             let history =
                 key_history(by_person.get(rec.id_number.as_str()).map(Vec::as_slice).unwrap_or(&[]), &self.district)?;
             let owed: Vec<Entitlement> = owed_between(self.book, rec, self.start, self.month)
@@ -252,7 +248,6 @@ impl<'a> BatchContext<'a> {
         self.summary.run_by = req.by.clone();
         self.summary.dry_run = req.dry_run;
         self.summary.policy_version = policy_version;
-        self.summary.registry_fingerprint = hex::encode(self.fingerprint.finalize());
         self.summary.lottery_years = super::summary::lottery_lines(&self.allocations, &self.purse);
         self.summary.missing_allocations = super::summary::missing_allocations(&self.purse);
         self.summary

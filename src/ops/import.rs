@@ -28,7 +28,7 @@ pub async fn import<S: Store>(
         "import",
         &dir.display().to_string(),
         "",
-        crate::digest::csv_folder_sha256(dir)?,
+        report.files_sha256.clone(),
         json!({ "import_id": report.import_id, "files": report.files, "rejected": report.rejects.len() }),
     );
     s.append_audit(&entry, clock.now()).await?;

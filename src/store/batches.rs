@@ -148,15 +148,19 @@ pub(super) async fn lottery_used(tx: &mut Tx, district: &str, year: i32) -> Stor
 }
 
 /// Create the batch row: state computed, zero totals, the registry watermark (the last finished
-/// import) and the last audit entry its computation sees.
-pub(super) async fn insert_batch(tx: &mut Tx, b: &NewBatch) -> StoreResult<()> {
+/// import) with the registry fingerprint it left, and the last audit entry its computation sees.
+/// Returns the registry fingerprint.
+pub(super) async fn insert_batch(tx: &mut Tx, b: &NewBatch) -> StoreResult<String> {
     tx.query(
         "insert into batches (batch_id, district_code, service_month, kind, seq, state, run_by, computed_at,
                               policy_version, registry_fingerprint, state_reason, registry_import_id,
                               seen_audit_seq)
-         values ($1, $2, $3, $4, $5, 'computed', $6, $7, $8, '', $9,
-                 (select coalesce(max(import_id), 0) from imports where finished_at is not null),
-                 (select coalesce(max(seq), 0) from audit_log))",
+         select $1, $2, $3, $4, $5, 'computed', $6, $7, $8, coalesce(i.registry_fingerprint, $10), $9,
+                coalesce(i.import_id, 0), (select coalesce(max(seq), 0) from audit_log)
+         from (select 1 as one) x
+         left join (select import_id, registry_fingerprint from imports where finished_at is not null
+                    order by import_id desc limit 1) i on true
+         returning registry_fingerprint",
     )
     .bind(&b.batch_id)
     .bind(&b.district_code)
@@ -167,9 +171,9 @@ pub(super) async fn insert_batch(tx: &mut Tx, b: &NewBatch) -> StoreResult<()> {
     .bind(b.computed_at)
     .bind(&b.policy_version)
     .bind(&b.reason)
-    .execute()
-    .await?;
-    Ok(())
+    .bind(crate::digest::EMPTY_REGISTRY)
+    .fetch_scalar()
+    .await
 }
 
 /// Write the batch's totals.

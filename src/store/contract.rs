@@ -87,8 +87,15 @@ pub trait ImportTx {
     /// Apply validated rows of one file: upsert or delete by key. Rows naming an unknown person,
     /// or repeating a key already written by this import, are refused and returned.
     async fn apply_rows(&mut self, kind: FileKind, rows: &[(u64, RowOp)]) -> StoreResult<Vec<StoreReject>>;
-    /// Record the totals and rejected rows and commit the import.
-    async fn finish(self, accepted: u64, rejects: &[StoredReject], now: DateTime<Utc>) -> StoreResult<()>;
+    /// Record the totals and rejected rows, and the registry fingerprint the import leaves (moved on
+    /// with `files_sha256`, the SHA-256 of its files, when it wrote a row), and commit the import.
+    async fn finish(
+        self,
+        accepted: u64,
+        rejects: &[StoredReject],
+        files_sha256: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
 }
 
 /// A transaction in which one district's batch is computed and written.
@@ -103,8 +110,9 @@ pub trait BatchTx: Sized {
     async fn history(&mut self, ids: &[String]) -> StoreResult<Vec<HistoryRow>>;
     /// Lottery share already counted for the district's service months of `year` (F3).
     async fn lottery_used(&mut self, district: &str, year: i32) -> StoreResult<i64>;
-    /// Create the batch row (state computed, zero totals).
-    async fn insert_batch(&mut self, batch: &NewBatch) -> StoreResult<()>;
+    /// Create the batch row (state computed, zero totals); returns the registry fingerprint of
+    /// the import it reads.
+    async fn insert_batch(&mut self, batch: &NewBatch) -> StoreResult<String>;
     /// Store postings and, with `update_balances`, add the counted ones to the balances (L4,
     /// enforced by the database). A replacing rerun stores without and refreshes at the end.
     async fn insert_postings(

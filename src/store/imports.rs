@@ -24,6 +24,8 @@ pub struct SqlImport {
     import_id: i64,
     /// The file whose rows came last (its keys are in `import_keys`).
     file: Option<FileKind>,
+    /// Whether a row was written (new, changed or deleted): the registry fingerprint moves on.
+    changed: bool,
 }
 
 /// Open an import: its transaction and its row in `imports`.
@@ -46,7 +48,7 @@ pub(super) async fn begin(pool: &Pool, dir: &str, now: DateTime<Utc>) -> StoreRe
         .bind(now)
         .fetch_scalar()
         .await?;
-    Ok(SqlImport { tx, import_id, file: None })
+    Ok(SqlImport { tx, import_id, file: None, changed: false })
 }
 
 impl SqlImport {
@@ -74,7 +76,7 @@ impl SqlImport {
                 RowOp::Delete(key) if !seen.insert(key.text()) => rejects.push(duplicate(*line, kind)),
                 RowOp::Delete(key) => {
                     // Keep the file's order: rows before the delete are written first.
-                    flush(tx, import_id, kind, &mut pending, &mut rejects).await?;
+                    self.changed |= flush(tx, import_id, kind, &mut pending, &mut rejects).await?;
                     // A key an earlier chunk of this import wrote (or deleted) repeats it.
                     if first_met(tx, kind, &[key.text()]).await?.is_empty() {
                         rejects.push(duplicate(*line, kind));
@@ -82,6 +84,7 @@ impl SqlImport {
                     }
                     if delete_key(tx, key).await? {
                         record_versions(tx, import_id, kind, &[(key.clone(), None)]).await?;
+                        self.changed = true;
                     }
                 }
                 RowOp::Upsert(row) if kind != FileKind::Elders && !known.contains(row.id_number()) => {
@@ -104,14 +107,20 @@ impl SqlImport {
                 }
             }
         }
-        flush(tx, import_id, kind, &mut pending, &mut rejects).await?;
+        self.changed |= flush(tx, import_id, kind, &mut pending, &mut rejects).await?;
         rejects.sort_by_key(|r| r.line);
         Ok(rejects)
     }
 
     /// Record the totals and rejected rows, and commit the import.
-    pub(super) async fn finish(self, accepted: u64, rejects: &[StoredReject], now: DateTime<Utc>) -> StoreResult<()> {
-        let SqlImport { mut tx, import_id, .. } = self;
+    pub(super) async fn finish(
+        self,
+        accepted: u64,
+        rejects: &[StoredReject],
+        files_sha256: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let SqlImport { mut tx, import_id, changed, .. } = self;
         for pragma in tx.dialect().bulk_cache().1 {
             tx.query(pragma).execute().await?;
         }
@@ -125,16 +134,44 @@ impl SqlImport {
                 .execute()
                 .await?;
         }
-        tx.query("update imports set finished_at = $1, accepted = $2, rejected = $3 where import_id = $4")
-            .bind(now)
-            .bind(accepted as i64)
-            .bind(rejects.len() as i64)
-            .bind(import_id)
-            .execute()
-            .await?;
+        let fingerprint = next_fingerprint(&mut tx, import_id, changed, files_sha256).await?;
+        tx.query(
+            "update imports set finished_at = $1, accepted = $2, rejected = $3, registry_fingerprint = $4
+             where import_id = $5",
+        )
+        .bind(now)
+        .bind(accepted as i64)
+        .bind(rejects.len() as i64)
+        .bind(fingerprint)
+        .bind(import_id)
+        .execute()
+        .await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The registry fingerprint this import leaves (issue 11, point 6: kept incrementally, never
+/// computed by reading the registry): the one the import before left when this one wrote nothing,
+/// else SHA-256 of that one, this import's id and the SHA-256 of its files. Equal fingerprints
+/// therefore mean the same registry; a batch records the fingerprint of the import it read.
+async fn next_fingerprint(tx: &mut Tx, import_id: i64, changed: bool, files_sha256: &str) -> StoreResult<String> {
+    let before = tx
+        .query(
+            "select registry_fingerprint from imports where finished_at is not null and import_id < $1
+             order by import_id desc limit 1",
+        )
+        .bind(import_id)
+        .fetch_optional()
+        .await?;
+    let before: String = match before {
+        Some(row) => row.get(0)?,
+        None => crate::digest::EMPTY_REGISTRY.to_string(),
+    };
+    if !changed {
+        return Ok(before);
+    }
+    Ok(crate::digest::sha256_hex(format!("{before}\n{import_id}\n{files_sha256}").as_bytes()))
 }
 
 fn duplicate(line: u64, kind: FileKind) -> StoreReject {
@@ -192,20 +229,22 @@ async fn first_met(tx: &mut Tx, kind: FileKind, keys: &[String]) -> StoreResult<
 
 /// Write the pending rows, many per statement: a row repeating a key met earlier in this import is
 /// refused; a row identical to the stored one is left alone; the others are written and versioned.
+/// Returns whether any row was written.
 async fn flush(
     tx: &mut Tx,
     import_id: i64,
     kind: FileKind,
     pending: &mut Vec<(u64, &Row, String)>,
     rejects: &mut Vec<StoreReject>,
-) -> StoreResult<()> {
+) -> StoreResult<bool> {
     if let Tx::Postgres(pg) = tx {
         // PostgreSQL: the whole chunk by COPY and one statement (`pg_import.rs`).
-        let repeated = super::pg_import::flush(pg, import_id, kind, pending).await?;
+        let (repeated, changed) = super::pg_import::flush(pg, import_id, kind, pending).await?;
         rejects.extend(repeated.into_iter().map(|line| duplicate(line, kind)));
         pending.clear();
-        return Ok(());
+        return Ok(changed);
     }
+    let mut changed = false;
     let spec = upsert_spec(kind);
     for part in pending.chunks(ROWS_PER_STATEMENT) {
         let keys: Vec<String> = part.iter().map(|(_, _, text)| text.clone()).collect();
@@ -229,9 +268,10 @@ async fn flush(
             return Err(key_mismatch(kind));
         }
         record_versions(tx, import_id, kind, &versions).await?;
+        changed |= !versions.is_empty();
     }
     pending.clear();
-    Ok(())
+    Ok(changed)
 }
 
 /// Bind a row's values in the order of its table's columns in [`upsert_spec`].

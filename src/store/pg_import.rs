@@ -12,14 +12,14 @@ use crate::registry::rows::{FileKind, Row};
 use sqlx::{Postgres, Transaction};
 
 /// Stage `rows` (line, row, key text) of one file and write them; returns the lines whose key
-/// this import met before (duplicates: the earlier row was kept). A written row whose key the
+/// this import met before (duplicates: the earlier row was kept), and whether a row was written. A written row whose key the
 /// database renders otherwise than `RowKey::text()` refuses the import (it would go unversioned).
 pub(super) async fn flush(
     tx: &mut Transaction<'static, Postgres>,
     import_id: i64,
     kind: FileKind,
     rows: &[(u64, &Row, String)],
-) -> StoreResult<Vec<u64>> {
+) -> StoreResult<(Vec<u64>, bool)> {
     let spec = upsert_spec(kind);
     let stage = format!("import_stage_{}", spec.table);
     sqlx::query(&format!(
@@ -52,6 +52,8 @@ pub(super) async fn flush(
          select line from {stage} where row_key not in (select row_key from fresh)
          union all
          select -1 where (select count(*) from written) <> (select count(*) from versions)
+         union all
+         select -2 where exists (select 1 from versions)
          order by 1",
         head = spec.head,
         columns = spec.column_list,
@@ -59,11 +61,13 @@ pub(super) async fn flush(
     );
     let repeated: Vec<i64> =
         sqlx::query_scalar(&sql).bind(kind.file_name()).bind(import_id).fetch_all(&mut **tx).await?;
-    if repeated.first() == Some(&-1) {
-        // A written row whose returned key matched no staged row: it would have no version.
+    // -2: a row was written; -1: a written row whose returned key matched no staged row (it would
+    // have no version).
+    if repeated.contains(&-1) {
         return Err(key_mismatch(kind));
     }
-    Ok(repeated.into_iter().map(|l| l as u64).collect())
+    let written = repeated.first() == Some(&-2);
+    Ok((repeated.into_iter().filter(|l| *l >= 0).map(|l| l as u64).collect(), written))
 }
 
 /// The staged rows: line, key, the row's JSON (its version), its cells, the import.

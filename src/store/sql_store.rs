@@ -137,8 +137,14 @@ impl ImportTx for SqlImport {
         SqlImport::apply_rows(self, kind, rows).await
     }
 
-    async fn finish(self, accepted: u64, rejects: &[StoredReject], now: DateTime<Utc>) -> StoreResult<()> {
-        SqlImport::finish(self, accepted, rejects, now).await
+    async fn finish(
+        self,
+        accepted: u64,
+        rejects: &[StoredReject],
+        files_sha256: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        SqlImport::finish(self, accepted, rejects, files_sha256, now).await
     }
 }
 
@@ -337,7 +343,7 @@ impl BatchTx for SqlBatch {
         batches::lottery_used(&mut self.tx, district, year).await
     }
 
-    async fn insert_batch(&mut self, batch: &NewBatch) -> StoreResult<()> {
+    async fn insert_batch(&mut self, batch: &NewBatch) -> StoreResult<String> {
         batches::insert_batch(&mut self.tx, batch).await
     }
 

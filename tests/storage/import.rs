@@ -9,7 +9,7 @@ use subsidy::adapters::registry_csv::import::{import_dir, ImportReport};
 use subsidy::adapters::registry_csv::validate::Context;
 use subsidy::idcard;
 use subsidy::policy::{Policy, DEFAULT_POLICY};
-use subsidy::store::{LedgerStore, Store};
+use subsidy::store::{BatchTx, LedgerStore, NewBatch, Store};
 
 pub fn cases() -> Vec<crate::support::Case> {
     crate::cases![
@@ -19,6 +19,7 @@ pub fn cases() -> Vec<crate::support::Case> {
         import_accepts_byte_order_mark_and_any_column_order,
         import_finds_duplicate_keys_across_chunks,
         import_unchanged_rows_are_read_not_rewritten,
+        import_moves_the_registry_fingerprint_only_when_it_writes,
     ]
 }
 
@@ -327,5 +328,59 @@ async fn import_unchanged_rows_are_read_not_rewritten<S: Store + LedgerStore>(s:
     check(five > four, "two more imports")?;
     eq(changes(s.person_changes(subsidy::store::IdRange::ALL).await?)[&c], four, "C deleted once")?;
     eq(s.person_as_of(&c, four).await?.map(|p| p.registrations.len()), None, "C gone as of the delete")?;
+    Ok(())
+}
+
+/// The registry fingerprint a batch would record now (the batch row is rolled back).
+async fn fingerprint_read<S: LedgerStore>(s: &S) -> Result<String, Failed> {
+    let mut tx = s.begin_batch("110102").await?.ok_or("the district's run lock is free")?;
+    let fingerprint = tx
+        .insert_batch(&NewBatch {
+            batch_id: "110102-2020-01-R1".into(),
+            district_code: "110102".into(),
+            service_month: "2020-01".parse().unwrap(),
+            kind: subsidy::ledger::BatchKind::Regular,
+            seq: 1,
+            run_by: "test".into(),
+            computed_at: Utc::now(),
+            policy_version: "test".into(),
+            reason: None,
+        })
+        .await?;
+    tx.rollback().await?;
+    Ok(fingerprint)
+}
+
+/// Issue 11, point 6: the registry fingerprint is kept by the imports, never computed by reading
+/// the registry. Before any import it is SHA-256 of nothing; an import that writes a row moves it
+/// to SHA-256(before, "\n", import id, "\n", its files' SHA-256); an import that writes nothing
+/// (the same files again) leaves it; a deletion moves it. A batch records the one of the last
+/// finished import.
+async fn import_moves_the_registry_fingerprint_only_when_it_writes<S: Store + LedgerStore>(
+    s: &S,
+) -> Result<(), Failed> {
+    let empty = subsidy::digest::EMPTY_REGISTRY;
+    eq(fingerprint_read(s).await?.as_str(), empty, "no import yet: the empty registry")?;
+    let a = id("1930-01-15", 61);
+    let row = format!("{ELDERS}\n{}", elder(&a, "甲", "1930-01-15", "110102", "110102003", ",,,,"));
+    let first = write_dir(&[("elders.csv", &row)]);
+    let one = import(s, first.path()).await?.import_id;
+    let after_one = {
+        let files = subsidy::digest::csv_folder_sha256(first.path())?;
+        subsidy::digest::sha256_hex(format!("{empty}\n{one}\n{files}").as_bytes())
+    };
+    eq(fingerprint_read(s).await?, after_one.clone(), "first import: moved on by its files")?;
+    import(s, first.path()).await?;
+    eq(fingerprint_read(s).await?, after_one.clone(), "the same files again: nothing written, unchanged")?;
+    let gone = write_dir(&[(
+        "elders.csv",
+        &format!("{ELDERS},deleted\n{}", elder(&a, "甲", "1930-01-15", "110102", "110102003", ",,,,,true")),
+    )]);
+    let three = import(s, gone.path()).await?.import_id;
+    let after_three = {
+        let files = subsidy::digest::csv_folder_sha256(gone.path())?;
+        subsidy::digest::sha256_hex(format!("{after_one}\n{three}\n{files}").as_bytes())
+    };
+    eq(fingerprint_read(s).await?, after_three, "a deletion is a change: moved on from the one before")?;
     Ok(())
 }

@@ -50,6 +50,9 @@ pub struct ImportReport {
     pub files: BTreeMap<String, FileCounts>,
     /// Every rejected row, by file then line.
     pub rejects: Vec<Reject>,
+    /// SHA-256 of the folder's CSV files, names and bytes (the audit entry's fingerprint).
+    #[serde(skip)]
+    pub files_sha256: String,
 }
 
 impl ImportReport {
@@ -88,9 +91,12 @@ pub async fn import_dir_as<S: Store>(
         let names: Vec<&str> = FileKind::ALL.iter().map(|k| k.file_name()).collect();
         anyhow::bail!("no registry file in {}: expected any of {}", dir.display(), names.join(", "));
     }
+    // Hashed before the rows are read, as the audit entry and the registry fingerprint name them.
+    let files_sha256 = crate::digest::csv_folder_sha256(dir)
+        .with_context(|| format!("could not read the files of {} to fingerprint them", dir.display()))?;
     // One transaction for the whole import: a failure or a kill leaves nothing of it.
     let mut tx = store.begin_import(&dir.display().to_string(), now).await?;
-    let mut report = ImportReport { import_id: tx.import_id(), ..Default::default() };
+    let mut report = ImportReport { import_id: tx.import_id(), files_sha256, ..Default::default() };
     let started = std::time::Instant::now();
     for kind in present {
         let file_started = std::time::Instant::now();
@@ -113,7 +119,7 @@ pub async fn import_dir_as<S: Store>(
             detail: r.detail.clone(),
         })
         .collect();
-    tx.finish(accepted, &stored, now).await?;
+    tx.finish(accepted, &stored, &report.files_sha256, now).await?;
     let ms = started.elapsed().as_millis() as u64;
     tracing::info!(import_id = report.import_id, accepted, rejected = stored.len(), ms, "import committed");
     Ok(report)
