@@ -147,8 +147,11 @@ async fn run_batches<S: Store + LedgerStore>(
                 Ok(outcome) => break outcome,
             }
         };
-        if matches!(outcome, RunOutcome::Computed(_)) && !req.dry_run {
-            super::refresh_statistics(s, StatisticsOf::Ledger).await;
+        if let RunOutcome::Computed(summary) = &outcome {
+            if !req.dry_run {
+                let lines: u64 = summary.by_line_type.values().map(|c| c.count).sum();
+                super::refresh_statistics(s, StatisticsOf::Ledger, lines).await;
+            }
         }
         let run = DistrictRun { district: d, outcome };
         each(&run);
