@@ -14,7 +14,7 @@ pub use summary::{missing_allocation_text, AllowanceTotals, BatchSummary, Differ
 use crate::ledger::{self, BatchKind};
 use crate::month::ServiceMonth;
 use crate::policy::PolicyBook;
-use crate::store::{BatchRow, BatchTx, LedgerStore, NewBatch};
+use crate::store::{BatchRow, BatchTx, LedgerStore, NewBatch, PostingRow, TransferRow};
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use plan::{plan, read_mode, ReadMode};
@@ -209,6 +209,12 @@ async fn attempt<S: LedgerStore>(
     ctx.list_differences = req.dry_run && req.kind == BatchKind::Correction;
     ctx.keep_postings = req.keep_postings;
     let mut after = String::new();
+    let ceilings = ctx.ceilings_fen.clone();
+    // A replacing rerun refreshes the balances once at the end: until the batch it replaces is out
+    // of them, its postings and the new ones would both count.
+    let update_balances = plan.replaces.is_none();
+    // The page settled last, written while the next one is computed.
+    let mut settled: Option<SettledPage> = None;
     crate::progress::start(&format!("{} {district} {}", req.kind.as_str(), req.month), "persons", None);
     loop {
         let people = match mode {
@@ -216,16 +222,27 @@ async fn attempt<S: LedgerStore>(
             ReadMode::Changed(_) => tx.rerun_persons_page(&after, PAGE).await?,
         };
         let Some(last) = people.last() else { break };
+        after = last.id_number.clone();
         let ids: Vec<String> = people.iter().map(|p| p.id_number.clone()).collect();
         let history = tx.history(&ids).await?;
-        let (postings, transfers) = ctx.settle_page(&people, &history)?;
-        // A replacing rerun refreshes the balances once at the end: until the batch it replaces is
-        // out of them, its postings and the new ones would both count.
-        tx.insert_postings(&postings, &ctx.ceilings_fen, plan.replaces.is_none()).await.map_err(explain_l4)?;
-        tx.insert_transfers(&transfers).await?;
-        crate::progress::advance(people.len() as u64);
-        after = last.id_number.clone();
+        // Both cores busy (issue 11): this page is computed on a blocking thread while the
+        // database writes the page before. They are different persons, so nothing computed here
+        // depends on what is written there; the context (purse, transfer numbers, totals) goes
+        // to the thread and comes back in page order.
+        let span = tracing::Span::current();
+        let computing = tokio::task::spawn_blocking(move || {
+            // Its warnings belong to the district's run, as on the run's own thread.
+            let _run = span.enter();
+            let page = ctx.settle_page(&people, &history);
+            (ctx, page.map(|(postings, transfers)| SettledPage { postings, transfers, persons: people.len() }))
+        });
+        let written = write_page(&mut tx, settled.take(), &ceilings, update_balances).await;
+        let (back, page) = computing.await.context("the computation of a page of persons stopped")?;
+        ctx = back;
+        written?;
+        settled = Some(page?);
     }
+    write_page(&mut tx, settled.take(), &ceilings, update_balances).await?;
     crate::progress::finish();
     if plan.replaces.as_ref().is_some_and(|old| !carried.is_empty() && ctx.purse_ran_out_with_carried(old)) {
         tx.rollback().await?;
@@ -266,6 +283,27 @@ async fn attempt<S: LedgerStore>(
 }
 
 /// The audit entry of a written batch.
+/// A page of persons settled: its rows, ready to store.
+struct SettledPage {
+    postings: Vec<PostingRow>,
+    transfers: Vec<TransferRow>,
+    persons: usize,
+}
+
+/// Store a settled page (nothing when there is none yet).
+async fn write_page<T: BatchTx>(
+    tx: &mut T,
+    page: Option<SettledPage>,
+    ceilings: &[(String, i64)],
+    update_balances: bool,
+) -> anyhow::Result<()> {
+    let Some(page) = page else { return Ok(()) };
+    tx.insert_postings(&page.postings, ceilings, update_balances).await.map_err(explain_l4)?;
+    tx.insert_transfers(&page.transfers).await?;
+    crate::progress::advance(page.persons as u64);
+    Ok(())
+}
+
 fn audit_entry(req: &RunRequest, s: &BatchSummary) -> crate::audit::AuditEntry {
     crate::audit::AuditEntry {
         actor: req.by.clone(),

@@ -17,8 +17,9 @@ use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
 /// The running state of one batch: settles persons page by page, keeps only running totals.
-pub(super) struct BatchContext<'a> {
-    pub(super) book: &'a PolicyBook,
+pub(super) struct BatchContext {
+    /// Shared with the thread that settles a page (`batch::attempt`).
+    pub(super) book: std::sync::Arc<PolicyBook>,
     pub(super) start: ServiceMonth,
     pub(super) district: String,
     pub(super) batch_id: String,
@@ -38,10 +39,10 @@ pub(super) struct BatchContext<'a> {
     pub(super) holds: BTreeMap<String, Vec<OpenHold>>,
 }
 
-impl<'a> BatchContext<'a> {
+impl BatchContext {
     pub(super) async fn new<T: BatchTx>(
         tx: &mut T,
-        book: &'a PolicyBook,
+        book: &PolicyBook,
         start: ServiceMonth,
         district: &str,
         batch_id: &str,
@@ -78,7 +79,7 @@ impl<'a> BatchContext<'a> {
             ..Default::default()
         };
         Ok(BatchContext {
-            book,
+            book: std::sync::Arc::new(book.clone()),
             start,
             district: district.to_string(),
             batch_id: batch_id.to_string(),
@@ -111,7 +112,7 @@ impl<'a> BatchContext<'a> {
             self.summary.persons_read += 1;
             let history =
                 key_history(by_person.get(rec.id_number.as_str()).map(Vec::as_slice).unwrap_or(&[]), &self.district)?;
-            let owed: Vec<Entitlement> = owed_between(self.book, rec, self.start, self.month)
+            let owed: Vec<Entitlement> = owed_between(&self.book, rec, self.start, self.month)
                 .into_iter()
                 .filter(|e| e.district == self.district)
                 .collect();
