@@ -1,7 +1,9 @@
 //! The bank's pain.002.001.12 payment status report, read as the core's
 //! [`TransferResult`]s: one per `OrgnlPmtInfAndSts/TxInfAndSts`, matched to its transfer by
 //! `OrgnlEndToEndId` (the transfer id the pain.001 carried), `line` being the 1-based position of
-//! the TxInfAndSts in the file. Streaming events, one pass, nothing kept but the answers.
+//! the TxInfAndSts in the file. Streaming events, one pass, nothing kept but the answers: a file
+//! is read from memory ([`pain002_report`]) or as a stream handing out its answers in chunks
+//! ([`Pain002Reader`], `reconcile`'s way, whatever the file's size).
 //!
 //! Statuses (ExternalPaymentTransactionStatus1Code). When a transaction carries no TxSts, the
 //! status (and its reasons) of its payment instruction, or else of the group, stands for it.
@@ -41,10 +43,12 @@
 //! without `OrgnlEndToEndId` or status, an unknown status.
 
 use super::{line_col, Iso20022Error, PAIN002_NS};
+use crate::adapters::registry_csv::encoding::{TextProblem, TextReader};
 use crate::ledger::{FaultCode, TransferResult, TransferStatus};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
+use std::io::{BufRead, BufReader, Read};
 
 /// Statuses that say the transaction is on its way, not where it ended.
 const NOT_FINAL: [&str; 14] =
@@ -80,56 +84,190 @@ pub fn pain002(bytes: &[u8]) -> Result<Vec<TransferResult>, Iso20022Error> {
 
 /// Read a pain.002.001.12 file: its final answers and what it reports as not final yet.
 pub fn pain002_report(bytes: &[u8]) -> Result<Pain002Report, Iso20022Error> {
-    let text = std::str::from_utf8(bytes).map_err(|e| Iso20022Error::NotUtf8 { offset: e.valid_up_to() })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = NsReader::from_str(text);
-    let mut state = State::default();
-    let mut lines = Lines { text, offset: 0, line: 1 };
-    let malformed = |offset: u64, message: String| {
-        let (line, column) = line_col(text, offset as usize);
-        Iso20022Error::Malformed { line, column, message }
-    };
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut reader = Pain002Reader::new(text);
+    let mut results = Vec::new();
     loop {
-        let (ns, event) = match reader.read_resolved_event() {
-            Ok((ns, event)) => (namespace(ns), event),
-            Err(e) => return Err(malformed(reader.error_position(), e.to_string())),
-        };
-        let line = lines.at(reader.buffer_position() as usize);
-        match event {
-            Event::Start(e) => state.start(&e, ns, line)?,
-            Event::Empty(e) => {
-                state.start(&e, ns, line)?;
-                state.end()?;
+        match reader.next_answers(usize::MAX) {
+            Ok(answers) if answers.is_empty() => break,
+            Ok(answers) => results.extend(answers),
+            Err(failure) => {
+                let e = failure.locate(text).expect("a slice reads without error");
+                // An offset in the file, byte-order mark included.
+                return Err(match e {
+                    Iso20022Error::NotUtf8 { offset } => {
+                        Iso20022Error::NotUtf8 { offset: offset + bytes.len() - text.len() }
+                    }
+                    e => e,
+                });
             }
-            Event::End(_) => state.end()?,
-            Event::Text(t) => state.text.push_str(&t.xml10_content()),
-            Event::CData(t) => state.text.push_str(&t.xml10_content()),
-            Event::GeneralRef(r) => match (r.resolve_char_ref(), &*r) {
-                (Ok(Some(c)), _) => state.text.push(c),
-                (Ok(None), "lt") => state.text.push('<'),
-                (Ok(None), "gt") => state.text.push('>'),
-                (Ok(None), "amp") => state.text.push('&'),
-                (Ok(None), "apos") => state.text.push('\''),
-                (Ok(None), "quot") => state.text.push('"'),
-                (_, name) => {
-                    let offset = reader.buffer_position();
-                    return Err(malformed(offset, format!("unknown entity `&{name};`")));
-                }
-            },
-            Event::Eof => break,
-            _ => {}
         }
     }
-    if let Some(open) = state.path.last() {
-        return Err(malformed(text.len() as u64, format!("the file ends before </{open}>")));
+    let (original_message, not_final) = reader.finish();
+    Ok(Pain002Report { original_message, results, not_final })
+}
+
+/// A pain.002.001.12 file read as a stream, its answers handed out in chunks as its transactions
+/// are read (`reconcile` stages them): memory holds a block of the file and a chunk of answers.
+/// The text is checked to be UTF-8 as it is read; a byte that is not, anywhere in the file, is the
+/// file's problem, whatever else is wrong before it.
+pub struct Pain002Reader<R: BufRead> {
+    reader: NsReader<BufReader<TextReader<R>>>,
+    buf: Vec<u8>,
+    state: State,
+    done: bool,
+}
+
+/// Why a pain.002 file was refused, before the line of its problem is counted (a stream keeps no
+/// text behind it): [`Pain002Failure::locate`] counts it on the file's text read again.
+#[derive(Debug)]
+pub enum Pain002Failure {
+    /// Said as it is.
+    Said(Iso20022Error),
+    /// Not well-formed XML at a byte offset (`u64::MAX`: the end of the file).
+    Malformed {
+        /// Bytes before the problem.
+        offset: u64,
+        /// What the parser found.
+        message: String,
+    },
+    /// A transaction the engine cannot use, whose TxInfAndSts starts before byte `offset`.
+    Transaction {
+        /// 1-based position of the TxInfAndSts in the file.
+        position: u64,
+        /// Bytes up to its start tag.
+        offset: u64,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+impl From<Iso20022Error> for Pain002Failure {
+    fn from(e: Iso20022Error) -> Self {
+        Pain002Failure::Said(e)
     }
-    if !state.root_seen {
-        return Err(Iso20022Error::WrongMessage { found: "the file holds no XML element".into() });
+}
+
+impl Pain002Failure {
+    /// The error, its line (and column) counted on `text`: the text the reader read, from its
+    /// start.
+    pub fn locate(self, text: impl Read) -> std::io::Result<Iso20022Error> {
+        Ok(match self {
+            Pain002Failure::Said(e) => e,
+            Pain002Failure::Malformed { offset, message } => {
+                let (line, column) = line_col(text, offset)?;
+                Iso20022Error::Malformed { line, column, message }
+            }
+            Pain002Failure::Transaction { position, offset, problem } => {
+                Iso20022Error::Transaction { position, line: line_col(text, offset)?.0, problem }
+            }
+        })
     }
-    if state.transactions == 0 {
-        return Err(Iso20022Error::NoTransactions(no_transactions("GrpSts", &state.group)));
+}
+
+impl<R: BufRead> Pain002Reader<R> {
+    /// Read `text`: the file without its byte-order mark.
+    pub fn new(text: R) -> Self {
+        let reader = NsReader::from_reader(BufReader::new(TextReader::strict_utf8_as_is(text)));
+        Pain002Reader { reader, buf: Vec::new(), state: State::default(), done: false }
     }
-    Ok(state.report)
+
+    /// The next answers, at least one and about `max`, in file order; none once the file is read
+    /// whole (and found a report with transactions).
+    pub fn next_answers(&mut self, max: usize) -> Result<Vec<TransferResult>, Pain002Failure> {
+        if !self.done {
+            if let Err(e) = self.read(max) {
+                self.done = true;
+                return Err(self.not_utf8().unwrap_or(e));
+            }
+        }
+        Ok(std::mem::take(&mut self.state.report.results))
+    }
+
+    /// What the file said besides its answers: the message it answers, and the transactions not
+    /// final yet.
+    pub fn finish(self) -> (Option<String>, Vec<NotFinal>) {
+        (self.state.report.original_message, self.state.report.not_final)
+    }
+
+    /// The first byte that is not UTF-8, read on to the end of the file (it wins over every other
+    /// problem: the file is not text).
+    fn not_utf8(&mut self) -> Option<Pain002Failure> {
+        // A read error here leaves the problem found so far.
+        let _ = std::io::copy(self.reader.get_mut(), &mut std::io::sink());
+        match self.reader.get_ref().get_ref().problem() {
+            Some(TextProblem::NotUtf8 { offset, .. }) => {
+                Some(Pain002Failure::Said(Iso20022Error::NotUtf8 { offset: offset as usize }))
+            }
+            _ => None,
+        }
+    }
+
+    /// Read events until `max` answers wait or the file ends.
+    fn read(&mut self, max: usize) -> Result<(), Pain002Failure> {
+        while self.state.report.results.len() < max {
+            self.buf.clear();
+            let (ns, event) = match self.reader.read_resolved_event_into(&mut self.buf) {
+                Ok((ns, event)) => (namespace(ns), event),
+                Err(e) => {
+                    return Err(Pain002Failure::Malformed {
+                        offset: self.reader.error_position(),
+                        message: e.to_string(),
+                    })
+                }
+            };
+            let offset = self.reader.buffer_position();
+            let state = &mut self.state;
+            match event {
+                Event::Start(e) => state.start(&e, ns, offset)?,
+                Event::Empty(e) => {
+                    state.start(&e, ns, offset)?;
+                    state.end()?;
+                }
+                Event::End(_) => state.end()?,
+                Event::Text(t) => state.text.push_str(&t.xml10_content()),
+                Event::CData(t) => state.text.push_str(&t.xml10_content()),
+                Event::GeneralRef(r) => match (r.resolve_char_ref(), &*r) {
+                    (Ok(Some(c)), _) => state.text.push(c),
+                    (Ok(None), "lt") => state.text.push('<'),
+                    (Ok(None), "gt") => state.text.push('>'),
+                    (Ok(None), "amp") => state.text.push('&'),
+                    (Ok(None), "apos") => state.text.push('\''),
+                    (Ok(None), "quot") => state.text.push('"'),
+                    (_, name) => {
+                        return Err(Pain002Failure::Malformed { offset, message: format!("unknown entity `&{name};`") })
+                    }
+                },
+                Event::Eof => {
+                    self.done = true;
+                    return self.end_of_file();
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The file read whole: it must be a report, closed, with transaction statuses.
+    fn end_of_file(&mut self) -> Result<(), Pain002Failure> {
+        if let Some(f) = self.not_utf8() {
+            return Err(f);
+        }
+        let state = &self.state;
+        if let Some(open) = state.path.last() {
+            return Err(Pain002Failure::Malformed {
+                offset: u64::MAX,
+                message: format!("the file ends before </{open}>"),
+            });
+        }
+        if !state.root_seen {
+            return Err(Iso20022Error::WrongMessage { found: "the file holds no XML element".into() }.into());
+        }
+        if state.transactions == 0 {
+            return Err(Iso20022Error::NoTransactions(no_transactions("GrpSts", &state.group)).into());
+        }
+        Ok(())
+    }
 }
 
 fn namespace(ns: ResolveResult<'_>) -> Option<String> {
@@ -157,7 +295,8 @@ struct Reason {
 #[derive(Default)]
 struct Tx {
     position: u64,
-    line: u64,
+    /// Bytes up to its start tag (its line, counted when a problem needs it).
+    offset: u64,
     end_to_end: Option<String>,
     level: Level,
 }
@@ -193,7 +332,7 @@ impl State {
             && p[2 + base.len()..].iter().zip(rest).all(|(a, b)| a == b)
     }
 
-    fn start(&mut self, e: &BytesStart<'_>, ns: Option<String>, line: u64) -> Result<(), Iso20022Error> {
+    fn start(&mut self, e: &BytesStart<'_>, ns: Option<String>, offset: u64) -> Result<(), Pain002Failure> {
         let name = e.local_name().as_ref().to_string();
         if !self.root_seen {
             self.root_seen = true;
@@ -207,7 +346,7 @@ impl State {
         } else if self.below(TX, &[]) {
             self.transactions += 1;
             self.payment_transactions += 1;
-            self.tx = Some(Tx { position: self.transactions, line, ..Tx::default() });
+            self.tx = Some(Tx { position: self.transactions, offset, ..Tx::default() });
         } else if let Some(level) = self.reason_level(&[]) {
             level.reasons.push(Reason::default());
         }
@@ -228,7 +367,7 @@ impl State {
         }
     }
 
-    fn end(&mut self) -> Result<(), Iso20022Error> {
+    fn end(&mut self) -> Result<(), Pain002Failure> {
         let text = std::mem::take(&mut self.text).trim().to_string();
         if self.below(GROUP, &["OrgnlMsgId"]) {
             self.report.original_message = Some(text);
@@ -257,15 +396,15 @@ impl State {
             // Its transfers would get no answer: a payment-level status says nothing per transfer.
             let (element, level) =
                 if self.payment.status.is_some() { ("PmtInfSts", &self.payment) } else { ("GrpSts", &self.group) };
-            return Err(Iso20022Error::NoTransactions(no_transactions(element, level)));
+            return Err(Iso20022Error::NoTransactions(no_transactions(element, level)).into());
         }
         self.path.pop();
         Ok(())
     }
 
     /// One transaction read whole: an answer, a not-final note, or an error.
-    fn finish(&mut self, tx: Tx) -> Result<(), Iso20022Error> {
-        let bad = |problem: String| Iso20022Error::Transaction { position: tx.position, line: tx.line, problem };
+    fn finish(&mut self, tx: Tx) -> Result<(), Pain002Failure> {
+        let bad = |problem: String| Pain002Failure::Transaction { position: tx.position, offset: tx.offset, problem };
         let transfer_id = tx.end_to_end.clone().filter(|id| !id.is_empty()).ok_or_else(|| {
             bad("no OrgnlEndToEndId: a status is matched to its transfer by the end-to-end id (the transfer id \
                  the pain.001 file carried)"
@@ -364,24 +503,6 @@ fn no_transactions(element: &str, level: &Level) -> String {
              CSV result file",
             status.unwrap_or("none")
         ),
-    }
-}
-
-/// Line numbers of byte offsets that only grow: counted once, not from the start each time.
-struct Lines<'a> {
-    text: &'a str,
-    offset: usize,
-    line: u64,
-}
-
-impl Lines<'_> {
-    fn at(&mut self, offset: usize) -> u64 {
-        let offset = offset.min(self.text.len());
-        if offset > self.offset {
-            self.line += self.text.as_bytes()[self.offset..offset].iter().filter(|&&b| b == b'\n').count() as u64;
-            self.offset = offset;
-        }
-        self.line
     }
 }
 
