@@ -297,9 +297,45 @@ mod tests {
     }
 
     #[test]
+    fn problems_keep_the_first_in_line_order_and_count_the_rest() {
+        let at = |line| problem(line, "x");
+        let mut a = Problems::default();
+        for line in (2..2 * PROBLEMS_KEPT as u64 + 2).step_by(2) {
+            a.push(at(line));
+        }
+        a.push(at(9_999_999));
+        let b = Problems { kept: vec![at(1), at(3)], more: 4 };
+        let merged = a.merge(b);
+        let lines: Vec<u64> = merged.kept.iter().take(4).map(|p| p.line).collect();
+        assert_eq!(lines, [1, 2, 3, 4]);
+        assert_eq!(merged.kept.len(), PROBLEMS_KEPT);
+        assert_eq!(merged.kept.len() + merged.more, PROBLEMS_KEPT + 1 + 2 + 4, "every problem counted");
+    }
+
+    #[test]
     fn a_file_without_the_columns_is_refused() {
         let err = read_results_csv(b"id,state\nT1,paid\n", Encoding::Utf8).unwrap_err();
         assert!(err.iter().any(|p| p.message.contains("unknown column `id`")));
         assert!(err.iter().any(|p| p.message.contains("must name transfer_id, status and reason_code")));
+        // Unless it is not UTF-8: then that is its one problem, wherever it is.
+        let err = read_results_csv(b"id,state\nT1,paid\nT2,\xFF\n", Encoding::Utf8).unwrap_err();
+        assert_eq!(
+            err,
+            vec![problem(3, "not UTF-8 (Excel on Chinese Windows saves GB18030): read it with `--encoding gb18030`")]
+        );
+    }
+
+    #[test]
+    fn rows_come_out_chunk_by_chunk_with_the_unreadable_ones() {
+        let file = "transfer_id,status,reason_code\nT1,paid,\nT2,failed,\n,paid,\nT3,paid,\n\"x\n";
+        let mut rows = ResultRows::open(file.as_bytes(), Encoding::Utf8).unwrap();
+        let first = rows.next_rows(2).unwrap();
+        assert_eq!(first.iter().map(StagedAnswer::line).collect::<Vec<_>>(), [2, 3]);
+        assert!(matches!(&first[1], StagedAnswer::Unreadable { transfer_id, .. } if transfer_id == "T2"));
+        let second = rows.next_rows(2).unwrap();
+        assert_eq!(second.iter().map(StagedAnswer::line).collect::<Vec<_>>(), [5], "line 4 names no transfer");
+        assert!(rows.next_rows(2).unwrap().is_empty());
+        let lines: Vec<u64> = rows.finish().kept.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [4, 6], "no transfer id; not a CSV row");
     }
 }

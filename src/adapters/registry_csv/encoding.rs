@@ -329,6 +329,40 @@ mod tests {
         }
     }
 
+    fn read_strict(bytes: &[u8], encoding: Encoding, cap: usize) -> (String, Option<TextProblem>) {
+        let mut text = TextReader::strict(io::BufReader::with_capacity(cap, bytes), encoding);
+        let mut out = String::new();
+        text.read_to_string(&mut out).unwrap();
+        (out, text.problem())
+    }
+
+    #[test]
+    fn read_strictly_the_text_ends_at_its_first_byte_not_in_the_encoding() {
+        // 张 (3 bytes) cut by every block size; a bad byte on line 3 (after a CRLF: two lines).
+        let mut text = "a\r\n张\r\nb".as_bytes().to_vec();
+        for cap in 1..=text.len() {
+            assert_eq!(read_strict(&text, Encoding::Utf8, cap), ("a\n张\nb".into(), None), "block size {cap}");
+        }
+        text.extend_from_slice(b"\xFFc\n");
+        let stop = Some(TextProblem::NotUtf8 { offset: 9, line: 3 });
+        for cap in 1..=text.len() {
+            assert_eq!(read_strict(&text, Encoding::Utf8, cap), ("a\n张\nb".into(), stop), "block size {cap}");
+        }
+        // A sequence cut by the end of the file.
+        assert_eq!(read_strict(&text[..5], Encoding::Utf8, 4).1, Some(TextProblem::NotUtf8 { offset: 3, line: 2 }));
+        let (gbk, _, _) = encoding_rs::GB18030.encode("name\r\n张三\r\n");
+        for cap in 1..=gbk.len() {
+            assert_eq!(read_strict(&gbk, Encoding::Gb18030, cap), ("name\n张三\n".into(), None), "block size {cap}");
+        }
+        let mut bad = gbk.to_vec();
+        bad.push(0x81);
+        assert_eq!(read_strict(&bad, Encoding::Gb18030, 8).1, Some(TextProblem::NotGb18030), "cut at the end");
+        let mut text = TextReader::strict_utf8_as_is("a\r\nb".as_bytes());
+        let mut out = String::new();
+        text.read_to_string(&mut out).unwrap();
+        assert_eq!(out, "a\r\nb", "as is: the line ends kept");
+    }
+
     #[test]
     fn gb18030_decodes_across_any_block_boundary() {
         let (gbk, _, _) = encoding_rs::GB18030.encode("name\r\n张三\r\n");

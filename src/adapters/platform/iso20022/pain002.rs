@@ -603,6 +603,39 @@ mod tests {
     }
 
     #[test]
+    fn read_as_a_stream_the_answers_come_in_chunks_and_the_same() {
+        let txs: Vec<String> = (1..=5).map(|n| tx(n, if n == 3 { "ACSP" } else { "ACSC" }, "", "")).collect();
+        let xml = doc("", &txs.iter().map(String::as_str).collect::<Vec<_>>());
+        let whole = pain002_report(xml.as_bytes()).unwrap();
+        let mut reader = Pain002Reader::new(std::io::BufReader::with_capacity(7, xml.as_bytes()));
+        let mut chunks = Vec::new();
+        loop {
+            let chunk = reader.next_answers(2).unwrap();
+            if chunk.is_empty() {
+                break;
+            }
+            chunks.push(chunk.iter().map(|r| r.line).collect::<Vec<_>>());
+        }
+        assert_eq!(chunks, [vec![1, 2], vec![4, 5]]);
+        let (message, not_final) = reader.finish();
+        assert_eq!((message, not_final), (whole.original_message, whole.not_final));
+    }
+
+    #[test]
+    fn a_byte_not_utf8_anywhere_is_the_problem_even_after_another() {
+        // An unknown status in the first transaction; a bad byte near the end.
+        let mut bytes = doc("", &[&tx(1, "XXXX", "", ""), &tx(2, "ACSC", "", "")]).into_bytes();
+        let at = bytes.len() - 40;
+        bytes[at] = 0xFF;
+        let e = pain002(&bytes).unwrap_err().to_string();
+        assert_eq!(e, format!("the file is not UTF-8 (invalid byte at offset {at}); a pain.002 file is read as UTF-8"));
+        let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+        with_bom.extend_from_slice(&bytes);
+        let e = pain002(&with_bom).unwrap_err().to_string();
+        assert!(e.contains(&format!("invalid byte at offset {}", at + 3)), "an offset in the file: {e}");
+    }
+
+    #[test]
     fn a_transaction_without_its_own_status_takes_its_payment_s_or_the_group_s() {
         let bare = "<OrgnlEndToEndId>T1</OrgnlEndToEndId>";
         let group = "<GrpSts>RJCT</GrpSts><StsRsnInf><Rsn><Cd>AC04</Cd></Rsn></StsRsnInf>";
