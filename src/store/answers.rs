@@ -132,6 +132,10 @@ impl AnswerStage for SqlAnswers {
         // Pending → paid, the bulk of a result file, in one statement; it must move exactly the
         // transfers the check counted (one answered meanwhile makes the file be checked again).
         if paid > 0 {
+            let (ordered, back) = tx.dialect().key_ordered_join();
+            for statement in ordered {
+                tx.query(statement).execute().await?;
+            }
             let rows = tx
                 .query(
                     "update transfers as t set status = 'paid', reason = s.reason, result_seq = $1, result_at = $2
@@ -142,6 +146,9 @@ impl AnswerStage for SqlAnswers {
                 .bind(at.as_str())
                 .execute()
                 .await?;
+            for statement in back {
+                tx.query(statement).execute().await?;
+            }
             if rows != paid {
                 tx.rollback().await?;
                 return Ok(None);
