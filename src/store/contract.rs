@@ -1,8 +1,8 @@
 //! The storage contract: [`Store`] (settings, policy versions, the registry and its imports, the
 //! audit log) and [`LedgerStore`] (batches and what they paid), with the transactions they hand
 //! out: [`ImportTx`], [`BatchTx`], [`ExportTx`], a batch's rows streamed for its files
-//! ([`BatchRows`]) and a result file's answers staged for their check ([`AnswerStage`]). Every method is one transaction or a read. Both
-//! databases implement it once, in `sql_store.rs`.
+//! ([`BatchRows`]) and a result file's answers staged for their check ([`AnswerStage`]). Every
+//! method is one transaction or a read. Both databases implement it once, in `sql_store.rs`.
 
 use super::error::StoreResult;
 use super::rows::{

@@ -94,9 +94,9 @@ pub(super) fn transfer_state(r: &Row) -> StoreResult<TransferState> {
     })
 }
 
-/// Record one answer that is not a plain payment (a failed or returned transfer, or a paid one
-/// with the platform's words) in `tx`, under audit entry `seq`: the transfer's status, only from
-/// the status it was read in; for a failed or returned one, its lines' balances (L1: they no
+/// Record one transfer's new status in `tx`, under audit entry `seq` (a result file's failures and
+/// returns, one by one; its payments are recorded together, `answers.rs`): the status, only from
+/// the status it was read in; for a failed or returned transfer, its lines' balances (L1: they no
 /// longer count; the bound L4 is the database's) and a hold for its fault (L3). Returns the
 /// payment keys of the recovery items the return made moot (cancelled); `None`, having written
 /// nothing more, when the transfer changed since it was read.
