@@ -1,8 +1,8 @@
 //! Issue 9 as a district office drives the binary: export with pain.001, the platform's result
 //! file reconciled (CRLF, as Excel saves it), the same file twice, an impossible answer refused
 //! with its line, `hold` / `release`, `status --json` naming where each batch stands, and
-//! `verify --ledger` (exit 0 when it balances). On SQLite, and on PostgreSQL when
-//! `SUBSIDY_TEST_PG_URL` is set.
+//! `verify --ledger` (exit 0 when it balances); a file of many problems, GB18030 and pain.002 read
+//! through the binary (issue 11). On SQLite, and on PostgreSQL when `SUBSIDY_TEST_PG_URL` is set.
 //!
 //! The registry: two elders born 1935 (80-89: 100.00 a month, R2) approved for longevity in
 //! October 2019 (T5), paid from 2020-01 (T7). January: two transfers of 100.00. The platform pays
@@ -105,4 +105,79 @@ fn l3_reconcile_hold_release_status_and_ledger_on_postgres() {
     let Some(pg) = PgDatabase::fresh("cli_platform") else { return };
     let tmp = tempfile::tempdir().unwrap();
     session(&pg.url, tmp.path());
+}
+
+/// Issue 11 through the binary: a result file of 1,500 unknown transfers is refused saying how
+/// many problems it has, the first twenty and how many more; a GB18030 file (CRLF, the bank's
+/// words in Chinese) read as UTF-8 is refused at its first line that is not, and read with
+/// `--encoding gb18030` records January; the bank's pain.002 saying the same changes nothing.
+fn encodings_and_many_problems(db: &str, dir: &Path) {
+    let out = dir.join("out");
+    ok(&subsidy(db, &["init", "--start-month", "2020-01"]));
+    ok(&subsidy(db, &["import", &registry(dir)]));
+    ok(&subsidy(db, &["run", "--month", "2020-01", "--by", "operator"]));
+    ok(&subsidy(db, &["approve", "--batch", "110102-2020-01-R1", "--by", "reviewer"]));
+    ok(&subsidy(db, &["export", "--batch", "110102-2020-01-R1", "--out", &out.display().to_string()]));
+
+    let many = dir.join("many.csv");
+    let rows: String = (1..=1500).map(|n| format!("110102-2020-01-R1-9{n:05},paid,\n")).collect();
+    std::fs::write(&many, format!("transfer_id,status,reason_code\n{rows}")).unwrap();
+    let refused = subsidy(db, &["reconcile", "--file", &many.display().to_string(), "--by", "operator"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("was refused, nothing recorded (1500 problems)"), "{message}");
+    assert!(message.contains("line 2: transfer 110102-2020-01-R1-900001 is not in this database"), "{message}");
+    assert!(message.contains("line 21: transfer 110102-2020-01-R1-900020 is not"), "{message}");
+    assert!(!message.contains("line 22:"), "twenty shown: {message}");
+    assert!(message.contains("… and 1480 more"), "{message}");
+
+    let text = "transfer_id,status,reason_code,reason\r\n110102-2020-01-R1-000001,paid,,\r\n\
+                110102-2020-01-R1-000002,failed,ACCOUNT_CLOSED,销户\r\n";
+    let gb = dir.join("results-gb18030.csv");
+    std::fs::write(&gb, subsidy::adapters::registry_csv::encoding::Encoding::Gb18030.encode(text)).unwrap();
+    let gb = gb.display().to_string();
+    let refused = subsidy(db, &["reconcile", "--file", &gb, "--by", "operator"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("(1 problem)"), "{message}");
+    assert!(message.contains("line 3: not UTF-8 (Excel on Chinese Windows saves GB18030)"), "{message}");
+    let done = json(&subsidy(db, &["--json", "reconcile", "--file", &gb, "--encoding", "gb18030", "--by", "operator"]));
+    assert_eq!((done["answers"].as_u64(), done["format"].as_str()), (Some(2), Some("csv")));
+    assert_eq!(done["recorded"]["paid"]["amount"], "100.00");
+    assert_eq!(done["recorded"]["failed"]["amount"], "100.00");
+    assert_eq!(done["holds"][0]["reason_code"], "ACCOUNT_CLOSED");
+
+    let xml = dir.join("pain002.xml");
+    let tx = |id: &str, status: &str, reason: &str| {
+        format!("<TxInfAndSts><OrgnlEndToEndId>{id}</OrgnlEndToEndId><TxSts>{status}</TxSts>{reason}</TxInfAndSts>\n")
+    };
+    std::fs::write(
+        &xml,
+        format!(
+            "\u{feff}<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pain.002.001.12\">\
+             <CstmrPmtStsRpt><GrpHdr><MsgId>S1</MsgId><CreDtTm>2020-02-05T10:00:00+08:00</CreDtTm></GrpHdr>\
+             <OrgnlGrpInfAndSts><OrgnlMsgId>110102-2020-01-R1</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.09</OrgnlMsgNmId>\
+             </OrgnlGrpInfAndSts><OrgnlPmtInfAndSts><OrgnlPmtInfId>110102-2020-01-R1</OrgnlPmtInfId>\r\n{}{}\
+             </OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>\r\n",
+            tx("110102-2020-01-R1-000001", "ACSC", ""),
+            tx("110102-2020-01-R1-000002", "RJCT", "<StsRsnInf><Rsn><Cd>AC04</Cd></Rsn></StsRsnInf>")
+        ),
+    )
+    .unwrap();
+    let again = json(&subsidy(db, &["--json", "reconcile", "--file", &xml.display().to_string(), "--by", "operator"]));
+    assert_eq!((again["format"].as_str(), again["unchanged"].as_u64()), (Some("pain002"), Some(2)));
+    assert_eq!(again["recorded"].as_object().map(|o| o.len()), Some(0));
+}
+
+#[test]
+fn issue11_reconcile_encodings_and_many_problems_on_sqlite() {
+    let tmp = tempfile::tempdir().unwrap();
+    encodings_and_many_problems(&format!("sqlite://{}", tmp.path().join("t.db").display()), tmp.path());
+}
+
+#[test]
+fn issue11_reconcile_encodings_and_many_problems_on_postgres() {
+    let Some(pg) = PgDatabase::fresh("cli_platform_issue11") else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    encodings_and_many_problems(&pg.url, tmp.path());
 }

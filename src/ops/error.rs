@@ -158,12 +158,14 @@ pub enum OpsError {
         batch: String,
     },
     /// A platform result file with problems: refused whole, nothing recorded.
-    #[error("{}", refused_file(file, problems))]
+    #[error("{}", refused_file(file, problems, *more))]
     ResultFile {
         /// The file.
         file: String,
-        /// Each problem, with its line.
+        /// Each problem, with its line (the first ones, of a file with very many).
         problems: Vec<String>,
+        /// Problems beyond those listed.
+        more: usize,
     },
     /// No hold of this person to release.
     #[error("{masked_id} has no hold{} to release; `subsidy status` lists the holds", of_allowance(allowance))]
@@ -321,20 +323,20 @@ fn relied_on(batch: &str, month: ServiceMonth, relying: &[BatchRow]) -> String {
     )
 }
 
-fn refused_file(file: &str, problems: &[String]) -> String {
+fn refused_file(file: &str, problems: &[String], more: usize) -> String {
     const SHOWN: usize = 20;
+    let total = problems.len() + more;
     let mut out = format!(
-        "{file} was refused, nothing recorded ({} problem{}); fix the file (or ask the platform for a corrected one) \
-         and run `subsidy reconcile --file {file}` again:",
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" }
+        "{file} was refused, nothing recorded ({total} problem{}); fix the file (or ask the platform for a corrected \
+         one) and run `subsidy reconcile --file {file}` again:",
+        if total == 1 { "" } else { "s" }
     );
     for p in problems.iter().take(SHOWN) {
         out.push_str("\n  ");
         out.push_str(p);
     }
-    if problems.len() > SHOWN {
-        out.push_str(&format!("\n  … and {} more", problems.len() - SHOWN));
+    if total > SHOWN {
+        out.push_str(&format!("\n  … and {} more", total - SHOWN.min(problems.len())));
     }
     out
 }

@@ -3,7 +3,7 @@
 //! `subsidy verify --audit` sees an entry changed, removed, or cut from the end.
 
 use super::error::StoreResult;
-use super::sql::{Pool, Row, Tx};
+use super::sql::{Pool, Row, Txn};
 use crate::audit::{entry_hash, AuditEntry, AuditRow, GENESIS};
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -11,7 +11,7 @@ const HEAD: &str = "select seq, hash from audit_log order by seq desc limit 1";
 
 /// Append an entry in `tx` (a write transaction): next sequence number, hash chained to the
 /// entry before, head appended to `audit_heads`. It commits with `tx` or not at all.
-pub(super) async fn append(tx: &mut Tx, entry: &AuditEntry, now: DateTime<Utc>) -> StoreResult<AuditRow> {
+pub(super) async fn append(tx: &mut Txn<'_>, entry: &AuditEntry, now: DateTime<Utc>) -> StoreResult<AuditRow> {
     append_with_head_from(tx, None, entry, now).await
 }
 
@@ -19,7 +19,7 @@ pub(super) async fn append(tx: &mut Tx, entry: &AuditEntry, now: DateTime<Utc>) 
 /// lock is held no other append can commit, so the chain's head is read through `pool` (a fresh
 /// read of what is committed) instead of through the old snapshot.
 pub(super) async fn append_in_batch(
-    tx: &mut Tx,
+    tx: &mut Txn<'_>,
     pool: &Pool,
     entry: &AuditEntry,
     now: DateTime<Utc>,
@@ -29,7 +29,7 @@ pub(super) async fn append_in_batch(
 }
 
 async fn append_with_head_from(
-    tx: &mut Tx,
+    tx: &mut Txn<'_>,
     head_from: Option<&Pool>,
     e: &AuditEntry,
     now: DateTime<Utc>,

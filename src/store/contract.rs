@@ -1,14 +1,14 @@
 //! The storage contract: [`Store`] (settings, policy versions, the registry and its imports, the
 //! audit log) and [`LedgerStore`] (batches and what they paid), with the transactions they hand
-//! out: [`ImportTx`], [`BatchTx`], [`ExportTx`], and a batch's rows streamed for its files
-//! ([`BatchRows`]). Every method is one transaction or a read. Both
-//! databases implement it once, in `sql_store.rs`.
+//! out: [`ImportTx`], [`BatchTx`], [`ExportTx`], a batch's rows streamed for its files
+//! ([`BatchRows`]) and a result file's answers staged for their check ([`AnswerStage`]). Every
+//! method is one transaction or a read. Both databases implement it once, in `sql_store.rs`.
 
 use super::error::StoreResult;
 use super::rows::{
-    BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, IdRange, KeyPaid, LinesOf, NetRow, NewBatch,
-    PendingRow, PolicyLoad, PostingRow, RecoveryRow, ResultChange, StoreReject, StoredReject, TransferCount,
-    TransferRow, TransferState, TransferSum, WaitingRow,
+    AnswerState, BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, IdRange, KeyPaid, LinesOf, NetRow,
+    NewBatch, PendingRow, PolicyLoad, PostingRow, RecoveryRow, ResultChange, StagedAnswer, StoreReject, StoredReject,
+    TransferCount, TransferRow, TransferState, TransferSum, WaitingRow,
 };
 use super::sql::RowStream;
 use crate::audit::{AuditEntry, AuditRow};
@@ -295,20 +295,10 @@ pub trait LedgerStore: PlatformStore {
 pub trait PlatformStore {
     /// The transfers among `ids` that exist, with their batch's district and state.
     async fn transfer_states(&self, ids: &[String]) -> StoreResult<Vec<TransferState>>;
-    /// Record transfers' new statuses (of `district`'s batches) with the audit entry in one
-    /// transaction holding the district's run lock: the balances of a failed or returned
-    /// transfer's lines recomputed (L1) and a hold opened for its fault (L3); the recovery items
-    /// of its months not collected from the person are cancelled while the net paid would be
-    /// below zero (the money came back from the bank). Returns the cancelled items' payment keys;
-    /// `None`, having written nothing, when a transfer's status changed since it was read.
-    async fn record_results(
-        &self,
-        district: &str,
-        changes: &[ResultChange],
-        by: &str,
-        audit: &AuditEntry,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<Vec<String>>>;
+    /// A result file's answers to stage, check and record ([`AnswerStage`]).
+    type Answers: AnswerStage;
+    /// Begin staging a result file's answers, on a connection kept until the stage is dropped.
+    async fn stage_answers(&self) -> StoreResult<Self::Answers>;
     /// The holds not released, oldest first, with the registry facts that may have cured them.
     async fn open_holds(&self) -> StoreResult<Vec<OpenHold>>;
     /// Open an operator's hold (kind ON_HOLD) with its audit entry; returns its number.
@@ -346,4 +336,36 @@ pub trait PlatformStore {
     async fn districts_settled(&self) -> StoreResult<Vec<DistrictSettled>>;
     /// Per person in `ids`, the last import that changed their records.
     async fn person_changes(&self, ids: IdRange<'_>) -> StoreResult<Vec<(String, i64)>>;
+}
+
+/// A result file's answers, staged in the database to be checked set by set and recorded
+/// (`reconcile`, issue 11): memory holds a chunk or a page of them, whatever the file's size. They
+/// live in a temporary table of one connection, which the checks read and the write transaction
+/// uses; dropping the stage closes that connection and the answers go with it.
+#[allow(async_fn_in_trait)]
+pub trait AnswerStage {
+    /// Stage answers, in the file's order, after those staged before.
+    async fn add(&mut self, answers: &[StagedAnswer]) -> StoreResult<()>;
+    /// Every answer staged: index them for the check.
+    async fn seal(&mut self) -> StoreResult<()>;
+    /// The next page of answers after line `after`, in line order, with the answer above each
+    /// naming the same transfer and the transfer as stored now.
+    async fn page(&mut self, after: u64, limit: i64) -> StoreResult<Vec<AnswerState>>;
+    /// Record the answers with the audit entry in one transaction holding `district`'s run lock:
+    /// every staged `paid` answer whose transfer is pending (`paid` of them, as the check counted),
+    /// then `others`, each from the status it was read in, with the balances of a failed or
+    /// returned transfer's lines recomputed (L1) and a hold opened for its fault (L3); the
+    /// recovery items of its months not collected from the person are cancelled while the net paid
+    /// would be below zero (the money came back from the bank). Returns the cancelled items'
+    /// payment keys; `None`, having written nothing, when a transfer's status changed since the
+    /// check read it.
+    async fn record(
+        &mut self,
+        district: &str,
+        paid: u64,
+        others: &[ResultChange],
+        by: &str,
+        audit: &AuditEntry,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Vec<String>>>;
 }

@@ -19,10 +19,12 @@
 //! | `batch_files.rs` | a batch's rows streamed in the order of its platform files (export, verify) |
 //! | `transitions.rs` | every change of state (approve, withdraw, discard, supersede, export, recovery decisions) |
 //! | `results.rs` | the platform's answers (transfer statuses, balances, holds), operators' holds and releases, what waits |
+//! | `answers.rs` | a result file's answers staged on one connection, checked page by page and recorded (`reconcile`) |
 //! | `ledger_view.rs` | what `verify --ledger` reads: every person, counted amounts per person-month, how far districts settled |
 //! | `reads.rs` | what status, explain, verify and the report read |
 //! | `audit.rs` | appending to and reading the hash-chained audit log |
 
+mod answers;
 mod audit;
 mod batch_files;
 mod batches;
@@ -47,12 +49,14 @@ mod sqlite;
 mod transitions;
 
 pub use connect::{redact_url, CONNECT_TIMEOUT};
-pub use contract::{BatchRows, BatchTx, ExportTx, ImportTx, LedgerStore, PlatformStore, StatisticsOf, Store};
+pub use contract::{
+    AnswerStage, BatchRows, BatchTx, ExportTx, ImportTx, LedgerStore, PlatformStore, StatisticsOf, Store,
+};
 pub use error::{Conflict, ConnectProblem, StoreError, StoreResult};
 pub use rows::{
-    held_by_district, BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, IdRange, KeyPaid, LinesOf,
-    NetRow, NewBatch, PendingRow, PolicyLoad, PostingRow, RecoveryRow, ResultChange, StoreReject, StoredReject,
-    TransferCount, TransferRow, TransferState, TransferSum, WaitingKind, WaitingRow,
+    held_by_district, AnswerState, BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, IdRange, KeyPaid,
+    LinesOf, NetRow, NewBatch, PendingRow, PolicyLoad, PostingRow, RecoveryRow, ResultChange, StagedAnswer,
+    StoreReject, StoredReject, TransferCount, TransferRow, TransferState, TransferSum, WaitingKind, WaitingRow,
 };
 pub use sql::RowStream;
 

@@ -4,7 +4,7 @@
 
 use super::error::StoreResult;
 use chrono::{Datelike, NaiveDate};
-use sqlx::{Postgres, Transaction};
+use sqlx::postgres::PgConnection;
 use std::fmt::Write as _;
 
 /// Rows in COPY's text format: values separated by tabs, rows by newlines, `\N` for null, and
@@ -93,16 +93,13 @@ impl CopyText {
     }
 }
 
-/// Send `rows` by `statement` (`copy table (columns) from stdin`).
-pub(super) async fn copy_in(
-    tx: &mut Transaction<'static, Postgres>,
-    statement: &str,
-    rows: CopyText,
-) -> StoreResult<()> {
+/// Send `rows` by `statement` (`copy table (columns) from stdin`), on a transaction's connection
+/// or a held one.
+pub(super) async fn copy_in(conn: &mut PgConnection, statement: &str, rows: CopyText) -> StoreResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    let mut copy = tx.copy_in_raw(statement).await?;
+    let mut copy = conn.copy_in_raw(statement).await?;
     copy.send(rows.out.into_bytes()).await?;
     copy.finish().await?;
     Ok(())

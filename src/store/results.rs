@@ -5,9 +5,8 @@
 
 use super::audit;
 use super::error::{StoreError, StoreResult};
-use super::postgres::RUN_LOCK_CLASS;
 use super::rows::{IdRange, ResultChange, TransferCount, TransferState, WaitingKind, WaitingRow};
-use super::sql::{list_params, params_at, Conn, Dialect, Pool, Row, Tx, ROWS_PER_STATEMENT};
+use super::sql::{list_params, Conn, Pool, Row, Txn, ROWS_PER_STATEMENT};
 use crate::audit::AuditEntry;
 use crate::codes::Allowance;
 use crate::counting_states;
@@ -78,7 +77,7 @@ pub(super) async fn transfer_states(pool: &Pool, ids: &[String]) -> StoreResult<
     Ok(out)
 }
 
-fn transfer_state(r: &Row) -> StoreResult<TransferState> {
+pub(super) fn transfer_state(r: &Row) -> StoreResult<TransferState> {
     let (state, allowance, status): (String, String, String) = (r.get("state")?, r.get("allowance")?, r.get("status")?);
     let fault: Option<String> = r.get("reason_code")?;
     Ok(TransferState {
@@ -95,89 +94,49 @@ fn transfer_state(r: &Row) -> StoreResult<TransferState> {
     })
 }
 
-/// Record the changes with their audit entry in one transaction: each transfer's status (only
-/// from the status it was read in), the balances of a failed or returned transfer's lines
-/// recomputed (L1: they no longer count; the bound L4 is the database's), and a hold for its fault
-/// (L3); recovery items a return made moot are cancelled (their payment keys are returned).
-/// `None`, having written nothing, when a transfer changed since it was read.
-pub(super) async fn record_results(
-    pool: &Pool,
-    district: &str,
-    changes: &[ResultChange],
+/// Record one transfer's new status in `tx`, under audit entry `seq` (a result file's failures and
+/// returns, one by one; its payments are recorded together, `answers.rs`): the status, only from
+/// the status it was read in; for a failed or returned transfer, its lines' balances (L1: they no
+/// longer count; the bound L4 is the database's) and a hold for its fault (L3). Returns the
+/// payment keys of the recovery items the return made moot (cancelled); `None`, having written
+/// nothing more, when the transfer changed since it was read.
+pub(super) async fn record_change(
+    tx: &mut Txn<'_>,
+    c: &ResultChange,
     by: &str,
-    entry: &AuditEntry,
-    now: DateTime<Utc>,
+    seq: i64,
+    at: &str,
 ) -> StoreResult<Option<Vec<String>>> {
-    let mut tx = pool.begin_write().await?;
-    // The district's run lock, waited for: no batch of the district is computed while its
-    // transfers' lines leave the balances (a batch would otherwise add to a balance this
-    // recomputes from what it sees). SQLite's single writer already orders them.
-    if tx.dialect() == Dialect::Postgres {
-        tx.query("select cast(pg_advisory_xact_lock($1, $2) as text)")
-            .bind(RUN_LOCK_CLASS)
-            .bind(district.parse::<i32>().unwrap_or(0))
-            .fetch_optional()
-            .await?;
+    let rows = tx
+        .query(
+            "update transfers set status = $1, reason_code = $2, reason = $3, result_seq = $4, result_at = $5
+             where transfer_id = $6 and status = $7",
+        )
+        .bind(c.to.as_str())
+        .bind(c.fault.map(FaultCode::as_str))
+        .bind(c.reason.as_deref())
+        .bind(seq)
+        .bind(at)
+        .bind(c.transfer_id.as_str())
+        .bind(c.from.as_str())
+        .execute()
+        .await?;
+    if rows != 1 {
+        return Ok(None);
     }
-    let seq = audit::append(&mut tx, entry, now).await?.seq;
-    let at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let mut cancelled = Vec::new();
-    // Pending → paid, the bulk of a result file, a chunk of transfers per statement; each chunk
-    // must move whole (a transfer answered meanwhile makes the file be read again).
-    let (paid, others): (Vec<&ResultChange>, Vec<&ResultChange>) = changes.iter().partition(|c| {
-        (c.from, c.to, c.fault, c.reason.as_deref()) == (TransferStatus::Pending, TransferStatus::Paid, None, None)
-    });
-    for chunk in paid.chunks(ROWS_PER_STATEMENT) {
-        // Placeholders in binding order (`?` on SQLite: see `list_params`).
-        let d = tx.dialect();
-        let sql = format!(
-            "update transfers set status = 'paid', result_seq = {}, result_at = {}
-             where transfer_id in ({}) and status = 'pending'",
-            params_at(d, 1, 1),
-            params_at(d, 2, 1),
-            params_at(d, 3, chunk.len())
-        );
-        let q = tx.query(&sql).bind(seq).bind(at.as_str());
-        let rows = chunk.iter().fold(q, |q, c| q.bind(c.transfer_id.as_str())).execute().await?;
-        if rows != chunk.len() as u64 {
-            tx.rollback().await?;
-            return Ok(None);
-        }
+    if c.to.counts() {
+        return Ok(Some(Vec::new()));
     }
-    for c in others {
-        let rows = tx
-            .query(
-                "update transfers set status = $1, reason_code = $2, reason = $3, result_seq = $4, result_at = $5
-                 where transfer_id = $6 and status = $7",
-            )
-            .bind(c.to.as_str())
-            .bind(c.fault.map(FaultCode::as_str))
-            .bind(c.reason.as_deref())
-            .bind(seq)
-            .bind(at.as_str())
-            .bind(c.transfer_id.as_str())
-            .bind(c.from.as_str())
-            .execute()
-            .await?;
-        if rows != 1 {
-            tx.rollback().await?;
-            return Ok(None);
-        }
-        if c.to.counts() {
-            continue;
-        }
-        cancelled.extend(unbalance_transfer(&mut tx, &c.transfer_id).await?);
-        let kind = c.fault.unwrap_or(FaultCode::Other);
-        let reason = c.reason.as_deref().unwrap_or(kind.as_str());
-        let hold = NewHold {
-            kind: kind.as_str(),
-            transfer: Some((&c.transfer_id, &c.account_no)),
-            reason,
-            ..NewHold::of(&c.id_number, by, seq, &at)
-        };
-        insert_hold(&mut tx, &hold).await?;
-    }
-    tx.commit().await?;
+    let cancelled = unbalance_transfer(tx, &c.transfer_id).await?;
+    let kind = c.fault.unwrap_or(FaultCode::Other);
+    let reason = c.reason.as_deref().unwrap_or(kind.as_str());
+    let hold = NewHold {
+        kind: kind.as_str(),
+        transfer: Some((&c.transfer_id, &c.account_no)),
+        reason,
+        ..NewHold::of(&c.id_number, by, seq, at)
+    };
+    insert_hold(tx, &hold).await?;
     Ok(Some(cancelled))
 }
 
@@ -188,7 +147,7 @@ pub(super) async fn record_results(
 /// and the amount on failed or returned transfers are recomputed (the bound, L4, lets the net go
 /// below zero by at most the latter: an offset taken from a later payment for a month whose own
 /// payment never arrived is owed back). Returns the cancelled items' payment keys.
-async fn unbalance_transfer(tx: &mut Tx, transfer_id: &str) -> StoreResult<Vec<String>> {
+async fn unbalance_transfer(tx: &mut Txn<'_>, transfer_id: &str) -> StoreResult<Vec<String>> {
     let keys: Vec<(String, String, String, String)> = tx
         .query(
             "select distinct id_number, allowance, service_month, district_code from postings where transfer_id = $1",
@@ -287,7 +246,7 @@ impl<'a> NewHold<'a> {
 
 /// Insert a hold with the next number, noting the registry import current now (a newer version
 /// of the person's elders row cures a name or ID mismatch); its number.
-async fn insert_hold(tx: &mut Tx, h: &NewHold<'_>) -> StoreResult<i64> {
+async fn insert_hold(tx: &mut Txn<'_>, h: &NewHold<'_>) -> StoreResult<i64> {
     let import_id: i64 =
         tx.query("select cast(coalesce(max(import_id), 0) as bigint) from imports").fetch_scalar().await?;
     let hold_id: i64 =

@@ -4,7 +4,7 @@
 //! store, where the SQL reads and writes them.
 
 use crate::codes::Allowance;
-use crate::ledger::{BatchKind, BatchState, FaultCode, HoldReason, LineType, TransferStatus};
+use crate::ledger::{BatchKind, BatchState, FaultCode, HoldReason, LineType, TransferResult, TransferStatus};
 use crate::month::ServiceMonth;
 use crate::registry::rows::RejectCode;
 use chrono::{DateTime, Utc};
@@ -391,6 +391,53 @@ pub struct ResultChange {
     pub fault: Option<FaultCode>,
     /// The platform's words.
     pub reason: Option<String>,
+}
+
+/// An answer of a result file as `reconcile` stages it for its check, in the file's order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StagedAnswer {
+    /// A readable answer.
+    Answer(TransferResult),
+    /// A row that names a transfer but is no answer: why (said unless the row repeats a transfer
+    /// named above it, which is said instead).
+    Unreadable {
+        /// Line in the file.
+        line: u64,
+        /// The transfer it names.
+        transfer_id: String,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+impl StagedAnswer {
+    /// Its line (CSV) or position (pain.002) in the file.
+    pub fn line(&self) -> u64 {
+        match self {
+            StagedAnswer::Answer(r) => r.line,
+            StagedAnswer::Unreadable { line, .. } => *line,
+        }
+    }
+
+    /// The transfer it names.
+    pub fn transfer_id(&self) -> &str {
+        match self {
+            StagedAnswer::Answer(r) => &r.transfer_id,
+            StagedAnswer::Unreadable { transfer_id, .. } => transfer_id,
+        }
+    }
+}
+
+/// A staged answer with what its check needs: the answer above it naming the same transfer, and
+/// the transfer as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AnswerState {
+    /// The answer.
+    pub answer: StagedAnswer,
+    /// The line of the nearest answer above it naming the same transfer, if any.
+    pub previous: Option<u64>,
+    /// The transfer, if the database has it.
+    pub transfer: Option<TransferState>,
 }
 
 /// Whether a waiting line is held or on a failed or returned transfer.

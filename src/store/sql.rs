@@ -1,5 +1,6 @@
 //! The two databases behind one small surface, so that the store's SQL is written once, as plain
-//! functions: a [`Pool`] and a transaction ([`Tx`]) of either database, a [`Query`] that binds
+//! functions: a [`Pool`], a transaction ([`Tx`]) and a connection kept across transactions
+//! ([`Held`]) of either database, a [`Query`] that binds
 //! values straight into the concrete sqlx query of its database (no boxing per value: a bulk
 //! insert costs what it cost through sqlx alone), and a [`Row`] that decodes on both.
 //!
@@ -12,9 +13,13 @@
 
 use super::error::StoreResult;
 use futures_util::stream::{BoxStream, StreamExt as _};
-use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgArguments, PgConnection, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{ColumnIndex, Decode, Encode, FromRow, PgPool, Postgres, Row as _, Sqlite, SqlitePool, Transaction, Type};
+use sqlx::{
+    ColumnIndex, Connection as _, Decode, Encode, FromRow, PgPool, Postgres, Row as _, Sqlite, SqlitePool, Transaction,
+    Type,
+};
 
 /// A connection pool of either database.
 #[derive(Clone, Debug)]
@@ -25,12 +30,26 @@ pub enum Pool {
     Postgres(PgPool),
 }
 
-/// An open transaction of either database; dropped without commit, it rolls back.
-pub enum Tx {
+/// An open transaction of either database, on a connection it owns (`'static`: [`Tx`]) or borrows
+/// from a [`Held`] one; dropped without commit, it rolls back.
+pub enum Txn<'c> {
     /// SQLite.
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(Transaction<'c, Sqlite>),
     /// PostgreSQL.
-    Postgres(Transaction<'static, Postgres>),
+    Postgres(Transaction<'c, Postgres>),
+}
+
+/// A transaction on a connection of the pool, which returns to the pool with it.
+pub type Tx = Txn<'static>;
+
+/// One connection of the pool kept for a command's whole work, for what lives on a connection
+/// (a temporary table) across several transactions. It is closed when dropped, not returned to
+/// the pool: what it created, and any transaction left open, go with it.
+pub enum Held {
+    /// SQLite.
+    Sqlite(PoolConnection<Sqlite>),
+    /// PostgreSQL.
+    Postgres(PoolConnection<Postgres>),
 }
 
 /// Where the two databases really differ, beyond connecting and migrating (`sqlite.rs`,
@@ -110,6 +129,36 @@ impl Dialect {
         }
     }
 
+    /// The statements before and after a set-based update that must visit its rows in key order:
+    /// a result file's payments, a million rows. PostgreSQL's hash join, once the rows outgrow
+    /// `work_mem`, hands them over partition by partition, scrambled, and every heap and index page
+    /// of the transfers is then read and written again and again (18 s instead of 12 s for a
+    /// million, with the default 128 MB of shared buffers); without it the join is a merge join in
+    /// key order. Local to the transaction, and undone for the statements after it. Nothing on
+    /// SQLite, whose joins are nested loops.
+    pub fn key_ordered_join(self) -> (&'static [&'static str], &'static [&'static str]) {
+        match self {
+            Dialect::Sqlite => (&[], &[]),
+            Dialect::Postgres => (&["set local enable_hashjoin = off"], &["set local enable_hashjoin = on"]),
+        }
+    }
+
+    /// The DDL of a result file's answers staged for `reconcile` (`answers.rs`): a temporary
+    /// table of the connection that checks and records them, kept across its transactions
+    /// (transfer ids in byte order on PostgreSQL, like the transfers' own).
+    pub fn answers_table(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => {
+                "create temp table reconcile_answers (line integer primary key, transfer_id text not null, \
+                 status text, fault text, reason text, problem text)"
+            }
+            Dialect::Postgres => {
+                "create temporary table reconcile_answers (line bigint primary key, transfer_id text collate \"C\" \
+                 not null, status text, fault text, reason text, problem text)"
+            }
+        }
+    }
+
     /// The DDL of a rerun's set of persons to read: a temporary table of the batch's connection
     /// (SQLite), dropped with its transaction (PostgreSQL; byte order like every ID column).
     pub fn rerun_persons_table(self) -> &'static str {
@@ -149,6 +198,22 @@ impl Pool {
         })
     }
 
+    /// Take a connection out of the pool for a while (see [`Held`]).
+    pub async fn hold(&self) -> Result<Held, sqlx::Error> {
+        Ok(match self {
+            Pool::Sqlite(p) => {
+                let mut c = p.acquire().await?;
+                c.close_on_drop();
+                Held::Sqlite(c)
+            }
+            Pool::Postgres(p) => {
+                let mut c = p.acquire().await?;
+                c.close_on_drop();
+                Held::Postgres(c)
+            }
+        })
+    }
+
     /// Close the pool (waits for connections to return).
     pub async fn close(&self) {
         match self {
@@ -158,36 +223,70 @@ impl Pool {
     }
 }
 
-impl Tx {
+impl Txn<'_> {
     /// Which database.
     pub fn dialect(&self) -> Dialect {
         match self {
-            Tx::Sqlite(_) => Dialect::Sqlite,
-            Tx::Postgres(_) => Dialect::Postgres,
+            Txn::Sqlite(_) => Dialect::Sqlite,
+            Txn::Postgres(_) => Dialect::Postgres,
         }
     }
 
     /// A statement run in this transaction.
     pub fn query<'q>(&'q mut self, sql: &'q str) -> Query<'q> {
         Query(match self {
-            Tx::Sqlite(tx) => Statement::Sqlite(sqlx::query(sql), On::Tx(tx)),
-            Tx::Postgres(tx) => Statement::Postgres(sqlx::query(sql), On::Tx(tx)),
+            Txn::Sqlite(tx) => Statement::Sqlite(sqlx::query(sql), On::Conn(&mut **tx)),
+            Txn::Postgres(tx) => Statement::Postgres(sqlx::query(sql), On::Conn(&mut **tx)),
         })
     }
 
     /// Make it all durable.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
-            Tx::Sqlite(tx) => tx.commit().await,
-            Tx::Postgres(tx) => tx.commit().await,
+            Txn::Sqlite(tx) => tx.commit().await,
+            Txn::Postgres(tx) => tx.commit().await,
         }
     }
 
     /// Undo it all.
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
         match self {
-            Tx::Sqlite(tx) => tx.rollback().await,
-            Tx::Postgres(tx) => tx.rollback().await,
+            Txn::Sqlite(tx) => tx.rollback().await,
+            Txn::Postgres(tx) => tx.rollback().await,
+        }
+    }
+}
+
+impl Held {
+    /// Which database.
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Held::Sqlite(_) => Dialect::Sqlite,
+            Held::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// A statement run on this connection, outside any transaction (or in one begun by a statement).
+    pub fn query<'q>(&'q mut self, sql: &'q str) -> Query<'q> {
+        Query(match self {
+            Held::Sqlite(c) => Statement::Sqlite(sqlx::query(sql), On::Conn(&mut **c)),
+            Held::Postgres(c) => Statement::Postgres(sqlx::query(sql), On::Conn(&mut **c)),
+        })
+    }
+
+    /// Begin a write transaction on this connection ([`Pool::begin_write`]'s, `immediate` on SQLite).
+    pub async fn begin_write(&mut self) -> Result<Txn<'_>, sqlx::Error> {
+        Ok(match self {
+            Held::Sqlite(c) => Txn::Sqlite(c.begin_with("begin immediate").await?),
+            Held::Postgres(c) => Txn::Postgres(c.begin().await?),
+        })
+    }
+
+    /// The PostgreSQL connection, for what only it does (`COPY`).
+    pub fn postgres(&mut self) -> Option<&mut PgConnection> {
+        match self {
+            Held::Sqlite(_) => None,
+            Held::Postgres(c) => Some(c),
         }
     }
 }
@@ -256,9 +355,11 @@ enum Statement<'q> {
     Postgres(sqlx::query::Query<'q, Postgres, PgArguments>, On<'q, Postgres>),
 }
 
+/// Where a statement runs: on any connection of the pool, or on one connection (a transaction's,
+/// or a held one).
 enum On<'q, DB: sqlx::Database> {
     Pool(&'q sqlx::Pool<DB>),
-    Tx(&'q mut Transaction<'static, DB>),
+    Conn(&'q mut DB::Connection),
 }
 
 impl<'q> Query<'q> {
@@ -275,9 +376,9 @@ impl<'q> Query<'q> {
     pub async fn execute(self) -> Result<u64, sqlx::Error> {
         Ok(match self.0 {
             Statement::Sqlite(q, On::Pool(p)) => q.execute(p).await?.rows_affected(),
-            Statement::Sqlite(q, On::Tx(tx)) => q.execute(&mut **tx).await?.rows_affected(),
+            Statement::Sqlite(q, On::Conn(c)) => q.execute(c).await?.rows_affected(),
             Statement::Postgres(q, On::Pool(p)) => q.execute(p).await?.rows_affected(),
-            Statement::Postgres(q, On::Tx(tx)) => q.execute(&mut **tx).await?.rows_affected(),
+            Statement::Postgres(q, On::Conn(c)) => q.execute(c).await?.rows_affected(),
         })
     }
 
@@ -288,11 +389,9 @@ impl<'q> Query<'q> {
     pub async fn fetch_all_as<T>(self, decode: impl FnMut(&Row) -> StoreResult<T>) -> StoreResult<Vec<T>> {
         let rows: Vec<Row> = match self.0 {
             Statement::Sqlite(q, On::Pool(p)) => q.fetch_all(p).await?.into_iter().map(Row::Sqlite).collect(),
-            Statement::Sqlite(q, On::Tx(tx)) => q.fetch_all(&mut **tx).await?.into_iter().map(Row::Sqlite).collect(),
+            Statement::Sqlite(q, On::Conn(c)) => q.fetch_all(c).await?.into_iter().map(Row::Sqlite).collect(),
             Statement::Postgres(q, On::Pool(p)) => q.fetch_all(p).await?.into_iter().map(Row::Postgres).collect(),
-            Statement::Postgres(q, On::Tx(tx)) => {
-                q.fetch_all(&mut **tx).await?.into_iter().map(Row::Postgres).collect()
-            }
+            Statement::Postgres(q, On::Conn(c)) => q.fetch_all(c).await?.into_iter().map(Row::Postgres).collect(),
         };
         rows.iter().map(decode).collect()
     }
@@ -309,14 +408,14 @@ impl<'q> Query<'q> {
                 let q = q.try_map(|r| Ok(decode(&Row::Sqlite(r))));
                 match on {
                     On::Pool(p) => q.fetch_all(p).await?,
-                    On::Tx(tx) => q.fetch_all(&mut **tx).await?,
+                    On::Conn(c) => q.fetch_all(c).await?,
                 }
             }
             Statement::Postgres(q, on) => {
                 let q = q.try_map(|r| Ok(decode(&Row::Postgres(r))));
                 match on {
                     On::Pool(p) => q.fetch_all(p).await?,
-                    On::Tx(tx) => q.fetch_all(&mut **tx).await?,
+                    On::Conn(c) => q.fetch_all(c).await?,
                 }
             }
         };
@@ -336,14 +435,14 @@ impl<'q> Query<'q> {
             Statement::Sqlite(q, on) => {
                 let rows = match on {
                     On::Pool(p) => q.fetch(p),
-                    On::Tx(tx) => q.fetch(&mut **tx),
+                    On::Conn(c) => q.fetch(c),
                 };
                 rows.map(move |r| decode(&Row::Sqlite(r?))).boxed()
             }
             Statement::Postgres(q, on) => {
                 let rows = match on {
                     On::Pool(p) => q.fetch(p),
-                    On::Tx(tx) => q.fetch(&mut **tx),
+                    On::Conn(c) => q.fetch(c),
                 };
                 rows.map(move |r| decode(&Row::Postgres(r?))).boxed()
             }
@@ -369,9 +468,9 @@ impl<'q> Query<'q> {
     pub async fn fetch_optional(self) -> StoreResult<Option<Row>> {
         Ok(match self.0 {
             Statement::Sqlite(q, On::Pool(p)) => q.fetch_optional(p).await?.map(Row::Sqlite),
-            Statement::Sqlite(q, On::Tx(tx)) => q.fetch_optional(&mut **tx).await?.map(Row::Sqlite),
+            Statement::Sqlite(q, On::Conn(c)) => q.fetch_optional(c).await?.map(Row::Sqlite),
             Statement::Postgres(q, On::Pool(p)) => q.fetch_optional(p).await?.map(Row::Postgres),
-            Statement::Postgres(q, On::Tx(tx)) => q.fetch_optional(&mut **tx).await?.map(Row::Postgres),
+            Statement::Postgres(q, On::Conn(c)) => q.fetch_optional(c).await?.map(Row::Postgres),
         })
     }
 

@@ -3,6 +3,7 @@
 //! into the plain function that holds its SQL, in the file of its topic. Only connecting,
 //! migrating and taking a district's run lock differ per database (`sqlite.rs`, `postgres.rs`).
 
+use super::answers;
 use super::audit;
 use super::batch_files;
 use super::batches::{self, SqlBatch};
@@ -18,8 +19,8 @@ use super::reruns;
 use super::results;
 use super::rows::{
     BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, IdRange, KeyPaid, LinesOf, NetRow, NewBatch,
-    PendingRow, PolicyLoad, PostingRow, RecoveryRow, ResultChange, StoreReject, StoredReject, TransferCount,
-    TransferRow, TransferState, TransferSum, WaitingRow,
+    PendingRow, PolicyLoad, PostingRow, RecoveryRow, StoreReject, StoredReject, TransferCount, TransferRow,
+    TransferState, TransferSum, WaitingRow,
 };
 use super::sql::{Conn, Pool, RowStream};
 use super::sqlite::{self, SqliteStore};
@@ -262,15 +263,10 @@ impl<S: SqlStore> PlatformStore for S {
         results::transfer_states(self.pool(), ids).await
     }
 
-    async fn record_results(
-        &self,
-        district: &str,
-        changes: &[ResultChange],
-        by: &str,
-        audit: &AuditEntry,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<Vec<String>>> {
-        results::record_results(self.pool(), district, changes, by, audit, now).await
+    type Answers = answers::SqlAnswers;
+
+    async fn stage_answers(&self) -> StoreResult<Self::Answers> {
+        answers::open(self.pool()).await
     }
 
     async fn open_holds(&self) -> StoreResult<Vec<OpenHold>> {

@@ -33,6 +33,7 @@ use subsidy::ledger::{FaultCode, HoldKind, TransferStatus};
 use subsidy::ops;
 use subsidy::ops::run::RunOrder;
 use subsidy::ops::status::Standing;
+use subsidy::ops::OpsError;
 use subsidy::store::{LedgerStore, Store, WaitingKind};
 
 pub fn cases() -> Vec<crate::support::Case> {
@@ -40,7 +41,9 @@ pub fn cases() -> Vec<crate::support::Case> {
         l3_results_hold_reissue_and_balance_over_three_months,
         iso20022_pain001_validates_and_pain002_reconciles_as_the_csv,
         l1_a_payment_returned_after_its_recovery_cancels_the_recovery,
-        l3_a_name_mismatch_waits_for_a_changed_row_not_a_reimport
+        l3_a_name_mismatch_waits_for_a_changed_row_not_a_reimport,
+        issue11_a_file_of_many_chunks_and_pages_is_checked_whole_and_refused_whole,
+        issue11_a_transfer_answered_meanwhile_makes_the_write_refuse_and_nothing_is_written
     ]
 }
 
@@ -413,5 +416,253 @@ async fn l3_a_name_mismatch_waits_for_a_changed_row_not_a_reimport<S: Store + Le
     let b = s.batch(&mar).await?.ok_or("March")?;
     eq((b.transfer_count, b.control_sum_fen, b.held_fen), (1, 30_000, 0), "the corrected row pays what waited")?;
     eq(balanced(s, "after March").await?, (30_000, 30_000, 0, 0, 0), "owed, paid, held, waiting")?;
+    Ok(())
+}
+
+/// Four elders paid January (transfers 1–4, 100.00 each); the batch id.
+async fn january_of_four<S: Store + LedgerStore>(s: &S, out: &Path) -> Result<String, Failed> {
+    let cast = cast();
+    init_2020(s).await?;
+    let elders: String = cast.iter().map(|e| e.row("")).collect();
+    let applications: String =
+        cast.iter().map(|e| format!("{},longevity,2019-10-08,approved,2019-10-20\n", e.id)).collect();
+    import(
+        s,
+        &[("elders.csv", &format!("{ELDERS}{elders}")), ("applications.csv", &format!("{APPLICATIONS}{applications}"))],
+    )
+    .await?;
+    pay(s, "2020-01", out).await
+}
+
+/// Reconcile `bytes` written to `name`, staging two answers at a time and checking two per page.
+async fn reconcile_paged<S: Store + LedgerStore>(
+    s: &S,
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+    encoding: Encoding,
+) -> Result<ops::reconcile::Reconciled, OpsError> {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write the result file");
+    let paging = ops::reconcile::Paging { chunk: 2, page: 2 };
+    ops::reconcile::reconcile_in(s, &path, encoding, None, OPERATOR, clock(), paging).await
+}
+
+/// The problems a refused file was refused for.
+fn refused_for(result: Result<ops::reconcile::Reconciled, OpsError>) -> Result<(Vec<String>, usize), Failed> {
+    match result {
+        Err(OpsError::ResultFile { problems, more, .. }) => Ok((problems, more)),
+        other => Err(format!("expected a refused file, got {other:?}").into()),
+    }
+}
+
+/// Issue 11: the answers are staged two at a time and checked two per page; whatever page an
+/// answer falls on, the file is checked and refused whole. Problems on the first and last pages
+/// are all said; a transfer listed again pages after its first answer is found (CSV: listed
+/// again, and the rows' own problems come first; pain.002: answered again); a refused file
+/// records nothing and leaves nothing behind: the good file that follows, on the same store,
+/// records January (paid 200.00, failed 100.00, returned 100.00: two holds); read again, in
+/// GB18030 with the bank's words, or as UTF-8 with a byte-order mark and CRLF, it changes
+/// nothing and writes no audit entry.
+async fn issue11_a_file_of_many_chunks_and_pages_is_checked_whole_and_refused_whole<S: Store + LedgerStore>(
+    s: &S,
+) -> Result<(), Failed> {
+    let out = tempfile::tempdir()?;
+    let jan = january_of_four(s, out.path()).await?;
+    let ids: Vec<String> = (1..=4).map(|n| t(&jan, n)).collect();
+    let entries = s.audit_log().await?.0.len();
+
+    // Unknown transfers on the first and the last page (lines 3 and 6, pages of two).
+    let unknown = format!("{jan}-000099");
+    let other = "110105-2020-01-R1-000001";
+    let file = format!(
+        "transfer_id,status,reason_code\n{},paid,\n{unknown},paid,\n{},failed,ACCOUNT_CLOSED\n{},paid,\n{other},paid,\n{},paid,\n",
+        ids[0], ids[1], ids[2], ids[3]
+    );
+    let (problems, more) =
+        refused_for(reconcile_paged(s, out.path(), "unknown.csv", file.as_bytes(), Encoding::Utf8).await)?;
+    let not_here = "is not in this database: is the file for another district's engine, or a batch not computed here?";
+    eq(
+        problems,
+        vec![format!("line 3: transfer {unknown} {not_here}"), format!("line 6: transfer {other} {not_here}")],
+        "both unknown transfers, pages apart",
+    )?;
+    eq(more, 0, "none left unsaid")?;
+    untouched(s, &jan, entries, "unknown transfers").await?;
+
+    // Transfer 1 listed again two pages after its first answer, a failure without its reason and
+    // the same transfer again: the rows' own problems refuse the file (the unknown transfer is not
+    // held against the database then).
+    let file = format!(
+        "transfer_id,status,reason_code\n{},paid,\n{unknown},paid,\n{},paid,\n{},paid,\n{},paid,\n{},failed,\n{},bounced,\n",
+        ids[0], ids[1], ids[2], ids[0], ids[3], ids[3]
+    );
+    let (problems, _) =
+        refused_for(reconcile_paged(s, out.path(), "again.csv", file.as_bytes(), Encoding::Utf8).await)?;
+    eq(
+        problems,
+        vec![
+            format!("line 6: transfer {} is listed again (first at line 2): one answer per transfer", ids[0]),
+            format!("line 7: a failed transfer needs a reason_code: one of {}", fault_codes()),
+            format!("line 8: transfer {} is listed again (first at line 7): one answer per transfer", ids[3]),
+        ],
+        "CSV: the rows' own problems",
+    )?;
+    untouched(s, &jan, entries, "a transfer listed again").await?;
+    let report = pain002(
+        &jan,
+        &[
+            (ids[0].clone(), "ACSC", "", false),
+            (ids[1].clone(), "ACSC", "", false),
+            (ids[2].clone(), "ACSC", "", false),
+            (ids[0].clone(), "RJCT", "AC04", false),
+        ],
+    );
+    let (problems, _) =
+        refused_for(reconcile_paged(s, out.path(), "again.xml", report.as_bytes(), Encoding::Utf8).await)?;
+    eq(
+        problems,
+        vec![format!("line 4: transfer {} is answered again (first at 1): one answer per transfer", ids[0])],
+        "pain.002: answered again",
+    )?;
+    untouched(s, &jan, entries, "a transaction answered again").await?;
+
+    // The good file, CRLF: recorded whole, on the same store.
+    let rows = [
+        (&ids[0], "paid", ""),
+        (&ids[1], "failed", "ACCOUNT_CLOSED"),
+        (&ids[2], "returned", "OTHER"),
+        (&ids[3], "paid", ""),
+    ];
+    let crlf: String = std::iter::once("transfer_id,status,reason_code\r\n".to_string())
+        .chain(rows.iter().map(|(t, st, code)| format!("{t},{st},{code}\r\n")))
+        .collect();
+    let done = reconcile_paged(s, out.path(), "jan.csv", crlf.as_bytes(), Encoding::Utf8).await?;
+    eq((done.answers, done.unchanged, done.batches.clone()), (4, 0, vec![jan.clone()]), "answers, unchanged, batches")?;
+    eq(done.recorded.get(&TransferStatus::Paid).copied(), Some((2, 20_000)), "paid")?;
+    eq(done.recorded.get(&TransferStatus::Failed).copied(), Some((1, 10_000)), "failed")?;
+    eq(done.recorded.get(&TransferStatus::Returned).copied(), Some((1, 10_000)), "returned")?;
+    let held: Vec<&str> = done.holds.iter().map(|(_, _, t)| t.as_str()).collect();
+    eq(held, vec![ids[1].as_str(), ids[2].as_str()], "holds, in file order")?;
+    let states: Vec<(TransferStatus, Option<FaultCode>)> =
+        s.transfer_states(&ids).await?.into_iter().map(|t| (t.status, t.fault)).collect();
+    let expected = vec![
+        (TransferStatus::Paid, None),
+        (TransferStatus::Failed, Some(FaultCode::AccountClosed)),
+        (TransferStatus::Returned, Some(FaultCode::Other)),
+        (TransferStatus::Paid, None),
+    ];
+    eq(states, expected, "stored")?;
+    eq(balanced(s, "January answered").await?, (40_000, 20_000, 0, 20_000, 0), "owed, paid, held, waiting")?;
+    let entries = s.audit_log().await?.0.len();
+    let log = s.audit_log().await?.0;
+    let last = log.last().ok_or("an audit entry")?;
+    eq(last.entry.input_fingerprint.clone(), subsidy::digest::sha256_hex(crlf.as_bytes()), "the file's SHA-256")?;
+
+    // Read again: as it was, in GB18030 with the bank's words, as UTF-8 with a byte-order mark.
+    let words: String = std::iter::once("transfer_id,status,reason_code,reason\r\n".to_string())
+        .chain(
+            rows.iter()
+                .map(|(t, st, code)| format!("{t},{st},{code},{}\r\n", if code.is_empty() { "" } else { "销户" })),
+        )
+        .collect();
+    let variants = [
+        ("again.csv", crlf.as_bytes().to_vec(), Encoding::Utf8),
+        ("gb18030.csv", Encoding::Gb18030.encode(&words), Encoding::Gb18030),
+        ("bom.csv", [b"\xEF\xBB\xBF".as_slice(), words.as_bytes()].concat(), Encoding::Utf8),
+    ];
+    for (name, bytes, encoding) in variants {
+        let again = reconcile_paged(s, out.path(), name, &bytes, encoding).await?;
+        eq((again.unchanged, again.recorded.len(), again.holds.len()), (4, 0, 0), &format!("{name}: nothing new"))?;
+    }
+    eq(s.audit_log().await?.0.len(), entries, "no audit entry for files that change nothing")?;
+    // Read as UTF-8, the GB18030 file is not text: that is its one problem, with its line.
+    let gb = Encoding::Gb18030.encode(&words);
+    let (problems, _) = refused_for(reconcile_paged(s, out.path(), "gb.csv", &gb, Encoding::Utf8).await)?;
+    eq(
+        problems,
+        vec![
+            "line 3: not UTF-8 (Excel on Chinese Windows saves GB18030): read it with `--encoding gb18030`".to_string()
+        ],
+        "GB18030 read as UTF-8",
+    )?;
+    Ok(())
+}
+
+/// Nothing recorded: every transfer of `batch` pending, no hold, the audit log `entries` long.
+async fn untouched<S: Store + LedgerStore>(s: &S, batch: &str, entries: usize, what: &str) -> Result<(), Failed> {
+    let states = s.transfer_states(&ids_of(batch)).await?;
+    check(states.iter().all(|t| t.status == TransferStatus::Pending), format!("{what}: every transfer pending"))?;
+    eq(s.audit_log().await?.0.len(), entries, &format!("{what}: no audit entry"))?;
+    eq(s.open_holds().await?.len(), 0, &format!("{what}: no hold"))
+}
+
+fn ids_of(batch: &str) -> Vec<String> {
+    (1..=4).map(|n| t(batch, n)).collect()
+}
+
+fn fault_codes() -> String {
+    FaultCode::ALL.map(FaultCode::as_str).join(", ")
+}
+
+/// Issue 11, concurrency: a file checked while another reconcile records one of its transfers
+/// must not record over it. The stage counts two payments (transfers 1 and 2 pending); transfer 1
+/// is recorded paid meanwhile; the write then moves one transfer, not two: it refuses, having
+/// written nothing (no audit entry, transfer 2 still pending). The same for a failure (transfer 3
+/// recorded failed meanwhile). Checked again, the file records transfer 2 and finds 1 unchanged.
+async fn issue11_a_transfer_answered_meanwhile_makes_the_write_refuse_and_nothing_is_written<S: Store + LedgerStore>(
+    s: &S,
+) -> Result<(), Failed> {
+    use subsidy::ledger::TransferResult;
+    use subsidy::store::{AnswerStage, ResultChange, StagedAnswer};
+    let out = tempfile::tempdir()?;
+    let jan = january_of_four(s, out.path()).await?;
+    let ids = ids_of(&jan);
+    let answer = |line, id: &str, status, fault| {
+        StagedAnswer::Answer(TransferResult { line, transfer_id: id.to_string(), status, fault, reason: None })
+    };
+    let mut stage = s.stage_answers().await?;
+    stage
+        .add(&[answer(2, &ids[0], TransferStatus::Paid, None), answer(3, &ids[1], TransferStatus::Paid, None)])
+        .await?;
+    stage.seal().await?;
+    let page = stage.page(0, 10).await?;
+    let pending = page.iter().filter(|a| a.transfer.as_ref().is_some_and(|t| t.status == TransferStatus::Pending));
+    eq(pending.count(), 2, "the stage sees two pending transfers")?;
+
+    reconcile(s, out.path(), "meanwhile.csv", &[(ids[0].clone(), "paid", ""), (ids[2].clone(), "failed", "OTHER")])
+        .await?;
+    let entries = s.audit_log().await?.0.len();
+    let entry = subsidy::audit::AuditEntry {
+        actor: OPERATOR.into(),
+        command: "reconcile".into(),
+        target: "stale.csv".into(),
+        reason: String::new(),
+        input_fingerprint: String::new(),
+        details: "{}".into(),
+    };
+    let now = chrono::Utc::now();
+    let wrote = stage.record(DISTRICT, 2, &[], OPERATOR, &entry, now).await?;
+    eq(wrote, None, "two payments counted, one transfer still pending: refused")?;
+    let failure = ResultChange {
+        transfer_id: ids[2].clone(),
+        id_number: cast()[2].id.clone(),
+        account_no: cast()[2].account_no.to_string(),
+        from: TransferStatus::Pending,
+        to: TransferStatus::Failed,
+        fault: Some(FaultCode::Other),
+        reason: None,
+    };
+    let wrote = stage.record(DISTRICT, 1, &[failure], OPERATOR, &entry, now).await?;
+    eq(wrote, None, "a failure recorded meanwhile: refused")?;
+    drop(stage);
+    eq(s.audit_log().await?.0.len(), entries, "nothing written: no audit entry")?;
+    let states = s.transfer_states(&ids).await?;
+    eq(states[1].status, TransferStatus::Pending, "transfer 2 still pending")?;
+    eq(s.open_holds().await?.len(), 1, "only the hold of the failure recorded meanwhile")?;
+
+    let done =
+        reconcile(s, out.path(), "stale.csv", &[(ids[0].clone(), "paid", ""), (ids[1].clone(), "paid", "")]).await?;
+    eq((done.unchanged, done.recorded.get(&TransferStatus::Paid).copied()), (1, Some((1, 10_000))), "checked again")?;
     Ok(())
 }

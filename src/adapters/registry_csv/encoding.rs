@@ -8,7 +8,8 @@
 //! operator asks for it) and turns CRLF and a lone CR into LF: the csv crate counts lines by `\n`
 //! and ends a CRLF record at the `\r`, so without this every row of a CRLF file would be reported
 //! one line early. A CR inside a quoted value becomes LF too (no registry value keeps line breaks).
-//! Memory holds one block, never the file.
+//! Memory holds one block, never the file. Read [`TextReader::strict`] (a platform result file,
+//! read once), it checks the text as it goes and ends where the text stops being in its encoding.
 
 use std::io::{self, BufRead, Read};
 use std::path::Path;
@@ -155,16 +156,74 @@ pub struct TextReader<R> {
     /// The last byte seen was a CR (turned into LF): a LF right after it is dropped.
     after_cr: bool,
     done: bool,
+    /// Line ends turned into LF (off: the text as it is, for positions counted in the file).
+    line_ends: bool,
+    /// Checked ([`TextReader::strict`]): the text ends before the first byte that is not in the
+    /// encoding, and [`TextReader::problem`] says where it was.
+    strict: bool,
+    problem: Option<TextProblem>,
+    /// Strict UTF-8: the start of a sequence cut by the block's end (finished by the next block),
+    /// and the bytes and line ends handed on before it.
+    carry: Vec<u8>,
+    offset: u64,
+    lines: u64,
+}
+
+/// Where a file read strictly stopped being text of its encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextProblem {
+    /// The first byte that is not UTF-8: its offset (after a byte-order mark the caller removed) and
+    /// line.
+    NotUtf8 {
+        /// Bytes before it.
+        offset: u64,
+        /// Its line (line ends before it, plus one).
+        line: u64,
+    },
+    /// A byte sequence that is not GB18030.
+    NotGb18030,
 }
 
 impl<R: BufRead> TextReader<R> {
-    /// Read `inner`, which is in `encoding`.
+    /// Read `inner`, which is in `encoding`; bytes that are not are replaced (a registry file was
+    /// checked whole before: [`refusal`]).
     pub fn new(inner: R, encoding: Encoding) -> Self {
         let decoder = match encoding {
             Encoding::Utf8 => None,
             Encoding::Gb18030 => Some(encoding_rs::GB18030.new_decoder_without_bom_handling()),
         };
-        TextReader { inner, decoder, buf: Vec::new(), pos: 0, after_cr: false, done: false }
+        TextReader {
+            inner,
+            decoder,
+            buf: Vec::new(),
+            pos: 0,
+            after_cr: false,
+            done: false,
+            line_ends: true,
+            strict: false,
+            problem: None,
+            carry: Vec::new(),
+            offset: 0,
+            lines: 0,
+        }
+    }
+
+    /// Read `inner`, which must be in `encoding`, checking it as it is read (one pass, for a file
+    /// read once): the text ends at the first byte that is not (see [`TextReader::problem`]).
+    pub fn strict(inner: R, encoding: Encoding) -> Self {
+        TextReader { strict: true, ..TextReader::new(inner, encoding) }
+    }
+
+    /// [`TextReader::strict`] UTF-8 with its line ends as they are (an XML file, whose positions
+    /// are counted on its bytes).
+    pub fn strict_utf8_as_is(inner: R) -> Self {
+        TextReader { line_ends: false, ..TextReader::strict(inner, Encoding::Utf8) }
+    }
+
+    /// Read strictly, where the text stopped being in its encoding (nothing was handed out from
+    /// there on); `None` while it is, and for a text read to its end that is.
+    pub fn problem(&self) -> Option<TextProblem> {
+        self.problem
     }
 
     fn refill(&mut self) -> io::Result<()> {
@@ -173,23 +232,47 @@ impl<R: BufRead> TextReader<R> {
         while self.buf.is_empty() && !self.done {
             let input = self.inner.fill_buf()?;
             let last = input.is_empty();
-            let consumed = match &mut self.decoder {
-                None => {
+            let consumed = input.len();
+            match &mut self.decoder {
+                None if self.strict => {
+                    self.buf.append(&mut self.carry);
                     self.buf.extend_from_slice(input);
-                    input.len()
+                    if let Err(e) = std::str::from_utf8(&self.buf) {
+                        let valid = e.valid_up_to();
+                        if e.error_len().is_none() && !last {
+                            // A sequence cut by the block's end: finish it with the next block.
+                            self.carry = self.buf[valid..].to_vec();
+                        } else {
+                            let line = self.lines + count_lf(&self.buf[..valid]) + 1;
+                            self.problem = Some(TextProblem::NotUtf8 { offset: self.offset + valid as u64, line });
+                        }
+                        self.buf.truncate(valid);
+                    }
+                    self.offset += self.buf.len() as u64;
+                    self.lines += count_lf(&self.buf);
                 }
+                None => self.buf.extend_from_slice(input),
                 Some(d) => {
                     let room = d.max_utf8_buffer_length(input.len()).unwrap_or(input.len() * 4 + 16);
                     self.buf.resize(room, 0);
                     // With room for the worst case the decoder takes the whole input.
-                    let (_, read, written, _) = d.decode_to_utf8(input, &mut self.buf, last);
+                    let written = if self.strict {
+                        let (result, _, written) = d.decode_to_utf8_without_replacement(input, &mut self.buf, last);
+                        if let encoding_rs::DecoderResult::Malformed(..) = result {
+                            self.problem = Some(TextProblem::NotGb18030);
+                        }
+                        written
+                    } else {
+                        d.decode_to_utf8(input, &mut self.buf, last).2
+                    };
                     self.buf.truncate(written);
-                    read
                 }
-            };
+            }
             self.inner.consume(consumed);
-            self.done = last;
-            self.normalise_line_ends();
+            self.done = last || self.problem.is_some();
+            if self.line_ends {
+                self.normalise_line_ends();
+            }
         }
         Ok(())
     }
@@ -208,6 +291,10 @@ impl<R: BufRead> TextReader<R> {
         }
         self.buf.truncate(w);
     }
+}
+
+fn count_lf(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|b| **b == b'\n').count() as u64
 }
 
 impl<R: BufRead> Read for TextReader<R> {
@@ -240,6 +327,40 @@ mod tests {
         for cap in 1..=text.len() {
             assert_eq!(read_all(text, Encoding::Utf8, cap), "a,b\nc,d\ne,f\n\ng\n", "block size {cap}");
         }
+    }
+
+    fn read_strict(bytes: &[u8], encoding: Encoding, cap: usize) -> (String, Option<TextProblem>) {
+        let mut text = TextReader::strict(io::BufReader::with_capacity(cap, bytes), encoding);
+        let mut out = String::new();
+        text.read_to_string(&mut out).unwrap();
+        (out, text.problem())
+    }
+
+    #[test]
+    fn read_strictly_the_text_ends_at_its_first_byte_not_in_the_encoding() {
+        // 张 (3 bytes) cut by every block size; a bad byte on line 3 (after a CRLF: two lines).
+        let mut text = "a\r\n张\r\nb".as_bytes().to_vec();
+        for cap in 1..=text.len() {
+            assert_eq!(read_strict(&text, Encoding::Utf8, cap), ("a\n张\nb".into(), None), "block size {cap}");
+        }
+        text.extend_from_slice(b"\xFFc\n");
+        let stop = Some(TextProblem::NotUtf8 { offset: 9, line: 3 });
+        for cap in 1..=text.len() {
+            assert_eq!(read_strict(&text, Encoding::Utf8, cap), ("a\n张\nb".into(), stop), "block size {cap}");
+        }
+        // A sequence cut by the end of the file.
+        assert_eq!(read_strict(&text[..5], Encoding::Utf8, 4).1, Some(TextProblem::NotUtf8 { offset: 3, line: 2 }));
+        let (gbk, _, _) = encoding_rs::GB18030.encode("name\r\n张三\r\n");
+        for cap in 1..=gbk.len() {
+            assert_eq!(read_strict(&gbk, Encoding::Gb18030, cap), ("name\n张三\n".into(), None), "block size {cap}");
+        }
+        let mut bad = gbk.to_vec();
+        bad.push(0x81);
+        assert_eq!(read_strict(&bad, Encoding::Gb18030, 8).1, Some(TextProblem::NotGb18030), "cut at the end");
+        let mut text = TextReader::strict_utf8_as_is("a\r\nb".as_bytes());
+        let mut out = String::new();
+        text.read_to_string(&mut out).unwrap();
+        assert_eq!(out, "a\r\nb", "as is: the line ends kept");
     }
 
     #[test]

@@ -20,7 +20,7 @@ mod pain002;
 pub mod payer;
 
 pub use pain001::{pain001, Pain001};
-pub use pain002::{pain002, pain002_report, NotFinal, Pain002Report};
+pub use pain002::{pain002, pain002_report, NotFinal, Pain002Failure, Pain002Reader, Pain002Report};
 pub use payer::{execution_date, payer_for, payers_from_toml, Payer, PayerError, BUILTIN_PAYERS};
 
 /// Namespace of the credit-transfer initiation the engine writes.
@@ -100,25 +100,39 @@ pub enum Iso20022Error {
     },
 }
 
-/// 1-based line and column (in characters) of byte `offset` of `text`.
-fn line_col(text: &str, offset: usize) -> (u64, u64) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
+/// 1-based line and column (in characters) of byte `offset` of a UTF-8 `text`, read up to it (an
+/// offset inside a character counts up to that character; one past the end, up to the end).
+fn line_col(text: impl std::io::Read, offset: u64) -> std::io::Result<(u64, u64)> {
+    use std::io::Read as _;
+    let (mut line, mut column) = (1, 1);
+    let mut rest = offset;
+    let mut bytes = std::io::BufReader::new(text).bytes();
+    while rest > 0 {
+        let Some(b) = bytes.next().transpose()? else { return Ok((line, column)) };
+        rest -= 1;
+        if b == b'\n' {
+            (line, column) = (line + 1, 1);
+        } else if b & 0xC0 != 0x80 {
+            column += 1;
+        }
     }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() as u64 + 1;
-    let column = before.rsplit('\n').next().unwrap_or("").chars().count() as u64 + 1;
-    (line, column)
+    // Inside a character: its first byte was counted, the character is not before the offset.
+    if bytes.next().transpose()?.is_some_and(|b| b & 0xC0 == 0x80) {
+        column -= 1;
+    }
+    Ok((line, column))
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn line_and_column_count_characters() {
-        assert_eq!(super::line_col("ab\n名字x", 0), (1, 1));
-        assert_eq!(super::line_col("ab\n名字x", 3), (2, 1));
-        assert_eq!(super::line_col("ab\n名字x", 9), (2, 3));
-        assert_eq!(super::line_col("ab", 99), (1, 3));
+        let at = |text: &str, offset| super::line_col(text.as_bytes(), offset).unwrap();
+        assert_eq!(at("ab\n名字x", 0), (1, 1));
+        assert_eq!(at("ab\n名字x", 3), (2, 1));
+        assert_eq!(at("ab\n名字x", 9), (2, 3));
+        assert_eq!(at("ab\n名字x", 7), (2, 2), "inside 字: up to it");
+        assert_eq!(at("ab", 99), (1, 3));
+        assert_eq!(at("ab\nc", u64::MAX), (2, 2));
     }
 }

@@ -1,7 +1,9 @@
 //! The bank's pain.002.001.12 payment status report, read as the core's
 //! [`TransferResult`]s: one per `OrgnlPmtInfAndSts/TxInfAndSts`, matched to its transfer by
 //! `OrgnlEndToEndId` (the transfer id the pain.001 carried), `line` being the 1-based position of
-//! the TxInfAndSts in the file. Streaming events, one pass, nothing kept but the answers.
+//! the TxInfAndSts in the file. Streaming events, one pass, nothing kept but the answers: a file
+//! is read from memory ([`pain002_report`]) or as a stream handing out its answers in chunks
+//! ([`Pain002Reader`], `reconcile`'s way, whatever the file's size).
 //!
 //! Statuses (ExternalPaymentTransactionStatus1Code). When a transaction carries no TxSts, the
 //! status (and its reasons) of its payment instruction, or else of the group, stands for it.
@@ -40,15 +42,16 @@
 //! whole, `GrpSts` `RJCT`, included: the engine needs an answer per transfer), a transaction
 //! without `OrgnlEndToEndId` or status, an unknown status.
 
-use super::{line_col, Iso20022Error, PAIN002_NS};
-use crate::ledger::{FaultCode, TransferResult, TransferStatus};
-use quick_xml::events::{BytesStart, Event};
+mod status;
+
+use super::{line_col, Iso20022Error};
+use crate::adapters::registry_csv::encoding::{TextProblem, TextReader};
+use crate::ledger::TransferResult;
+use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
-
-/// Statuses that say the transaction is on its way, not where it ended.
-const NOT_FINAL: [&str; 14] =
-    ["RCVD", "ACTC", "ACCP", "ACFC", "ACFW", "ACPD", "ACSP", "ACWC", "ACWP", "ACIS", "PDNG", "PATC", "PRES", "BLCK"];
+use status::{no_transactions, State};
+use std::io::{BufRead, BufReader, Read};
 
 /// A pain.002 file as read: the final answers, and the transactions it reports as not final yet.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -80,56 +83,190 @@ pub fn pain002(bytes: &[u8]) -> Result<Vec<TransferResult>, Iso20022Error> {
 
 /// Read a pain.002.001.12 file: its final answers and what it reports as not final yet.
 pub fn pain002_report(bytes: &[u8]) -> Result<Pain002Report, Iso20022Error> {
-    let text = std::str::from_utf8(bytes).map_err(|e| Iso20022Error::NotUtf8 { offset: e.valid_up_to() })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = NsReader::from_str(text);
-    let mut state = State::default();
-    let mut lines = Lines { text, offset: 0, line: 1 };
-    let malformed = |offset: u64, message: String| {
-        let (line, column) = line_col(text, offset as usize);
-        Iso20022Error::Malformed { line, column, message }
-    };
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut reader = Pain002Reader::new(text);
+    let mut results = Vec::new();
     loop {
-        let (ns, event) = match reader.read_resolved_event() {
-            Ok((ns, event)) => (namespace(ns), event),
-            Err(e) => return Err(malformed(reader.error_position(), e.to_string())),
-        };
-        let line = lines.at(reader.buffer_position() as usize);
-        match event {
-            Event::Start(e) => state.start(&e, ns, line)?,
-            Event::Empty(e) => {
-                state.start(&e, ns, line)?;
-                state.end()?;
+        match reader.next_answers(usize::MAX) {
+            Ok(answers) if answers.is_empty() => break,
+            Ok(answers) => results.extend(answers),
+            Err(failure) => {
+                let e = failure.locate(text).expect("a slice reads without error");
+                // An offset in the file, byte-order mark included.
+                return Err(match e {
+                    Iso20022Error::NotUtf8 { offset } => {
+                        Iso20022Error::NotUtf8 { offset: offset + bytes.len() - text.len() }
+                    }
+                    e => e,
+                });
             }
-            Event::End(_) => state.end()?,
-            Event::Text(t) => state.text.push_str(&t.xml10_content()),
-            Event::CData(t) => state.text.push_str(&t.xml10_content()),
-            Event::GeneralRef(r) => match (r.resolve_char_ref(), &*r) {
-                (Ok(Some(c)), _) => state.text.push(c),
-                (Ok(None), "lt") => state.text.push('<'),
-                (Ok(None), "gt") => state.text.push('>'),
-                (Ok(None), "amp") => state.text.push('&'),
-                (Ok(None), "apos") => state.text.push('\''),
-                (Ok(None), "quot") => state.text.push('"'),
-                (_, name) => {
-                    let offset = reader.buffer_position();
-                    return Err(malformed(offset, format!("unknown entity `&{name};`")));
-                }
-            },
-            Event::Eof => break,
-            _ => {}
         }
     }
-    if let Some(open) = state.path.last() {
-        return Err(malformed(text.len() as u64, format!("the file ends before </{open}>")));
+    let (original_message, not_final) = reader.finish();
+    Ok(Pain002Report { original_message, results, not_final })
+}
+
+/// A pain.002.001.12 file read as a stream, its answers handed out in chunks as its transactions
+/// are read (`reconcile` stages them): memory holds a block of the file and a chunk of answers.
+/// The text is checked to be UTF-8 as it is read; a byte that is not, anywhere in the file, is the
+/// file's problem, whatever else is wrong before it.
+pub struct Pain002Reader<R: BufRead> {
+    reader: NsReader<BufReader<TextReader<R>>>,
+    buf: Vec<u8>,
+    state: State,
+    done: bool,
+}
+
+/// Why a pain.002 file was refused, before the line of its problem is counted (a stream keeps no
+/// text behind it): [`Pain002Failure::locate`] counts it on the file's text read again.
+#[derive(Debug)]
+pub enum Pain002Failure {
+    /// Said as it is.
+    Said(Iso20022Error),
+    /// Not well-formed XML at a byte offset (`u64::MAX`: the end of the file).
+    Malformed {
+        /// Bytes before the problem.
+        offset: u64,
+        /// What the parser found.
+        message: String,
+    },
+    /// A transaction the engine cannot use, whose TxInfAndSts starts before byte `offset`.
+    Transaction {
+        /// 1-based position of the TxInfAndSts in the file.
+        position: u64,
+        /// Bytes up to its start tag.
+        offset: u64,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+impl From<Iso20022Error> for Pain002Failure {
+    fn from(e: Iso20022Error) -> Self {
+        Pain002Failure::Said(e)
     }
-    if !state.root_seen {
-        return Err(Iso20022Error::WrongMessage { found: "the file holds no XML element".into() });
+}
+
+impl Pain002Failure {
+    /// The error, its line (and column) counted on `text`: the text the reader read, from its
+    /// start.
+    pub fn locate(self, text: impl Read) -> std::io::Result<Iso20022Error> {
+        Ok(match self {
+            Pain002Failure::Said(e) => e,
+            Pain002Failure::Malformed { offset, message } => {
+                let (line, column) = line_col(text, offset)?;
+                Iso20022Error::Malformed { line, column, message }
+            }
+            Pain002Failure::Transaction { position, offset, problem } => {
+                Iso20022Error::Transaction { position, line: line_col(text, offset)?.0, problem }
+            }
+        })
     }
-    if state.transactions == 0 {
-        return Err(Iso20022Error::NoTransactions(no_transactions("GrpSts", &state.group)));
+}
+
+impl<R: BufRead> Pain002Reader<R> {
+    /// Read `text`: the file without its byte-order mark.
+    pub fn new(text: R) -> Self {
+        let reader = NsReader::from_reader(BufReader::new(TextReader::strict_utf8_as_is(text)));
+        Pain002Reader { reader, buf: Vec::new(), state: State::default(), done: false }
     }
-    Ok(state.report)
+
+    /// The next answers, at least one and about `max`, in file order; none once the file is read
+    /// whole (and found a report with transactions).
+    pub fn next_answers(&mut self, max: usize) -> Result<Vec<TransferResult>, Pain002Failure> {
+        if !self.done {
+            if let Err(e) = self.read(max) {
+                self.done = true;
+                return Err(self.not_utf8().unwrap_or(e));
+            }
+        }
+        Ok(std::mem::take(&mut self.state.report.results))
+    }
+
+    /// What the file said besides its answers: the message it answers, and the transactions not
+    /// final yet.
+    pub fn finish(self) -> (Option<String>, Vec<NotFinal>) {
+        (self.state.report.original_message, self.state.report.not_final)
+    }
+
+    /// The first byte that is not UTF-8, read on to the end of the file (it wins over every other
+    /// problem: the file is not text).
+    fn not_utf8(&mut self) -> Option<Pain002Failure> {
+        // A read error here leaves the problem found so far.
+        let _ = std::io::copy(self.reader.get_mut(), &mut std::io::sink());
+        match self.reader.get_ref().get_ref().problem() {
+            Some(TextProblem::NotUtf8 { offset, .. }) => {
+                Some(Pain002Failure::Said(Iso20022Error::NotUtf8 { offset: offset as usize }))
+            }
+            _ => None,
+        }
+    }
+
+    /// Read events until `max` answers wait or the file ends.
+    fn read(&mut self, max: usize) -> Result<(), Pain002Failure> {
+        while self.state.report.results.len() < max {
+            self.buf.clear();
+            let (ns, event) = match self.reader.read_resolved_event_into(&mut self.buf) {
+                Ok((ns, event)) => (namespace(ns), event),
+                Err(e) => {
+                    return Err(Pain002Failure::Malformed {
+                        offset: self.reader.error_position(),
+                        message: e.to_string(),
+                    })
+                }
+            };
+            let offset = self.reader.buffer_position();
+            let state = &mut self.state;
+            match event {
+                Event::Start(e) => state.start(&e, ns, offset)?,
+                Event::Empty(e) => {
+                    state.start(&e, ns, offset)?;
+                    state.end()?;
+                }
+                Event::End(_) => state.end()?,
+                Event::Text(t) => state.text.push_str(&t.xml10_content()),
+                Event::CData(t) => state.text.push_str(&t.xml10_content()),
+                Event::GeneralRef(r) => match (r.resolve_char_ref(), &*r) {
+                    (Ok(Some(c)), _) => state.text.push(c),
+                    (Ok(None), "lt") => state.text.push('<'),
+                    (Ok(None), "gt") => state.text.push('>'),
+                    (Ok(None), "amp") => state.text.push('&'),
+                    (Ok(None), "apos") => state.text.push('\''),
+                    (Ok(None), "quot") => state.text.push('"'),
+                    (_, name) => {
+                        return Err(Pain002Failure::Malformed { offset, message: format!("unknown entity `&{name};`") })
+                    }
+                },
+                Event::Eof => {
+                    self.done = true;
+                    return self.end_of_file();
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The file read whole: it must be a report, closed, with transaction statuses.
+    fn end_of_file(&mut self) -> Result<(), Pain002Failure> {
+        if let Some(f) = self.not_utf8() {
+            return Err(f);
+        }
+        let state = &self.state;
+        if let Some(open) = state.path.last() {
+            return Err(Pain002Failure::Malformed {
+                offset: u64::MAX,
+                message: format!("the file ends before </{open}>"),
+            });
+        }
+        if !state.root_seen {
+            return Err(Iso20022Error::WrongMessage { found: "the file holds no XML element".into() }.into());
+        }
+        if state.transactions == 0 {
+            return Err(Iso20022Error::NoTransactions(no_transactions("GrpSts", &state.group)).into());
+        }
+        Ok(())
+    }
 }
 
 fn namespace(ns: ResolveResult<'_>) -> Option<String> {
@@ -139,255 +276,11 @@ fn namespace(ns: ResolveResult<'_>) -> Option<String> {
     }
 }
 
-/// A status and the reasons given with it, at one level (group, payment, transaction).
-#[derive(Clone, Debug, Default)]
-struct Level {
-    status: Option<String>,
-    reasons: Vec<Reason>,
-}
-
-/// One StsRsnInf.
-#[derive(Clone, Debug, Default)]
-struct Reason {
-    code: Option<String>,
-    proprietary: Option<String>,
-    info: Vec<String>,
-}
-
-#[derive(Default)]
-struct Tx {
-    position: u64,
-    line: u64,
-    end_to_end: Option<String>,
-    level: Level,
-}
-
-#[derive(Default)]
-struct State {
-    /// Local names of the open elements, `Document` first.
-    path: Vec<String>,
-    root_seen: bool,
-    text: String,
-    group: Level,
-    payment: Level,
-    tx: Option<Tx>,
-    transactions: u64,
-    /// Transactions of the open OrgnlPmtInfAndSts.
-    payment_transactions: u64,
-    report: Pain002Report,
-}
-
-/// Paths below `Document/CstmrPmtStsRpt`.
-const GROUP: &[&str] = &["OrgnlGrpInfAndSts"];
-const PAYMENT: &[&str] = &["OrgnlPmtInfAndSts"];
-const TX: &[&str] = &["OrgnlPmtInfAndSts", "TxInfAndSts"];
-
-impl State {
-    /// Where the innermost open element is, relative to `Document/CstmrPmtStsRpt`.
-    fn below(&self, base: &[&str], rest: &[&str]) -> bool {
-        let p = &self.path;
-        p.len() == 2 + base.len() + rest.len()
-            && p[0] == "Document"
-            && p[1] == "CstmrPmtStsRpt"
-            && p[2..2 + base.len()].iter().zip(base).all(|(a, b)| a == b)
-            && p[2 + base.len()..].iter().zip(rest).all(|(a, b)| a == b)
-    }
-
-    fn start(&mut self, e: &BytesStart<'_>, ns: Option<String>, line: u64) -> Result<(), Iso20022Error> {
-        let name = e.local_name().as_ref().to_string();
-        if !self.root_seen {
-            self.root_seen = true;
-            check_root(&name, ns.as_deref())?;
-        }
-        self.path.push(name);
-        self.text.clear();
-        if self.below(PAYMENT, &[]) {
-            self.payment = Level::default();
-            self.payment_transactions = 0;
-        } else if self.below(TX, &[]) {
-            self.transactions += 1;
-            self.payment_transactions += 1;
-            self.tx = Some(Tx { position: self.transactions, line, ..Tx::default() });
-        } else if let Some(level) = self.reason_level(&[]) {
-            level.reasons.push(Reason::default());
-        }
-        Ok(())
-    }
-
-    /// The level whose `StsRsnInf` (followed by `rest`) is the innermost open element.
-    fn reason_level(&mut self, rest: &[&str]) -> Option<&mut Level> {
-        let at = |base: &[&str]| self.below(base, &[&["StsRsnInf"], rest].concat());
-        if at(TX) {
-            self.tx.as_mut().map(|t| &mut t.level)
-        } else if at(PAYMENT) {
-            Some(&mut self.payment)
-        } else if at(GROUP) {
-            Some(&mut self.group)
-        } else {
-            None
-        }
-    }
-
-    fn end(&mut self) -> Result<(), Iso20022Error> {
-        let text = std::mem::take(&mut self.text).trim().to_string();
-        if self.below(GROUP, &["OrgnlMsgId"]) {
-            self.report.original_message = Some(text);
-        } else if self.below(GROUP, &["GrpSts"]) {
-            self.group.status = Some(text);
-        } else if self.below(PAYMENT, &["PmtInfSts"]) {
-            self.payment.status = Some(text);
-        } else if self.below(TX, &["OrgnlEndToEndId"]) {
-            if let Some(tx) = self.tx.as_mut() {
-                tx.end_to_end = Some(text);
-            }
-        } else if self.below(TX, &["TxSts"]) {
-            if let Some(tx) = self.tx.as_mut() {
-                tx.level.status = Some(text);
-            }
-        } else if let Some(level) = self.reason_level(&["Rsn", "Cd"]) {
-            level.reasons.last_mut().expect("opened with StsRsnInf").code = Some(text);
-        } else if let Some(level) = self.reason_level(&["Rsn", "Prtry"]) {
-            level.reasons.last_mut().expect("opened with StsRsnInf").proprietary = Some(text);
-        } else if let Some(level) = self.reason_level(&["AddtlInf"]) {
-            level.reasons.last_mut().expect("opened with StsRsnInf").info.push(text);
-        } else if self.below(TX, &[]) {
-            let tx = self.tx.take().expect("opened with TxInfAndSts");
-            self.finish(tx)?;
-        } else if self.below(PAYMENT, &[]) && self.payment_transactions == 0 {
-            // Its transfers would get no answer: a payment-level status says nothing per transfer.
-            let (element, level) =
-                if self.payment.status.is_some() { ("PmtInfSts", &self.payment) } else { ("GrpSts", &self.group) };
-            return Err(Iso20022Error::NoTransactions(no_transactions(element, level)));
-        }
-        self.path.pop();
-        Ok(())
-    }
-
-    /// One transaction read whole: an answer, a not-final note, or an error.
-    fn finish(&mut self, tx: Tx) -> Result<(), Iso20022Error> {
-        let bad = |problem: String| Iso20022Error::Transaction { position: tx.position, line: tx.line, problem };
-        let transfer_id = tx.end_to_end.clone().filter(|id| !id.is_empty()).ok_or_else(|| {
-            bad("no OrgnlEndToEndId: a status is matched to its transfer by the end-to-end id (the transfer id \
-                 the pain.001 file carried)"
-                .into())
-        })?;
-        // A transaction without its own status takes its payment's, or else the group's.
-        let level = [&tx.level, &self.payment, &self.group].into_iter().find(|l| l.status.is_some()).cloned();
-        let Some(Level { status: Some(status), reasons }) = level else {
-            return Err(bad(format!("transfer {transfer_id} has no TxSts (nor a payment or group status)")));
-        };
-        let returned = reasons.iter().flat_map(|r| &r.info).any(|i| i.to_ascii_uppercase().starts_with("RETURNED"));
-        let status_now = match status.as_str() {
-            "ACSC" | "ACCC" => TransferStatus::Paid,
-            "RJCT" if returned => TransferStatus::Returned,
-            "RJCT" | "CANC" => TransferStatus::Failed,
-            s if NOT_FINAL.contains(&s) => {
-                self.report.not_final.push(NotFinal { line: tx.position, transfer_id, status });
-                return Ok(());
-            }
-            other => {
-                return Err(bad(format!(
-                    "transfer {transfer_id}: unknown TxSts `{other}`; the engine reads ACSC and ACCC (paid), RJCT \
-                     and CANC (not paid) and skips statuses not final yet ({})",
-                    NOT_FINAL.join(", ")
-                )))
-            }
-        };
-        let fault = (status_now != TransferStatus::Paid).then(|| fault(&reasons));
-        self.report.results.push(TransferResult {
-            line: tx.position,
-            transfer_id,
-            status: status_now,
-            fault,
-            reason: reason_text(&reasons),
-        });
-        Ok(())
-    }
-}
-
-fn check_root(name: &str, ns: Option<&str>) -> Result<(), Iso20022Error> {
-    if name == "Document" && ns == Some(PAIN002_NS) {
-        return Ok(());
-    }
-    let ns = ns.unwrap_or("no namespace");
-    let found = match ns.strip_prefix("urn:iso:std:iso:20022:tech:xsd:") {
-        Some(m) if m.starts_with("pain.001") => format!(
-            "this is a {m} credit-transfer initiation (the payment file sent to the bank), not the bank's answer"
-        ),
-        Some(m) if m.starts_with("pain.002") => {
-            format!("this is a {m} status report, a version the engine does not read")
-        }
-        Some(m) => format!("this is an ISO 20022 {m} message, not a payment status report"),
-        None => format!("the root element is <{name}> in {ns}"),
-    };
-    Err(Iso20022Error::WrongMessage { found })
-}
-
-/// The engine's fault for the first reason code given (see the module doc).
-fn fault(reasons: &[Reason]) -> FaultCode {
-    match reasons.iter().find_map(|r| r.code.as_deref()) {
-        Some("AC04" | "AC07") => FaultCode::AccountClosed,
-        Some("AC01" | "AC03") => FaultCode::AccountInvalid,
-        Some("MD07") => FaultCode::Deceased,
-        Some("BE01") => FaultCode::NameMismatch,
-        Some("BE17") => FaultCode::IdMismatch,
-        _ => FaultCode::Other,
-    }
-}
-
-/// The bank's own words: each reason's code and additional information, `; ` between reasons.
-fn reason_text(reasons: &[Reason]) -> Option<String> {
-    let parts: Vec<String> = reasons
-        .iter()
-        .map(|r| {
-            let code = r.code.iter().chain(&r.proprietary).map(String::as_str);
-            code.chain(r.info.iter().map(String::as_str)).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
-        })
-        .filter(|s| !s.is_empty())
-        .collect();
-    (!parts.is_empty()).then(|| parts.join("; "))
-}
-
-/// Why a report without transaction statuses is of no use, and what to do instead.
-/// `element` is where the status was read (`GrpSts` or `PmtInfSts`).
-fn no_transactions(element: &str, level: &Level) -> String {
-    let reasons = reason_text(&level.reasons).map(|r| format!(", reason {r}")).unwrap_or_default();
-    match level.status.as_deref() {
-        Some("RJCT") => format!(
-            "the bank rejected the payment file as a whole ({element} RJCT{reasons}) and gives no status per \
-             transaction: none of its transfers was paid. Ask the bank why; to record the transfers as failed, \
-             write a CSV result file"
-        ),
-        status => format!(
-            "the report gives no transaction status ({element} {}{reasons}): the engine needs one status per \
-             transfer (OrgnlPmtInfAndSts/TxInfAndSts). Wait for the bank's report per transaction, or write a \
-             CSV result file",
-            status.unwrap_or("none")
-        ),
-    }
-}
-
-/// Line numbers of byte offsets that only grow: counted once, not from the start each time.
-struct Lines<'a> {
-    text: &'a str,
-    offset: usize,
-    line: u64,
-}
-
-impl Lines<'_> {
-    fn at(&mut self, offset: usize) -> u64 {
-        let offset = offset.min(self.text.len());
-        if offset > self.offset {
-            self.line += self.text.as_bytes()[self.offset..offset].iter().filter(|&&b| b == b'\n').count() as u64;
-            self.offset = offset;
-        }
-        self.line
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::PAIN002_NS;
     use super::*;
+    use crate::ledger::{FaultCode, TransferStatus};
     use FaultCode::*;
     use TransferStatus::*;
 
@@ -479,6 +372,39 @@ mod tests {
         let skipped: Vec<(u64, &str)> = report.not_final.iter().map(|n| (n.line, n.status.as_str())).collect();
         assert_eq!(skipped, [(1, "ACSP"), (3, "PDNG")]);
         assert_eq!(pain002(xml.as_bytes()).unwrap(), report.results);
+    }
+
+    #[test]
+    fn read_as_a_stream_the_answers_come_in_chunks_and_the_same() {
+        let txs: Vec<String> = (1..=5).map(|n| tx(n, if n == 3 { "ACSP" } else { "ACSC" }, "", "")).collect();
+        let xml = doc("", &txs.iter().map(String::as_str).collect::<Vec<_>>());
+        let whole = pain002_report(xml.as_bytes()).unwrap();
+        let mut reader = Pain002Reader::new(std::io::BufReader::with_capacity(7, xml.as_bytes()));
+        let mut chunks = Vec::new();
+        loop {
+            let chunk = reader.next_answers(2).unwrap();
+            if chunk.is_empty() {
+                break;
+            }
+            chunks.push(chunk.iter().map(|r| r.line).collect::<Vec<_>>());
+        }
+        assert_eq!(chunks, [vec![1, 2], vec![4, 5]]);
+        let (message, not_final) = reader.finish();
+        assert_eq!((message, not_final), (whole.original_message, whole.not_final));
+    }
+
+    #[test]
+    fn a_byte_not_utf8_anywhere_is_the_problem_even_after_another() {
+        // An unknown status in the first transaction; a bad byte near the end.
+        let mut bytes = doc("", &[&tx(1, "XXXX", "", ""), &tx(2, "ACSC", "", "")]).into_bytes();
+        let at = bytes.len() - 40;
+        bytes[at] = 0xFF;
+        let e = pain002(&bytes).unwrap_err().to_string();
+        assert_eq!(e, format!("the file is not UTF-8 (invalid byte at offset {at}); a pain.002 file is read as UTF-8"));
+        let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+        with_bom.extend_from_slice(&bytes);
+        let e = pain002(&with_bom).unwrap_err().to_string();
+        assert!(e.contains(&format!("invalid byte at offset {}", at + 3)), "an offset in the file: {e}");
     }
 
     #[test]
