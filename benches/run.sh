@@ -101,7 +101,8 @@ engine() { # $1: database URL, $2: label
   time_it reconcile env DATABASE_URL="$db" "$bin" reconcile --file "$work/results-$l.csv"
   time_it "verify --ledger" env DATABASE_URL="$db" "$bin" verify --ledger
   # After the platform's answers every later batch restates what waits (L3: the 2% failed or
-  # returned are held again), so a rerun now reads those persons too.
+  # returned are held again), so a rerun now reads those persons too. (It replaces the correction
+  # above, still unapproved: its persons outside the rerun set are carried over.)
   time_it "rerun after reconcile" env DATABASE_URL="$db" "$bin" rerun --month 2020-07 --reason "after the answers"
   time_it "report --year" env DATABASE_URL="$db" "$bin" report --year 2020
   time_it status env DATABASE_URL="$db" "$bin" status

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # The write floor (issue 11): how long the database alone takes to write the rows a month's batch
-# and an import write, with the engine's own indexes and constraints, by its fastest path (binary
-# COPY on PostgreSQL, one INSERT … SELECT in one transaction on SQLite), nothing computed, nothing
-# validated. Run it on a database the engine has imported and run a month into (benches/run.sh
+# and an import write, into empty copies of the engine's tables with their indexes, primary keys
+# and checks (not their foreign keys or triggers), by one INSERT … SELECT per table from the rows
+# the engine wrote (already in key order), nothing computed, nothing validated. A lower bound. Run it on a database the engine has imported and run a month into (benches/run.sh
 # leaves none behind; make one with `subsidy init --start-month 2020-07`, `import DIR`,
 # `run --month 2020-07`). No engine command can write its rows faster than this; compare it with
 # the peer's month and load.
 #
-# usage: benches/write_floor.sh postgres://…/DB      (the database's server must be local: COPY
-#                                                     TO/FROM a server-side file in /tmp)
-#        benches/write_floor.sh sqlite:///path/to/engine.db   (needs the sqlite3 shell)
+# usage: benches/write_floor.sh postgres://…/DB      (creates and drops a schema write_floor)
+#        benches/write_floor.sh sqlite:///path/to/engine.db   (needs the sqlite3 shell; the copy
+#                                                     goes to a temporary folder)
 set -euo pipefail
 url=${1:?usage: benches/write_floor.sh DATABASE_URL}
 ledger="postings transfers balances"
@@ -18,10 +18,9 @@ registry="elders applications assessments disability_certs household_status excl
 if [[ $url == postgres* ]]; then
   run() { PGOPTIONS="-c client_min_messages=warning" psql -qAt "$url" -v ON_ERROR_STOP=1 "$@"; }
   run -c "drop schema if exists write_floor cascade" -c "create schema write_floor"
-  trap 'run -c "drop schema if exists write_floor cascade"; rm -f /tmp/write_floor_*.copy' EXIT
+  trap 'run -c "drop schema if exists write_floor cascade"' EXIT
   for t in $ledger $registry; do
-    run -c "copy (select * from public.$t) to '/tmp/write_floor_$t.copy' (format binary)" \
-        -c "create table write_floor.$t (like public.$t including all)"
+    run -c "create table write_floor.$t (like public.$t including all)" -c "select count(*) from public.$t" >/dev/null
   done
   run -c "checkpoint"
   floor() { # label, tables
@@ -29,7 +28,7 @@ if [[ $url == postgres* ]]; then
     for t in "$@"; do
       local s e
       s=$(date +%s.%N)
-      run -c "copy write_floor.$t from '/tmp/write_floor_$t.copy' (format binary)"
+      run -c "insert into write_floor.$t select * from public.$t"
       e=$(date +%s.%N)
       printf '    %-20s %8.1f s  %9s rows\n' "$t" "$(echo "$e - $s" | bc)" "$(run -c "select count(*) from write_floor.$t")"
       total=$(echo "$total + $e - $s" | bc)

@@ -282,7 +282,6 @@ async fn attempt<S: LedgerStore>(
     Ok(Attempt::Done(RunOutcome::Computed(Box::new(summary))))
 }
 
-/// The audit entry of a written batch.
 /// A page of persons settled: its rows, ready to store.
 struct SettledPage {
     postings: Vec<PostingRow>,
@@ -304,6 +303,7 @@ async fn write_page<T: BatchTx>(
     Ok(())
 }
 
+/// The audit entry of a written batch.
 fn audit_entry(req: &RunRequest, s: &BatchSummary) -> crate::audit::AuditEntry {
     crate::audit::AuditEntry {
         actor: req.by.clone(),

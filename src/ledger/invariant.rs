@@ -73,13 +73,15 @@ pub struct LedgerTotals {
 impl LedgerTotals {
     /// Add the totals of another part of the ledger (a page of persons).
     pub fn add(&mut self, o: &LedgerTotals) {
-        self.keys += o.keys;
-        self.unsettled += o.unsettled;
-        self.sum.owed += o.sum.owed;
-        self.sum.paid += o.sum.paid;
-        self.sum.recovered += o.sum.recovered;
-        self.sum.held += o.sum.held;
-        self.sum.waiting += o.sum.waiting;
+        // Every field named, so that a new one cannot be forgotten here.
+        let LedgerTotals { keys, unsettled, sum: KeyAccount { owed, paid, recovered, held, waiting } } = o;
+        self.keys += keys;
+        self.unsettled += unsettled;
+        self.sum.owed += owed;
+        self.sum.paid += paid;
+        self.sum.recovered += recovered;
+        self.sum.held += held;
+        self.sum.waiting += waiting;
     }
 }
 

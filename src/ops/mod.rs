@@ -105,19 +105,22 @@ pub fn no_allocation_message(district: &str, year: i32) -> String {
     )
 }
 
-/// Rows a command must have written for the statistics to be refreshed after it: fewer do not
-/// move the planner's picture of a table (autovacuum catches up), and at a million elders an
-/// `ANALYZE` costs more than a correction of a hundred persons.
+/// Rows a command must have written (an import: read) since the statistics were last refreshed
+/// for them to be refreshed: fewer do not move the planner's picture of a table (autovacuum
+/// catches up), and at a million elders an `ANALYZE` costs more than a correction of a hundred
+/// persons.
 const STATISTICS_AFTER_ROWS: u64 = 10_000;
 
 /// Bring the planner's statistics up to date after a bulk write of `rows` rows (the next
 /// district's or command's per-page reads depend on them, `Store::refresh_statistics`). The write
-/// is committed already: a failure here is said and the command goes on.
-async fn refresh_statistics<S: Store>(s: &S, tables: StatisticsOf, rows: u64) {
+/// is committed already: a failure here is said and the command goes on. Returns whether it
+/// refreshed them (else the caller may count the rows towards the next time).
+async fn refresh_statistics<S: Store>(s: &S, tables: StatisticsOf, rows: u64) -> bool {
     if rows < STATISTICS_AFTER_ROWS {
-        return;
+        return false;
     }
     if let Err(e) = s.refresh_statistics(tables).await {
         tracing::warn!(error = %e, "could not refresh the database's statistics (autovacuum will)");
     }
+    true
 }

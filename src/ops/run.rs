@@ -129,6 +129,8 @@ async fn run_batches<S: Store + LedgerStore>(
     let start = start_month(s).await?;
     check_month(month, start, clock)?;
     let mut done = Runs::default();
+    // Ledger rows written since the statistics were last refreshed.
+    let mut unanalysed = 0u64;
     for d in districts(s, district).await? {
         if stop.load(Ordering::SeqCst) {
             done.not_started.push(d);
@@ -149,8 +151,11 @@ async fn run_batches<S: Store + LedgerStore>(
         };
         if let RunOutcome::Computed(summary) = &outcome {
             if !req.dry_run {
-                let lines: u64 = summary.by_line_type.values().map(|c| c.count).sum();
-                super::refresh_statistics(s, StatisticsOf::Ledger, lines).await;
+                // Districts under the threshold add up: many small batches move the tables too.
+                unanalysed += summary.by_line_type.values().map(|c| c.count).sum::<u64>();
+                if super::refresh_statistics(s, StatisticsOf::Ledger, unanalysed).await {
+                    unanalysed = 0;
+                }
             }
         }
         let run = DistrictRun { district: d, outcome };

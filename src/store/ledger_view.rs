@@ -41,7 +41,7 @@ pub(super) async fn keys_paid(pool: &Pool, ids: IdRange<'_>) -> StoreResult<Vec<
          left join transfers t on t.transfer_id = p.transfer_id
          where {COUNTED} and {range}
          group by p.id_number, p.allowance, p.service_month",
-        range = IdRange::condition("p.id_number")
+        range = ids.condition("p.id_number")
     );
     pool.query(&sql)
         .bind(ids.after)
@@ -93,9 +93,7 @@ pub(super) async fn districts_settled(pool: &Pool) -> StoreResult<Vec<DistrictSe
 
 /// Per person in `ids`, the last import that changed their records.
 pub(super) async fn person_changes(pool: &Pool, ids: IdRange<'_>) -> StoreResult<Vec<(String, i64)>> {
-    let sql = format!(
-        "select id_number, cast(import_id as bigint) from person_changes where {}",
-        IdRange::condition("id_number")
-    );
+    let sql =
+        format!("select id_number, cast(import_id as bigint) from person_changes where {}", ids.condition("id_number"));
     pool.query(&sql).bind(ids.after).bind(ids.through).stream_all_as(|r| Ok((r.get(0)?, r.get(1)?))).await
 }

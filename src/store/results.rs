@@ -373,7 +373,7 @@ pub(super) async fn waiting(pool: &Pool, ids: IdRange<'_>) -> StoreResult<Vec<Wa
                              and coalesce(c.seen_audit_seq, 0) >= t.result_seq)
          order by 2, 3, 4",
         counting = counting_states!(),
-        range = IdRange::condition("p.id_number")
+        range = ids.condition("p.id_number")
     );
     pool.query(&sql).bind(ids.after).bind(ids.through).fetch_all_as(waiting_row).await
 }

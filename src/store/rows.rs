@@ -511,9 +511,15 @@ impl IdRange<'_> {
     /// Every person.
     pub const ALL: IdRange<'static> = IdRange { after: "", through: None };
 
-    /// The SQL condition on `column` (placeholders `$1`, `$2`: bind with [`IdRange::bounds`]).
-    pub(crate) fn condition(column: &str) -> String {
-        format!("{column} > $1 and ($2 is null or {column} <= $2)")
+    /// The SQL condition on `column`, placeholders `$1` (bind `after`) and `$2` (bind `through`).
+    /// A plain range when there is an end, so that SQLite bounds its index scan at both ends (it
+    /// cannot bound a scan by a condition inside an `or`: each page would walk the rest of the
+    /// ledger).
+    pub(crate) fn condition(&self, column: &str) -> String {
+        match self.through {
+            Some(_) => format!("{column} > $1 and {column} <= $2"),
+            None => format!("{column} > $1 and $2 is null"),
+        }
     }
 }
 
@@ -543,4 +549,16 @@ pub struct DistrictSettled {
     pub registry_import_id: i64,
     /// Whether a policy version was loaded after its latest batch.
     pub policy_since: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IdRange;
+
+    #[test]
+    fn a_page_of_persons_is_a_plain_range_so_that_sqlite_bounds_its_index_scan_at_both_ends() {
+        let page = IdRange { after: "1", through: Some("2") };
+        assert_eq!(page.condition("p.id_number"), "p.id_number > $1 and p.id_number <= $2");
+        assert_eq!(IdRange::ALL.condition("id_number"), "id_number > $1 and $2 is null");
+    }
 }

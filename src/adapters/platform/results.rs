@@ -160,7 +160,10 @@ impl<R: BufRead> ResultRows<R> {
             let answer = row(line, &id, &cell(self.status), &cell(self.code), self.reason.map(cell));
             match answer {
                 Ok(result) => out.push(StagedAnswer::Answer(result)),
-                Err(problem) if !id.is_empty() => out.push(StagedAnswer::Unreadable { line, transfer_id: id, problem }),
+                // Staged to find the transfer's other lines; an id no transfer can have is not.
+                Err(problem) if !id.is_empty() && id.len() <= TRANSFER_ID_MAX => {
+                    out.push(StagedAnswer::Unreadable { line, transfer_id: id, problem })
+                }
                 Err(message) => self.problems.push(problem(line, message)),
             }
         }
@@ -236,10 +239,25 @@ pub fn read_results_csv(bytes: &[u8], encoding: Encoding) -> Result<Vec<Transfer
     }
 }
 
+/// The longest transfer id: pain.001's EndToEndId is at most 35 characters (Max35Text), and the
+/// engine's ids are shorter (INTERFACE.md: the batch id and a sequence number).
+pub const TRANSFER_ID_MAX: usize = 35;
+
+/// Why `id` cannot be a transfer id of this engine, if it cannot.
+pub fn impossible_transfer_id(id: &str) -> Option<String> {
+    (id.len() > TRANSFER_ID_MAX).then(|| {
+        let start: String = id.chars().take(20).collect();
+        format!("transfer_id `{start}…` is {} bytes long: no transfer id is longer than {TRANSFER_ID_MAX}", id.len())
+    })
+}
+
 /// One row: a transfer id, a final status, a reason code exactly for failed and returned.
 fn row(line: u64, id: &str, status: &str, code: &str, reason: Option<String>) -> Result<TransferResult, String> {
     if id.is_empty() {
         return Err("transfer_id is empty".into());
+    }
+    if let Some(problem) = impossible_transfer_id(id) {
+        return Err(problem);
     }
     let status = match TransferStatus::parse(status) {
         Some(TransferStatus::Pending) | None => {
@@ -310,6 +328,25 @@ mod tests {
         assert_eq!(lines, [1, 2, 3, 4]);
         assert_eq!(merged.kept.len(), PROBLEMS_KEPT);
         assert_eq!(merged.kept.len() + merged.more, PROBLEMS_KEPT + 1 + 2 + 4, "every problem counted");
+    }
+
+    #[test]
+    fn a_transfer_id_longer_than_any_transfer_has_is_a_problem_of_its_line_not_staged() {
+        let long = "T".repeat(TRANSFER_ID_MAX + 1);
+        let fits = "T".repeat(TRANSFER_ID_MAX);
+        let file = format!("transfer_id,status,reason_code\n{long},paid,\n{fits},paid,\n{long},bounced,\n");
+        let mut rows = ResultRows::open(file.as_bytes(), Encoding::Utf8).unwrap();
+        let staged = rows.next_rows(10).unwrap();
+        let ids: Vec<&str> = staged.iter().map(StagedAnswer::transfer_id).collect();
+        assert_eq!(ids, [fits.as_str()], "only the id a transfer can have is staged");
+        let problems = rows.finish();
+        let lines: Vec<u64> = problems.kept.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [2, 4]);
+        assert!(
+            problems.kept[0].message.contains("36 bytes long: no transfer id is longer than 35"),
+            "{:?}",
+            problems.kept
+        );
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub fn reconciled(r: &Reconciled, json: bool) {
             "answers": r.answers, "unchanged": r.unchanged, "recorded": recorded, "holds": holds,
             "cancelled_recoveries": r.cancelled_recoveries,
             "not_final": r.not_final.iter().map(|(t, s)| json!({ "transfer_id": t, "status": s })).collect::<Vec<_>>(),
+            "not_final_more": r.not_final_more,
         }));
         return;
     }
@@ -43,6 +44,9 @@ pub fn reconciled(r: &Reconciled, json: bool) {
     );
     for (t, status) in &r.not_final {
         println!("  still in process ({status}): transfer {t} stays pending until a final answer");
+    }
+    if r.not_final_more > 0 {
+        println!("  … and {} more transfers still in process: they stay pending too", r.not_final_more);
     }
     if r.recorded.is_empty() {
         println!("  nothing new: every answer was recorded before ({} unchanged)", r.unchanged);

@@ -18,7 +18,7 @@ pub use check::{Check, ResultFormat, ResultPlan};
 
 use super::{audit_entry, OpsError, OpsResult};
 use crate::adapters::platform::iso20022::{Iso20022Error, Pain002Failure, Pain002Reader};
-use crate::adapters::platform::results::{FileProblem, Problems, ResultRows, Unread};
+use crate::adapters::platform::results::{impossible_transfer_id, FileProblem, Problems, ResultRows, Unread};
 use crate::adapters::registry_csv::encoding::Encoding;
 use crate::clock::Clock;
 use crate::idcard::mask;
@@ -52,8 +52,10 @@ pub struct Reconciled {
     /// Holds opened (L3): the person (masked), the fault, the transfer.
     pub holds: Vec<(String, FaultCode, String)>,
     /// Transfers a pain.002 report says are still in process (transfer, status): they stay
-    /// pending until a report with a final status.
+    /// pending until a report with a final status. The first 1,000.
     pub not_final: Vec<(String, String)>,
+    /// Transfers still in process beyond those listed.
+    pub not_final_more: usize,
     /// Recovery items (payment keys, masked) cancelled because the bank returned the payment they
     /// recover: the money came back, the person owes nothing for it.
     pub cancelled_recoveries: Vec<String>,
@@ -128,6 +130,7 @@ pub async fn reconcile_in<S: PlatformStore>(
                 .map(|c| (mask(&c.id_number), c.fault.unwrap_or(FaultCode::Other), c.transfer_id.clone()))
                 .collect(),
             not_final: read.not_final.clone(),
+            not_final_more: read.not_final_more,
             cancelled_recoveries: Vec::new(),
         };
         if plan.paid == 0 && plan.others.is_empty() {
@@ -186,6 +189,8 @@ struct FileRead {
     of_message: Option<String>,
     /// Transfers a pain.002 report says are still in process, with their status: they stay pending.
     not_final: Vec<(String, String)>,
+    /// And how many more.
+    not_final_more: usize,
     /// SHA-256 of the file's bytes.
     fingerprint: String,
 }
@@ -215,6 +220,11 @@ async fn stage_file<A: AnswerStage>(
             match reader.next_answers(chunk) {
                 Ok(a) if a.is_empty() => break,
                 Ok(a) => {
+                    if let Some((line, problem)) =
+                        a.iter().find_map(|r| impossible_transfer_id(&r.transfer_id).map(|p| (r.line, p)))
+                    {
+                        return Err(whole(FileProblem { line, message: problem }));
+                    }
                     answers += a.len();
                     stage.add(&a.into_iter().map(StagedAnswer::Answer).collect::<Vec<_>>()).await?;
                 }
@@ -224,13 +234,14 @@ async fn stage_file<A: AnswerStage>(
                 }
             }
         }
-        let (of_message, not_final) = reader.finish();
+        let (of_message, not_final, not_final_more) = reader.finish();
         FileRead {
             format: ResultFormat::Pain002,
             answers,
             problems: Problems::default(),
             of_message,
             not_final: not_final.into_iter().map(|n| (n.transfer_id, n.status)).collect(),
+            not_final_more,
             fingerprint: String::new(),
         }
     } else {
@@ -256,6 +267,7 @@ async fn stage_file<A: AnswerStage>(
             problems: rows.finish(),
             of_message: None,
             not_final: Vec::new(),
+            not_final_more: 0,
             fingerprint: String::new(),
         }
     };

@@ -60,9 +60,16 @@ pub struct Pain002Report {
     pub original_message: Option<String>,
     /// One per transaction with a final status, in file order.
     pub results: Vec<TransferResult>,
-    /// Transactions with a status that is not final: their transfers stay pending.
+    /// Transactions with a status that is not final: their transfers stay pending. The first
+    /// [`NOT_FINAL_KEPT`]; the others are counted in `not_final_more` (an interim report may list
+    /// every transfer of a batch).
     pub not_final: Vec<NotFinal>,
+    /// Transactions not final beyond those listed.
+    pub not_final_more: usize,
 }
+
+/// How many transactions not final a report keeps by name.
+pub const NOT_FINAL_KEPT: usize = 1_000;
 
 /// A transaction the report says is still in process.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,8 +109,8 @@ pub fn pain002_report(bytes: &[u8]) -> Result<Pain002Report, Iso20022Error> {
             }
         }
     }
-    let (original_message, not_final) = reader.finish();
-    Ok(Pain002Report { original_message, results, not_final })
+    let (original_message, not_final, not_final_more) = reader.finish();
+    Ok(Pain002Report { original_message, results, not_final, not_final_more })
 }
 
 /// A pain.002.001.12 file read as a stream, its answers handed out in chunks as its transactions
@@ -183,10 +190,11 @@ impl<R: BufRead> Pain002Reader<R> {
         Ok(std::mem::take(&mut self.state.report.results))
     }
 
-    /// What the file said besides its answers: the message it answers, and the transactions not
-    /// final yet.
-    pub fn finish(self) -> (Option<String>, Vec<NotFinal>) {
-        (self.state.report.original_message, self.state.report.not_final)
+    /// What the file said besides its answers: the message it answers, the transactions not
+    /// final yet (the first [`NOT_FINAL_KEPT`]) and how many more there were.
+    pub fn finish(self) -> (Option<String>, Vec<NotFinal>, usize) {
+        let report = self.state.report;
+        (report.original_message, report.not_final, report.not_final_more)
     }
 
     /// The first byte that is not UTF-8, read on to the end of the file (it wins over every other
@@ -375,6 +383,17 @@ mod tests {
     }
 
     #[test]
+    fn an_interim_report_of_every_transfer_keeps_the_first_thousand_not_final_and_counts_the_rest() {
+        let txs: Vec<String> = (1..=NOT_FINAL_KEPT as u32 + 5).map(|n| tx(n, "ACSP", "", "")).collect();
+        let xml = doc("", &txs.iter().map(String::as_str).collect::<Vec<_>>());
+        let report = pain002_report(xml.as_bytes()).unwrap();
+        assert!(report.results.is_empty());
+        assert_eq!(report.not_final.len(), NOT_FINAL_KEPT);
+        assert_eq!(report.not_final.last().map(|n| n.line), Some(NOT_FINAL_KEPT as u64));
+        assert_eq!(report.not_final_more, 5);
+    }
+
+    #[test]
     fn read_as_a_stream_the_answers_come_in_chunks_and_the_same() {
         let txs: Vec<String> = (1..=5).map(|n| tx(n, if n == 3 { "ACSP" } else { "ACSC" }, "", "")).collect();
         let xml = doc("", &txs.iter().map(String::as_str).collect::<Vec<_>>());
@@ -389,8 +408,8 @@ mod tests {
             chunks.push(chunk.iter().map(|r| r.line).collect::<Vec<_>>());
         }
         assert_eq!(chunks, [vec![1, 2], vec![4, 5]]);
-        let (message, not_final) = reader.finish();
-        assert_eq!((message, not_final), (whole.original_message, whole.not_final));
+        let (message, not_final, more) = reader.finish();
+        assert_eq!((message, not_final, more), (whole.original_message, whole.not_final, 0));
     }
 
     #[test]

@@ -157,7 +157,11 @@ impl State {
             "RJCT" if returned => TransferStatus::Returned,
             "RJCT" | "CANC" => TransferStatus::Failed,
             s if NOT_FINAL.contains(&s) => {
-                self.report.not_final.push(NotFinal { line: tx.position, transfer_id, status });
+                if self.report.not_final.len() < super::NOT_FINAL_KEPT {
+                    self.report.not_final.push(NotFinal { line: tx.position, transfer_id, status });
+                } else {
+                    self.report.not_final_more += 1;
+                }
                 return Ok(());
             }
             other => {
