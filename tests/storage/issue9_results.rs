@@ -271,15 +271,7 @@ async fn iso20022_pain001_validates_and_pain002_reconciles_as_the_csv<S: Store +
     s: &S,
 ) -> Result<(), Failed> {
     let cast = cast();
-    init_2020(s).await?;
-    let elders: String = cast.iter().map(|e| e.row("")).collect();
-    let applications: String =
-        cast.iter().map(|e| format!("{},longevity,2019-10-08,approved,2019-10-20\n", e.id)).collect();
-    import(
-        s,
-        &[("elders.csv", &format!("{ELDERS}{elders}")), ("applications.csv", &format!("{APPLICATIONS}{applications}"))],
-    )
-    .await?;
+    four_elders(s).await?;
     let out = tempfile::tempdir()?;
     let order = RunOrder { district: Some(DISTRICT), month: month("2020-01"), by: OPERATOR, dry_run: false };
     ops::run::run(s, &order, clock(), |_| {}).await?;
@@ -421,6 +413,13 @@ async fn l3_a_name_mismatch_waits_for_a_changed_row_not_a_reimport<S: Store + Le
 
 /// Four elders paid January (transfers 1–4, 100.00 each); the batch id.
 async fn january_of_four<S: Store + LedgerStore>(s: &S, out: &Path) -> Result<String, Failed> {
+    four_elders(s).await?;
+    pay(s, "2020-01", out).await
+}
+
+/// The start month 2020-01 and the four elders of `cast`, each with an approved longevity
+/// application.
+async fn four_elders<S: Store + LedgerStore>(s: &S) -> Result<(), Failed> {
     let cast = cast();
     init_2020(s).await?;
     let elders: String = cast.iter().map(|e| e.row("")).collect();
@@ -431,7 +430,7 @@ async fn january_of_four<S: Store + LedgerStore>(s: &S, out: &Path) -> Result<St
         &[("elders.csv", &format!("{ELDERS}{elders}")), ("applications.csv", &format!("{APPLICATIONS}{applications}"))],
     )
     .await?;
-    pay(s, "2020-01", out).await
+    Ok(())
 }
 
 /// Reconcile `bytes` written to `name`, staging two answers at a time and checking two per page.
