@@ -14,8 +14,9 @@ use crate::month::ServiceMonth;
 use crate::store::{IdRange, PlatformStore, Store, WaitingKind};
 use std::collections::{BTreeMap, HashMap};
 
-/// Persons read at a time.
-const PAGE: i64 = 2_000;
+/// Persons read at a time, with their part of the ledger: memory is per page (about 55 MiB on
+/// SQLite), and on PostgreSQL 5,000 took 7.4 s where 2,000 took 9.5 to 11 s (200,000 elders).
+const PAGE: i64 = 5_000;
 
 /// The ledger checked.
 #[derive(Clone, Debug, Default)]
