@@ -32,7 +32,6 @@ pub async fn import<S: Store>(
         json!({ "import_id": report.import_id, "files": report.files, "rejected": report.rejects.len() }),
     );
     s.append_audit(&entry, clock.now()).await?;
-    let rows = report.files.values().map(|c| c.accepted).sum();
-    super::refresh_statistics(s, StatisticsOf::Registry, rows).await;
+    super::refresh_statistics(s, StatisticsOf::Registry, report.accepted()).await;
     Ok(report)
 }

@@ -10,7 +10,7 @@ use super::audit;
 use super::contract::AnswerStage;
 use super::error::{StoreError, StoreResult};
 use super::pg_copy::{copy_in, CopyText};
-use super::postgres::RUN_LOCK_CLASS;
+use super::postgres::run_lock;
 use super::results::{record_change, transfer_state};
 use super::rows::{AnswerState, ResultChange, StagedAnswer};
 use super::sql::{value_rows, Dialect, Held, Pool, Row, ROWS_PER_STATEMENT};
@@ -121,9 +121,10 @@ impl AnswerStage for SqlAnswers {
         // transfers' lines leave the balances (a batch would otherwise add to a balance this
         // recomputes from what it sees). SQLite's single writer already orders them.
         if tx.dialect() == Dialect::Postgres {
+            let (class, key) = run_lock(district);
             tx.query("select cast(pg_advisory_xact_lock($1, $2) as text)")
-                .bind(RUN_LOCK_CLASS)
-                .bind(district.parse::<i32>().unwrap_or(0))
+                .bind(class)
+                .bind(key)
                 .fetch_optional()
                 .await?;
         }

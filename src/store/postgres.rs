@@ -96,7 +96,13 @@ pub(super) fn latest_migration() -> i64 {
 }
 
 /// First key of the run lock (`pg_try_advisory_xact_lock(class, district)`): "SUBS" in ASCII.
-pub(super) const RUN_LOCK_CLASS: i32 = 0x5355_4253;
+const RUN_LOCK_CLASS: i32 = 0x5355_4253;
+
+/// The two keys of a district's run lock, taken by a batch (`begin_batch`) and waited for by
+/// whatever must not run beside one (`reconcile`'s write).
+pub(super) fn run_lock(district: &str) -> (i32, i32) {
+    (RUN_LOCK_CLASS, district.parse::<i32>().unwrap_or(0))
+}
 
 /// Begin a batch's transaction holding the district's run lock: a transaction-scoped advisory
 /// lock, released by commit, rollback or a dropped connection (a crash leaves no stale lock).
@@ -111,9 +117,10 @@ pub(super) async fn begin_batch(pool: &PgPool, district: &str) -> StoreResult<Op
     for _ in 0..3 {
         // One snapshot for the whole batch: every page reads the registry as it stood at the start.
         let mut tx = pool.begin_with("begin isolation level repeatable read").await?;
+        let (class, key) = run_lock(district);
         let locked: bool = sqlx::query_scalar("select pg_try_advisory_xact_lock($1, $2)")
-            .bind(RUN_LOCK_CLASS)
-            .bind(district.parse::<i32>().unwrap_or(0))
+            .bind(class)
+            .bind(key)
             .fetch_one(&mut *tx)
             .await?;
         if !locked {

@@ -56,6 +56,11 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
+    /// Rows accepted, every file.
+    pub fn accepted(&self) -> u64 {
+        self.files.values().map(|c| c.accepted).sum()
+    }
+
     /// Whether any row was rejected (exit status 3).
     pub fn has_rejects(&self) -> bool {
         !self.rejects.is_empty()
@@ -108,7 +113,7 @@ pub async fn import_dir_as<S: Store>(
         tracing::info!(file = kind.file_name(), accepted = counts.accepted, rejected = counts.rejected, ms, "imported");
         report.files.insert(kind.file_name().to_string(), counts);
     }
-    let accepted = report.files.values().map(|c| c.accepted).sum();
+    let accepted = report.accepted();
     let stored: Vec<StoredReject> = report
         .rejects
         .iter()
