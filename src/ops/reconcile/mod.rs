@@ -18,7 +18,7 @@ pub use check::{Check, ResultFormat, ResultPlan};
 
 use super::{audit_entry, OpsError, OpsResult};
 use crate::adapters::platform::iso20022::{Iso20022Error, Pain002Failure, Pain002Reader};
-use crate::adapters::platform::results::{impossible_transfer_id, FileProblem, Problems, ResultRows, Unread};
+use crate::adapters::platform::results::{FileProblem, Problems, ResultRows, Unread};
 use crate::adapters::registry_csv::encoding::Encoding;
 use crate::clock::Clock;
 use crate::idcard::mask;
@@ -220,11 +220,6 @@ async fn stage_file<A: AnswerStage>(
             match reader.next_answers(chunk) {
                 Ok(a) if a.is_empty() => break,
                 Ok(a) => {
-                    if let Some((line, problem)) =
-                        a.iter().find_map(|r| impossible_transfer_id(&r.transfer_id).map(|p| (r.line, p)))
-                    {
-                        return Err(whole(FileProblem { line, message: problem }));
-                    }
                     answers += a.len();
                     stage.add(&a.into_iter().map(StagedAnswer::Answer).collect::<Vec<_>>()).await?;
                 }

@@ -146,6 +146,9 @@ impl State {
                  the pain.001 file carried)"
                 .into())
         })?;
+        if let Some(problem) = crate::adapters::platform::results::impossible_transfer_id(&transfer_id) {
+            return Err(bad(problem));
+        }
         // A transaction without its own status takes its payment's, or else the group's.
         let level = [&tx.level, &self.payment, &self.group].into_iter().find(|l| l.status.is_some()).cloned();
         let Some(Level { status: Some(status), reasons }) = level else {
