@@ -7,8 +7,8 @@
 use super::error::StoreResult;
 use super::rows::{
     AnswerState, BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, IdRange, KeyPaid, LinesOf, NetRow,
-    NewBatch, PendingRow, PolicyLoad, PostingRow, RecoveryRow, ResultChange, StagedAnswer, StoreReject, StoredReject,
-    TransferCount, TransferRow, TransferState, TransferSum, WaitingRow,
+    NewBatch, PendingRow, PolicyLoad, PostingRow, RecipientsRow, RecoveryRow, ResultChange, StagedAnswer, StoreReject,
+    StoredReject, TransferCount, TransferRow, TransferState, TransferSum, WaitingRow,
 };
 use super::sql::RowStream;
 use crate::audit::{AuditEntry, AuditRow};
@@ -275,6 +275,10 @@ pub trait LedgerStore: PlatformStore {
     /// exported batches (L1, failed and returned transfers excluded) per person-month, counting
     /// only positive nets. Computed or approved batches are not paid yet: see [`Self::pending_by_batch`].
     async fn net_by_month(&self, district: &str, year: i32) -> StoreResult<Vec<NetRow>>;
+    /// Distinct persons a district paid in service months `from..=to` (as [`Self::net_by_month`]
+    /// counts them), per street and per birth year.
+    async fn recipients(&self, district: &str, from: ServiceMonth, to: ServiceMonth)
+        -> StoreResult<Vec<RecipientsRow>>;
     /// Lines (not held) of the district's computed or approved batches for service months of
     /// `year`, per batch, allowance and month.
     async fn pending_by_batch(&self, district: &str, year: i32) -> StoreResult<Vec<PendingRow>>;

@@ -55,8 +55,9 @@ pub use contract::{
 pub use error::{Conflict, ConnectProblem, StoreError, StoreResult};
 pub use rows::{
     held_by_district, AnswerState, BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, IdRange, KeyPaid,
-    LinesOf, NetRow, NewBatch, PendingRow, PolicyLoad, PostingRow, RecoveryRow, ResultChange, StagedAnswer,
-    StoreReject, StoredReject, TransferCount, TransferRow, TransferState, TransferSum, WaitingKind, WaitingRow,
+    LinesOf, NetRow, NewBatch, PendingRow, PolicyLoad, PostingRow, RecipientsRow, RecoveryRow, ResultChange,
+    StagedAnswer, StoreReject, StoredReject, TransferCount, TransferRow, TransferState, TransferSum, WaitingKind,
+    WaitingRow,
 };
 pub use sql::RowStream;
 

@@ -5,7 +5,7 @@
 use super::batches::{batch_row, BATCH_COLUMNS};
 use super::error::{StoreError, StoreResult};
 use super::postings::{posting_row, POSTING_COLUMNS};
-use super::rows::{BatchRow, NetRow, PendingRow, PostingRow, RecoveryRow};
+use super::rows::{BatchRow, NetRow, PendingRow, PostingRow, RecipientsRow, RecoveryRow};
 use super::sql::{Pool, Row};
 use super::transitions::relying_batches_sql;
 use crate::counting_states;
@@ -110,24 +110,54 @@ pub(super) async fn person_as_of(pool: &Pool, id_number: &str, import_id: i64) -
     Ok(PersonRecords::from_rows(id_number, latest))
 }
 
-/// Paid out per allowance and month by a district in a year (F5): the net of the lines of
-/// exported batches per person-month, counting only positive nets.
+/// The net paid of every (person, allowance, month) of a district in service months `from..=to`
+/// (F5): the lines of exported batches that count (L1), positive nets only; with the street of
+/// its lines. `{select}` reads the columns `id_number`, `allowance`, `service_month`,
+/// `street_code`, `amount`, `lottery`, `district`.
+fn positive_nets(select: &str) -> String {
+    format!(
+        "with n as (select p.id_number, p.allowance, p.service_month, max(p.street_code) as street_code,
+                           sum(p.amount_fen) as amount, sum(p.lottery_fen) as lottery, sum(p.district_fen) as district
+                    from postings p join batches b on b.batch_id = p.batch_id
+                    left join transfers t on t.transfer_id = p.transfer_id
+                    where p.district_code = $1 and p.service_month >= $2 and p.service_month <= $3 and {COUNTED}
+                      and b.state = 'exported'
+                    group by p.id_number, p.allowance, p.service_month
+                    having sum(p.amount_fen) > 0)
+         {select}"
+    )
+}
+
+/// Paid out per allowance, month, street and birth year by a district in a year (F5): the net
+/// of the lines of exported batches per person-month, counting only positive nets.
 pub(super) async fn net_by_month(pool: &Pool, district: &str, year: i32) -> StoreResult<Vec<NetRow>> {
-    let sql = format!(
-        "select allowance, service_month, count(*) as person_times, cast(sum(amount) as bigint) as amount_fen,
+    let sql = positive_nets(
+        "select allowance, service_month, street_code, substr(id_number, 7, 4) as birth_year,
+                count(*) as person_times, cast(sum(amount) as bigint) as amount_fen,
                 cast(sum(lottery) as bigint) as lottery_fen, cast(sum(district) as bigint) as district_fen
-         from (select p.id_number, p.allowance, p.service_month, sum(p.amount_fen) as amount,
-                      sum(p.lottery_fen) as lottery, sum(p.district_fen) as district
-               from postings p join batches b on b.batch_id = p.batch_id
-               left join transfers t on t.transfer_id = p.transfer_id
-               where p.district_code = $1 and p.service_month >= $2 and p.service_month <= $3 and {COUNTED}
-                 and b.state = 'exported'
-               group by p.id_number, p.allowance, p.service_month
-               having sum(p.amount_fen) > 0) n
-         group by allowance, service_month
-         order by allowance, service_month"
+         from n
+         group by allowance, service_month, street_code, substr(id_number, 7, 4)
+         order by allowance, service_month, street_code, birth_year",
     );
     pool.query(&sql).bind(district).bind(format!("{year:04}-01")).bind(format!("{year:04}-12")).fetch_records().await
+}
+
+/// Distinct persons paid by a district in service months `from..=to` (F5's positive nets), per
+/// street (`birth_year` empty) and per birth year (`street_code` empty).
+pub(super) async fn recipients(
+    pool: &Pool,
+    district: &str,
+    from: ServiceMonth,
+    to: ServiceMonth,
+) -> StoreResult<Vec<RecipientsRow>> {
+    let sql = positive_nets(
+        "select street_code, '' as birth_year, count(distinct id_number) as recipients from n group by street_code
+         union all
+         select '' as street_code, substr(id_number, 7, 4) as birth_year, count(distinct id_number) as recipients
+         from n group by substr(id_number, 7, 4)
+         order by street_code, birth_year",
+    );
+    pool.query(&sql).bind(district).bind(from.to_string()).bind(to.to_string()).fetch_records().await
 }
 
 /// Lines (not held) of the district's computed or approved batches for service months of `year`,

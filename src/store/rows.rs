@@ -232,6 +232,10 @@ pub struct NetRow {
     pub allowance: String,
     /// Service month.
     pub service_month: String,
+    /// Street of the person's lines.
+    pub street_code: String,
+    /// The birth year in the ID number (YYYY).
+    pub birth_year: String,
     /// Number of distinct persons with a positive net in that allowance and month.
     pub person_times: i64,
     /// Net paid, fen.
@@ -240,6 +244,17 @@ pub struct NetRow {
     pub lottery_fen: i64,
     /// District share, fen.
     pub district_fen: i64,
+}
+
+/// Distinct persons paid (F5), per street or per birth year, for reports.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct RecipientsRow {
+    /// The street; empty on a birth-year row.
+    pub street_code: String,
+    /// The birth year (YYYY); empty on a street row.
+    pub birth_year: String,
+    /// Distinct persons.
+    pub recipients: i64,
 }
 
 /// Lines of a batch computed or approved and not yet exported, for the report: per batch,

@@ -19,8 +19,8 @@ use super::reruns;
 use super::results;
 use super::rows::{
     BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, IdRange, KeyPaid, LinesOf, NetRow, NewBatch,
-    PendingRow, PolicyLoad, PostingRow, RecoveryRow, StoreReject, StoredReject, TransferCount, TransferRow,
-    TransferState, TransferSum, WaitingRow,
+    PendingRow, PolicyLoad, PostingRow, RecipientsRow, RecoveryRow, StoreReject, StoredReject, TransferCount,
+    TransferRow, TransferState, TransferSum, WaitingRow,
 };
 use super::sql::{Conn, Pool, RowStream};
 use super::sqlite::{self, SqliteStore};
@@ -238,6 +238,15 @@ impl<S: SqlStore> LedgerStore for S {
 
     async fn net_by_month(&self, district: &str, year: i32) -> StoreResult<Vec<NetRow>> {
         reads::net_by_month(self.pool(), district, year).await
+    }
+
+    async fn recipients(
+        &self,
+        district: &str,
+        from: ServiceMonth,
+        to: ServiceMonth,
+    ) -> StoreResult<Vec<RecipientsRow>> {
+        reads::recipients(self.pool(), district, from, to).await
     }
 
     async fn pending_by_batch(&self, district: &str, year: i32) -> StoreResult<Vec<PendingRow>> {
