@@ -215,12 +215,14 @@ pub enum Command {
         #[arg(long)]
         recoveries: bool,
     },
-    /// The district's figures for a year (F5): person-times, amounts, lottery against allocation.
+    /// The district's figures for a year (F5): person-times, amounts, lottery against allocation;
+    /// or, with --month alone, the month's review before approval (what changed since last month
+    /// and why, totals by allowance, tier, fund and street, persons worth a look).
     Report {
         /// Year of the service months.
-        #[arg(long)]
-        year: i32,
-        /// Only this service month.
+        #[arg(long, required_unless_present = "month")]
+        year: Option<i32>,
+        /// With --year: only this service month of the year's figures. Alone: the month's review.
         #[arg(long)]
         month: Option<ServiceMonth>,
         /// text, csv or json (--json also selects json).

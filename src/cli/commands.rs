@@ -98,9 +98,14 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
             let decision = if *collected { "collected" } else { "waived" };
             recovery(s, key, decision, reason, &by, cli.json, clock).await
         }
+        Command::Report { year: None, month: Some(month), format, out } => {
+            let format = if cli.json { ReportFormat::Json } else { *format };
+            review(s, cli.district.as_deref(), *month, format, out.as_deref()).await
+        }
         Command::Report { year, month, format, out } => {
             let format = if cli.json { ReportFormat::Json } else { *format };
-            report(s, cli.district.as_deref(), *year, *month, format, out.as_deref()).await
+            let year = year.context("report needs --year YYYY (or --month YYYY-MM alone for the month's review)")?;
+            report(s, cli.district.as_deref(), year, *month, format, out.as_deref()).await
         }
         Command::Policy { action: PolicyAction::Show } => policy_show(s, cli.json, clock).await,
         Command::Policy { action: PolicyAction::Load { file, by } } => {
@@ -373,6 +378,30 @@ pub async fn report<S: Store + LedgerStore>(
                 text.as_bytes(),
             )?;
             eprintln!("report written to {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(exit::DONE)
+}
+
+/// `report --month M`: the month's review, to stdout or written atomically to `out`.
+pub async fn review<S: Store + LedgerStore>(
+    s: &S,
+    district: Option<&str>,
+    month: ServiceMonth,
+    format: ReportFormat,
+    out: Option<&Path>,
+) -> anyhow::Result<ExitStatus> {
+    let reviews = ops::review::review(s, district, month).await?;
+    let text = render::registry::review(&reviews, format)?;
+    match out {
+        Some(path) => {
+            platform::write_atomically(
+                path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")),
+                &path.file_name().context("--out needs a file name")?.to_string_lossy(),
+                text.as_bytes(),
+            )?;
+            eprintln!("review written to {}", path.display());
         }
         None => print!("{text}"),
     }

@@ -12,9 +12,11 @@
 
 mod conditions;
 mod explain;
+mod stop;
 
 pub use conditions::{read_tier, TierReading, Why};
 pub use explain::{explain_month, AllowanceDecision, Reason};
+pub use stop::{why_stopped, Stop};
 
 use crate::codes::{Allowance, Decision};
 use crate::month::ServiceMonth;

@@ -39,6 +39,7 @@ pub mod policy;
 pub mod reconcile;
 pub mod recovery;
 pub mod report;
+pub mod review;
 pub mod run;
 pub mod schedule;
 pub mod status;

@@ -5,6 +5,7 @@
 //! method is one transaction or a read. Both databases implement it once, in `sql_store.rs`.
 
 use super::error::StoreResult;
+use super::review::{FlagRules, Flags, LineGroup, RegularChange};
 use super::rows::{
     AnswerState, BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, IdRange, KeyPaid, LinesOf, NetRow,
     NewBatch, PendingRow, PolicyLoad, PostingRow, RecipientsRow, RecoveryRow, ResultChange, StagedAnswer, StoreReject,
@@ -275,6 +276,23 @@ pub trait LedgerStore: PlatformStore {
     /// exported batches (L1, failed and returned transfers excluded) per person-month, counting
     /// only positive nets. Computed or approved batches are not paid yet: see [`Self::pending_by_batch`].
     async fn net_by_month(&self, district: &str, year: i32) -> StoreResult<Vec<NetRow>>;
+    /// The monthly review: the lines of the standing batches of `month` and `previous`, added up
+    /// by month, allowance, tier, street, line type and hold.
+    async fn review_lines(
+        &self,
+        district: &str,
+        month: ServiceMonth,
+        previous: ServiceMonth,
+    ) -> StoreResult<Vec<LineGroup>>;
+    /// The monthly review: how each person's regular line changed from `previous` to `month`.
+    async fn review_changes(
+        &self,
+        district: &str,
+        month: ServiceMonth,
+        previous: ServiceMonth,
+    ) -> StoreResult<Vec<RegularChange>>;
+    /// The monthly review: persons of `month` worth a human look.
+    async fn review_flags(&self, district: &str, month: ServiceMonth, rules: FlagRules) -> StoreResult<Flags>;
     /// Distinct persons a district paid in service months `from..=to` (as [`Self::net_by_month`]
     /// counts them), per street and per birth year.
     async fn recipients(&self, district: &str, from: ServiceMonth, to: ServiceMonth)

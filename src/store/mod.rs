@@ -42,6 +42,7 @@ mod reads;
 mod registry;
 mod reruns;
 mod results;
+mod review;
 mod rows;
 mod sql;
 mod sql_store;
@@ -53,6 +54,7 @@ pub use contract::{
     AnswerStage, BatchRows, BatchTx, ExportTx, ImportTx, LedgerStore, PlatformStore, StatisticsOf, Store,
 };
 pub use error::{Conflict, ConnectProblem, StoreError, StoreResult};
+pub use review::{FlagRules, FlaggedPerson, Flags, LineGroup, RegularChange};
 pub use rows::{
     held_by_district, AnswerState, BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, IdRange, KeyPaid,
     LinesOf, NetRow, NewBatch, PendingRow, PolicyLoad, PostingRow, RecipientsRow, RecoveryRow, ResultChange,

@@ -17,6 +17,7 @@ use super::reads;
 use super::registry;
 use super::reruns;
 use super::results;
+use super::review::{self, FlagRules, Flags, LineGroup, RegularChange};
 use super::rows::{
     BatchRow, BatchTotals, CarriedRow, DistrictSettled, HistoryRow, IdRange, KeyPaid, LinesOf, NetRow, NewBatch,
     PendingRow, PolicyLoad, PostingRow, RecipientsRow, RecoveryRow, StoreReject, StoredReject, TransferCount,
@@ -238,6 +239,28 @@ impl<S: SqlStore> LedgerStore for S {
 
     async fn net_by_month(&self, district: &str, year: i32) -> StoreResult<Vec<NetRow>> {
         reads::net_by_month(self.pool(), district, year).await
+    }
+
+    async fn review_lines(
+        &self,
+        district: &str,
+        month: ServiceMonth,
+        previous: ServiceMonth,
+    ) -> StoreResult<Vec<LineGroup>> {
+        review::line_groups(self.pool(), district, month, previous).await
+    }
+
+    async fn review_changes(
+        &self,
+        district: &str,
+        month: ServiceMonth,
+        previous: ServiceMonth,
+    ) -> StoreResult<Vec<RegularChange>> {
+        review::regular_changes(self.pool(), district, month, previous).await
+    }
+
+    async fn review_flags(&self, district: &str, month: ServiceMonth, rules: FlagRules) -> StoreResult<Flags> {
+        review::flags(self.pool(), district, month, rules).await
     }
 
     async fn recipients(

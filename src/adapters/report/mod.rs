@@ -6,9 +6,12 @@
 //! the store by `ops::report::build`.
 
 mod csv;
+pub mod review;
+mod review_text;
 mod text;
 
 pub use self::csv::csv;
+pub use self::review_text::{review_csv, review_text};
 pub use self::text::text;
 
 use crate::codes::Allowance;

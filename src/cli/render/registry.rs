@@ -2,6 +2,7 @@
 
 use super::print_json;
 use crate::adapters::registry_csv::import::ImportReport;
+use crate::adapters::report::review::MonthReview;
 use crate::adapters::report::DistrictReport;
 use crate::cli::args::ReportFormat;
 use crate::generate::GenerateSummary;
@@ -47,5 +48,14 @@ pub fn report(reports: &[DistrictReport], year: i32, format: ReportFormat) -> se
         ReportFormat::Text => crate::adapters::report::text(reports),
         ReportFormat::Csv => crate::adapters::report::csv(reports),
         ReportFormat::Json => serde_json::to_string(&serde_json::json!({ "year": year, "districts": reports }))? + "\n",
+    })
+}
+
+/// The month's review in `format` (text, CSV or JSON: `{"reviews": [...]}`).
+pub fn review(reviews: &[MonthReview], format: ReportFormat) -> serde_json::Result<String> {
+    Ok(match format {
+        ReportFormat::Csv => crate::adapters::report::review_csv(reviews),
+        ReportFormat::Json => serde_json::to_string(&serde_json::json!({ "reviews": reviews }))? + "\n",
+        _ => crate::adapters::report::review_text(reviews),
     })
 }
