@@ -315,6 +315,9 @@ pub enum ReportFormat {
     Csv,
     /// One JSON object.
     Json,
+    /// One self-contained HTML page: section 一's tables and charts per month, street and age
+    /// band, nothing fetched (for --out FILE).
+    Html,
 }
 
 /// Encodings `import` reads and `export` writes.

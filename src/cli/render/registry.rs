@@ -47,5 +47,6 @@ pub fn report(reports: &[DistrictReport], year: i32, format: ReportFormat) -> se
         ReportFormat::Text => crate::adapters::report::text(reports),
         ReportFormat::Csv => crate::adapters::report::csv(reports),
         ReportFormat::Json => serde_json::to_string(&serde_json::json!({ "year": year, "districts": reports }))? + "\n",
+        ReportFormat::Html => crate::adapters::report::html(reports, year),
     })
 }
