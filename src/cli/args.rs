@@ -225,7 +225,7 @@ pub enum Command {
         /// With --year: only this service month of the year's figures. Alone: the month's review.
         #[arg(long)]
         month: Option<ServiceMonth>,
-        /// text, csv or json (--json also selects json).
+        /// text, csv, json or html (--json also selects json); the month's review: text, csv or json.
         #[arg(long, default_value = "text")]
         format: ReportFormat,
         /// Write to this file instead of stdout.
@@ -317,6 +317,9 @@ pub enum ReportFormat {
     Csv,
     /// One JSON object.
     Json,
+    /// One self-contained HTML page: section 一's tables and charts per month, street and age
+    /// band, nothing fetched (for --out FILE).
+    Html,
 }
 
 /// Encodings `import` reads and `export` writes.

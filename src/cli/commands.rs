@@ -392,6 +392,14 @@ pub async fn review<S: Store + LedgerStore>(
     format: ReportFormat,
     out: Option<&Path>,
 ) -> anyhow::Result<ExitStatus> {
+    if !matches!(format, ReportFormat::Text | ReportFormat::Csv | ReportFormat::Json) {
+        return Err(UsageError(format!(
+            "the month's review (report --month alone) is text, csv or json; for a page or a workbook ask for the year: \
+             subsidy report --year {} --month {month} --format ...",
+            month.year()
+        ))
+        .into());
+    }
     let reviews = ops::review::review(s, district, month).await?;
     let text = render::registry::review(&reviews, format)?;
     match out {

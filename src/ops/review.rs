@@ -145,11 +145,14 @@ fn sum(groups: &[&LineGroup], keep: impl Fn(&LineGroup) -> bool) -> Decimal {
     groups.iter().filter(|g| keep(g)).map(|g| yuan(g.amount_fen)).sum()
 }
 
+/// A line of the bridge: key, label, the lines it adds up, its sign.
+type BridgePart = (&'static str, (&'static str, &'static str), fn(&LineGroup) -> bool, i32);
+
 /// From last month's amount to pay to this month's. The regular lines count held or not (what
 /// the month itself is owed); what is held of them is taken off below, so the lines add up to
 /// the amount to pay: every line not held and not a recovery item.
 fn bridge(this: &[&LineGroup], last: &[&LineGroup]) -> Vec<BridgeLine> {
-    let parts: [(&'static str, (&'static str, &'static str), fn(&LineGroup) -> bool, i32); 6] = [
+    let parts: [BridgePart; 6] = [
         ("regular", ("当月应发", "regular lines (the month itself, held or not)"), |g| g.line_type == "regular", 1),
         (
             "arrears",

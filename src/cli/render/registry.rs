@@ -48,6 +48,7 @@ pub fn report(reports: &[DistrictReport], year: i32, format: ReportFormat) -> se
         ReportFormat::Text => crate::adapters::report::text(reports),
         ReportFormat::Csv => crate::adapters::report::csv(reports),
         ReportFormat::Json => serde_json::to_string(&serde_json::json!({ "year": year, "districts": reports }))? + "\n",
+        ReportFormat::Html => crate::adapters::report::html(reports, year),
     })
 }
 
@@ -56,6 +57,7 @@ pub fn review(reviews: &[MonthReview], format: ReportFormat) -> serde_json::Resu
     Ok(match format {
         ReportFormat::Csv => crate::adapters::report::review_csv(reviews),
         ReportFormat::Json => serde_json::to_string(&serde_json::json!({ "reviews": reviews }))? + "\n",
+        // Refused before the review is computed (`commands::review`).
         _ => crate::adapters::report::review_text(reviews),
     })
 }
