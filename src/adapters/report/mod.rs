@@ -2,14 +2,16 @@
 //! — per allowance, person-times (人次, F5) and amounts in yuan and 万元 including district
 //! matching (含区财政配套资金), and the lottery fund used against its allocation (F3) — then the
 //! same figures per service month, per street and per age band. The shapes are here; each form
-//! has its file: `text.rs`, `csv.rs` (JSON is their serde form). The figures are computed from
-//! the store by `ops::report::build`.
+//! has its file: `text.rs`, `csv.rs`, `xlsx.rs` (a workbook for reviewers; JSON is their serde
+//! form). The figures are computed from the store by `ops::report::build`.
 
 mod csv;
 mod text;
+mod xlsx;
 
 pub use self::csv::csv;
 pub use self::text::text;
+pub use self::xlsx::xlsx;
 
 use crate::codes::Allowance;
 use crate::month::ServiceMonth;
