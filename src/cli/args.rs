@@ -223,7 +223,7 @@ pub enum Command {
         /// Only this service month.
         #[arg(long)]
         month: Option<ServiceMonth>,
-        /// text, csv or json (--json also selects json).
+        /// text, csv, json (--json also selects json) or xlsx (with --out FILE.xlsx).
         #[arg(long, default_value = "text")]
         format: ReportFormat,
         /// Write to this file instead of stdout.
@@ -315,6 +315,9 @@ pub enum ReportFormat {
     Csv,
     /// One JSON object.
     Json,
+    /// An Excel workbook for reviewers (a sheet each: summary, by month, by street, by age
+    /// band); binary, so to a file (--out) or a redirected stdout, never to a terminal.
+    Xlsx,
 }
 
 /// Encodings `import` reads and `export` writes.
