@@ -13,17 +13,19 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 use subsidy::money::format_yuan;
 
-/// The demo's folder (run once for the tests of this file: it takes a while), under the target
-/// folder's temporary space.
+/// The demo's folder (run once for the tests of this file: it takes a while), in the target
+/// folder's temporary space: one folder, emptied at the start of each run, so that runs do not
+/// pile up copies of the demo's database (a static's `TempDir` is never dropped).
 fn demo() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = tempfile::Builder::new().prefix("report_xlsx").tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-        let out = subsidy(dir.path(), &["demo", "--out", &dir.path().join("demo-out").to_string_lossy()]);
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_xlsx");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("the test's folder");
+        let out = subsidy(&dir, &["demo", "--out", &dir.join("demo-out").to_string_lossy()]);
         assert!(out.status.success(), "demo failed: {}", String::from_utf8_lossy(&out.stderr));
         dir
     })
-    .path()
 }
 
 /// `subsidy ARGS` run in `cwd`, with no date, database or district from the environment.
