@@ -225,7 +225,8 @@ pub enum Command {
         /// With --year: only this service month of the year's figures. Alone: the month's review.
         #[arg(long)]
         month: Option<ServiceMonth>,
-        /// text, csv, json or html (--json also selects json); the month's review: text, csv or json.
+        /// text, csv, json, html or xlsx (with --out FILE.xlsx); --json also selects json. The
+        /// month's review (--month alone): text, csv or json.
         #[arg(long, default_value = "text")]
         format: ReportFormat,
         /// Write to this file instead of stdout.
@@ -320,6 +321,9 @@ pub enum ReportFormat {
     /// One self-contained HTML page: section 一's tables and charts per month, street and age
     /// band, nothing fetched (for --out FILE).
     Html,
+    /// An Excel workbook for reviewers (a sheet each: summary, by month, by street, by age
+    /// band); binary, so to a file (--out) or a redirected stdout, never to a terminal.
+    Xlsx,
 }
 
 /// Encodings `import` reads and `export` writes.

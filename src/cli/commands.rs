@@ -17,6 +17,7 @@ use crate::ops::run::RunOrder;
 use crate::store::{self, LedgerStore, Store};
 use crate::with_store;
 use anyhow::Context as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::Path;
 
 /// Run the parsed command.
@@ -368,18 +369,27 @@ pub async fn report<S: Store + LedgerStore>(
     format: ReportFormat,
     out: Option<&Path>,
 ) -> anyhow::Result<ExitStatus> {
+    // A workbook's bytes are of no use on a terminal (and may upset it); a redirected stdout
+    // takes them.
+    if format == ReportFormat::Xlsx && out.is_none() && std::io::stdout().is_terminal() {
+        let hint = "--format xlsx writes a binary workbook: add --out FILE.xlsx (or redirect stdout to a file)";
+        return Err(UsageError(hint.into()).into());
+    }
     let reports = ops::report::report(s, district, year, month).await?;
-    let text = render::registry::report(&reports, year, format)?;
+    let bytes = render::registry::report(&reports, year, format)?;
     match out {
         Some(path) => {
             platform::write_atomically(
                 path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")),
                 &path.file_name().context("--out needs a file name")?.to_string_lossy(),
-                text.as_bytes(),
+                &bytes,
             )?;
             eprintln!("report written to {}", path.display());
         }
-        None => print!("{text}"),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&bytes).and_then(|()| stdout.flush()).context("writing the report to stdout")?;
+        }
     }
     Ok(exit::DONE)
 }

@@ -2,8 +2,9 @@
 //! — per allowance, person-times (人次, F5) and amounts in yuan and 万元 including district
 //! matching (含区财政配套资金), and the lottery fund used against its allocation (F3) — then the
 //! same figures per service month, per street and per age band. The shapes are here; each form
-//! has its file: `text.rs`, `csv.rs`, `html.rs` (one page, its charts drawn by `svg.rs`); JSON is
-//! their serde form. The figures are computed from the store by `ops::report::build`.
+//! has its file: `text.rs`, `csv.rs`, `html.rs` (one page, its charts drawn by `svg.rs`), `xlsx.rs`
+//! (a workbook for reviewers); JSON is their serde form. The figures are computed from the store
+//! by `ops::report::build`.
 
 mod csv;
 mod html;
@@ -11,11 +12,13 @@ pub mod review;
 mod review_text;
 mod svg;
 mod text;
+mod xlsx;
 
 pub use self::csv::csv;
 pub use self::html::html;
 pub use self::review_text::{review_csv, review_text};
 pub use self::text::text;
+pub use self::xlsx::xlsx;
 
 use crate::codes::Allowance;
 use crate::month::ServiceMonth;

@@ -42,14 +42,17 @@ pub fn generated(summary: &GenerateSummary, elders: u64, seed: u64, out: &Path, 
     }
 }
 
-/// `report`: the districts' figures in `format`, as the text to print or write.
-pub fn report(reports: &[DistrictReport], year: i32, format: ReportFormat) -> serde_json::Result<String> {
-    Ok(match format {
+/// `report`: the districts' figures in `format`, as the bytes to print or write (the text forms
+/// in UTF-8).
+pub fn report(reports: &[DistrictReport], year: i32, format: ReportFormat) -> anyhow::Result<Vec<u8>> {
+    let text = match format {
         ReportFormat::Text => crate::adapters::report::text(reports),
         ReportFormat::Csv => crate::adapters::report::csv(reports),
         ReportFormat::Json => serde_json::to_string(&serde_json::json!({ "year": year, "districts": reports }))? + "\n",
         ReportFormat::Html => crate::adapters::report::html(reports, year),
-    })
+        ReportFormat::Xlsx => return Ok(crate::adapters::report::xlsx(reports)?),
+    };
+    Ok(text.into_bytes())
 }
 
 /// The month's review in `format` (text, CSV or JSON: `{"reviews": [...]}`).
