@@ -134,7 +134,8 @@ pub enum Command {
         #[arg(long)]
         by: String,
     },
-    /// Approve a computed batch for export; the approver must differ from whoever ran it.
+    /// Approve a computed batch for export; the approver must differ from whoever ran it. Prints
+    /// the month's review first (as `report --month`); on a terminal, then asks to confirm.
     Approve {
         /// Batch id, e.g. 110102-2020-07-R1.
         #[arg(long)]
@@ -142,6 +143,9 @@ pub enum Command {
         /// Who approves.
         #[arg(long)]
         by: String,
+        /// Do not ask on a terminal (without a terminal nothing is ever asked).
+        #[arg(long)]
+        yes: bool,
     },
     /// Write the platform files of an approved batch (repeating it writes identical files).
     Export {

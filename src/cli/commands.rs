@@ -9,6 +9,7 @@ use crate::adapters::platform::iso20022::{self, Payer};
 use crate::adapters::registry_csv::encoding::Encoding;
 use crate::clock::Clock;
 use crate::codes::Allowance;
+use crate::ledger::BatchState;
 use crate::month::ServiceMonth;
 use crate::ops;
 use crate::ops::init::InitRequest;
@@ -53,7 +54,7 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
             let by = actor(by.as_deref())?;
             run(s, cli.district.as_deref(), *month, &by, *dry_run, cli.json, clock).await
         }
-        Command::Approve { batch, by } => approve(s, batch, by, cli.json, clock).await,
+        Command::Approve { batch, by, yes } => approve_reviewed(s, batch, by, *yes, cli.json, clock).await,
         Command::Export { batch, out, by, encoding, format, payers } => {
             let by = actor(by.as_deref())?;
             let payer = match format {
@@ -307,7 +308,7 @@ pub async fn rerun<S: Store + LedgerStore>(
     Ok(super::schedule::runs_done(&runs, json))
 }
 
-/// `approve`: four eyes; never prompts.
+/// `approve`, as the command does it without `--yes` (a terminal is asked, a script never).
 pub async fn approve<S: LedgerStore + Store>(
     s: &S,
     batch_id: &str,
@@ -315,9 +316,56 @@ pub async fn approve<S: LedgerStore + Store>(
     json: bool,
     clock: Clock,
 ) -> anyhow::Result<ExitStatus> {
+    approve_reviewed(s, batch_id, by, false, json, clock).await
+}
+
+/// `approve`: the month's review printed first (a reviewer sees what they approve), then, on a
+/// terminal and without `yes`, a question; a script is never asked.
+pub async fn approve_reviewed<S: LedgerStore + Store>(
+    s: &S,
+    batch_id: &str,
+    by: &str,
+    yes: bool,
+    json: bool,
+    clock: Clock,
+) -> anyhow::Result<ExitStatus> {
     let by = actor(Some(by))?;
-    render::batch::approved(&ops::approve::approve(s, batch_id, &by, clock).await?, json);
+    // The review is for a batch this approver may approve; anything else goes straight to
+    // `approve`, which refuses it (or, approved already, changes nothing) without the wait.
+    let reviewable = s
+        .batch(batch_id)
+        .await?
+        .is_some_and(|b| b.state == BatchState::Computed && !ops::approve::same_person(&b.run_by, &by));
+    let review = if reviewable { Some(ops::review::of_batch(s, batch_id).await?) } else { None };
+    if let Some(r) = review.as_ref().filter(|_| !json) {
+        print!("{}", crate::adapters::report::review_text(std::slice::from_ref(r)));
+    }
+    let ask = review.is_some() && !yes && !json && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let what = review
+        .as_ref()
+        .and_then(|r| r.batches.iter().find(|b| b.batch_id == batch_id))
+        .map(|b| format!("{batch_id} ({} transfers, {} yuan)", b.transfers, crate::money::format_yuan(b.control_sum)));
+    if ask && !confirm(what.as_deref().unwrap_or(batch_id)).await? {
+        eprintln!("{batch_id} not approved: nothing changed (approve again when ready, or `subsidy rerun` / `subsidy discard` it)");
+        return Ok(exit::FAILED);
+    }
+    render::batch::approved(&ops::approve::approve(s, batch_id, &by, clock).await?, review.as_ref(), json);
     Ok(exit::DONE)
+}
+
+/// Ask on the terminal whether to approve; only `y` or `yes` approves.
+async fn confirm(what: &str) -> anyhow::Result<bool> {
+    let question = format!("approve {what}? [y/N] ");
+    let answer = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+        let mut out = std::io::stdout();
+        write!(out, "{question}")?;
+        out.flush()?;
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line)
+    })
+    .await??;
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
 }
 
 /// `export`: the six files, each written atomically; repeated exports are byte-identical.

@@ -3,6 +3,7 @@
 
 use super::print_json;
 use crate::adapters::platform::Written;
+use crate::adapters::report::review::MonthReview;
 use crate::batch::{BatchSummary, Difference, RunOutcome};
 use crate::idcard::mask_key;
 use crate::money::{format_fen, format_yuan};
@@ -139,10 +140,10 @@ fn run_json(run: &DistrictRun) -> serde_json::Value {
 }
 
 /// `approve`.
-pub fn approved(b: &BatchRow, json: bool) {
+pub fn approved(b: &BatchRow, review: Option<&MonthReview>, json: bool) {
     let batch_id = &b.batch_id;
     if json {
-        print_json(&json!({ "batch_id": batch_id, "state": b.state, "approved_by": b.approved_by }));
+        print_json(&json!({ "batch_id": batch_id, "state": b.state, "approved_by": b.approved_by, "review": review }));
     } else {
         println!(
             "batch {batch_id} approved by {}; next: subsidy export --batch {batch_id} --out DIR",
