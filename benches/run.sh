@@ -4,7 +4,8 @@
 # INSERT … SELECT computing service month 2020-07, on PostgreSQL and SQLite. The engine then works
 # the same files as a district office would, on SQLite and (when a server is given) PostgreSQL:
 #
-#   init --start-month 2020-07, import, run --month 2020-07, approve, export (CSV + pain.001),
+#   init --start-month 2020-07, import, run --month 2020-07, the month's review (report --month),
+#   approve (which prints the review again), export (CSV + pain.001),
 #   verify (the exported files), import of 100 changed persons, rerun --dry-run, rerun,
 #   reconcile (every transfer answered, 2% failed or returned), verify --ledger, a rerun after
 #   the answers (it holds the failed ones again), report --year, status
@@ -89,7 +90,8 @@ engine() { # $1: database URL, $2: label
   time_it run env DATABASE_URL="$db" "$bin" run --month 2020-07
   local batch
   batch=$(DATABASE_URL=$db "$bin" --json status | python3 -c 'import json,sys; b=json.load(sys.stdin)["batches"]; print(b[0]["batch_id"]); print("  transfers:", sum(x["transfer_count"] for x in b), file=sys.stderr)')
-  time_it approve env DATABASE_URL="$db" "$bin" approve --batch "$batch" --by bench-reviewer
+  time_it "report --month (review)" env DATABASE_URL="$db" "$bin" report --month 2020-07
+  time_it "approve (prints review)" env DATABASE_URL="$db" "$bin" approve --batch "$batch" --by bench-reviewer
   time_it export env DATABASE_URL="$db" "$bin" export --batch "$batch" --out "$out" --format pain001
   time_it verify env DATABASE_URL="$db" "$bin" verify --batch "$batch" --dir "$out"
   # Issue 11's correction: the month exported, 100 persons changed, nothing else pending.

@@ -14,6 +14,9 @@ pub fn text(reports: &[DistrictReport]) -> String {
         s +=
             &format!("{}（{}）{period} 老年人津贴补贴发放情况 / allowances paid for {period_en}\n", r.name, r.district);
         s += "一、老年人津贴补贴项目安排情况\n";
+        if r.month.is_none() {
+            s += &format!("项目周期：{} 年 / project period: {}\n", r.year, r.year);
+        }
         match (r.lottery_allocation, r.lottery_remaining) {
             (Some(a), Some(left)) => {
                 let (used, pending) = (r.lottery_used, r.lottery_not_exported);
