@@ -18,6 +18,7 @@ mod issue9_results;
 mod ops;
 mod registry;
 mod regressions;
+mod review;
 mod scenario;
 mod support;
 
@@ -40,6 +41,7 @@ fn main() {
         .chain(ops::cases())
         .chain(issue9_exports::cases())
         .chain(issue9_results::cases())
+        .chain(review::cases())
         .collect();
     let mut trials = Vec::new();
     for case in &cases {
