@@ -264,7 +264,7 @@ async fn explain_changes<S: Store + LedgerStore>(
                 rule: match kind {
                     "new" => "T5",
                     "band" => "T2",
-                    _ => "F2",
+                    _ => rate_rule(&c.allowance),
                 },
                 persons: c.persons,
                 amount: yuan(c.amount_fen),
@@ -279,6 +279,17 @@ async fn explain_changes<S: Store + LedgerStore>(
     let rank = |kind: &str| ["new", "exit", "band", "rate"].iter().position(|k| *k == kind);
     out.sort_by_key(|c| rank(c.kind));
     Ok(out)
+}
+
+/// The rule whose rates a same-tier change of amount comes from: a new policy version's monthly
+/// rate (R2 longevity, R4 care, R6 hardship). The fund split (F2) never changes what is owed.
+fn rate_rule(allowance: &str) -> &'static str {
+    match allowance.parse::<Allowance>() {
+        Ok(Allowance::Longevity) => "R2",
+        Ok(Allowance::Care) => "R4",
+        Ok(Allowance::Hardship) => "R6",
+        Err(_) => "",
+    }
 }
 
 /// The flags' thresholds for `month`.

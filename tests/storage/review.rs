@@ -45,6 +45,7 @@ pub fn cases() -> Vec<crate::support::Case> {
     crate::cases![
         review_bridge_adds_up_to_the_control_sums_l1_l3,
         review_regular_change_new_t5_exits_t3_r1_band_t2,
+        review_regular_change_rate_of_a_new_policy_version_r2,
         review_totals_by_allowance_tier_fund_f2_street_and_held_l3,
         review_flags_age_110_far_above_usual_many_arrears_shared_account,
         review_first_month_every_regular_line_is_a_new_entrant,
@@ -316,6 +317,43 @@ async fn review_regular_change_new_t5_exits_t3_r1_band_t2<S: Store + LedgerStore
     let explained: Decimal = r.regular_change.iter().map(|c| c.amount).sum();
     eq(y(explained), y(r.bridge[0].change), "the changes add up to the regular line's change")?;
     eq(y(explained), "-700.00".to_string(), "200 + 100 - 500 - 800 - 100 + 400")
+}
+
+/// A policy version in force from July raises the 80-89 rate from 100 to 150 (R2 as data; the
+/// quota stays 100, F2: 100 + 50). `steady`, `husband`, `wife` and `noacct` (held, still a
+/// regular line) are paid 50 more: a rate change, not a band change; `newcomer` enters at 150.
+/// Earlier months keep their version's rate: `backpay`'s arrears are 200 each as before.
+async fn review_regular_change_rate_of_a_new_policy_version_r2<S: Store + LedgerStore>(s: &S) -> Result<(), Failed> {
+    let raised = DEFAULT_POLICY
+        .replace("version = \"beijing-2019-v1\"", "version = \"beijing-2020-07-test\"")
+        .replace("effective_from = \"2019-10\"", "effective_from = \"2020-07\"")
+        .replace("min_age = 80, monthly = \"100.00\"", "min_age = 80, monthly = \"150.00\"");
+    let r = july_with(s, &Cast::new(), Some(Policy::parse(&raised)?)).await?;
+    let lines: Vec<String> = r
+        .regular_change
+        .iter()
+        .map(|c| {
+            format!("{} {} [{}] ({}): {} persons, {}", c.kind, c.allowance, c.detail, c.rule, c.persons, y(c.amount))
+        })
+        .collect();
+    eq(
+        lines,
+        strings(&[
+            "new care [tier C] (T5): 1 persons, 200.00",
+            "new longevity [tier 80-89] (T5): 1 persons, 150.00",
+            "exit longevity [死亡 died] (T3): 1 persons, -500.00",
+            "exit longevity [户籍迁出 registration ended] (T3): 1 persons, -800.00",
+            "exit longevity [迁往他区 registered in another district] (R1): 1 persons, -100.00",
+            "band longevity [80-89 → 90-99] (T2): 1 persons, 400.00",
+            "rate longevity [80-89 → 80-89] (R2): 4 persons, 200.00",
+        ]),
+        "regular_change",
+    )?;
+    // June 3500; July 800 × 2 + 500 + 150 × 5 + 200 = 3050: 200 + 150 - 1400 + 400 + 200 = -450.
+    eq(bridge(&r)[0].as_str(), "regular: 3500.00 → 3050.00 (-450.00)", "the regular line")?;
+    eq(bridge(&r)[1].as_str(), "arrears: 0.00 → 1200.00 (1200.00)", "backpay's arrears at the old rate")?;
+    let explained: Decimal = r.regular_change.iter().map(|c| c.amount).sum();
+    eq(y(explained), y(r.bridge[0].change), "the changes add up to the regular line's change")
 }
 
 /// What July pays, by allowance, tier, fund (F2) and street, against June; the held lines (L3).
