@@ -117,9 +117,9 @@ async fn month_review<S: Store + LedgerStore>(
         by_fund: by_fund(&this, &last),
         by_street: breakdown(&this, &last, to_pay, |g| (g.street_code.clone(), street_name(&g.street_code))),
         held: breakdown(&this, &last, |g| !g.held_reason.is_empty(), |g| (g.held_reason.clone(), held_name(g))),
-        recovery_items: breakdown(&this, &last, |g| g.line_type == "recovery", |_| ("recovery".into(), String::new()))
-            .pop()
-            .unwrap_or_else(|| Total { key: "recovery".into(), ..Default::default() }),
+        recovery_items: owed_back(
+            breakdown(&this, &last, |g| g.line_type == "recovery", |_| ("recovery".into(), String::new())).pop(),
+        ),
         flags: flag_list(flags, rules),
     })
 }
@@ -214,6 +214,15 @@ fn by_fund(this: &[&LineGroup], last: &[&LineGroup]) -> Vec<Total> {
         fund("lottery", "市级福利彩票公益金 city welfare-lottery fund", |g| g.lottery_fen),
         fund("district", "区财政 district budget", |g| g.district_fen),
     ]
+}
+
+/// Recovery items as amounts owed back, positive, as the batch (`recovery_fen`), `status` and
+/// recoveries.csv show them (their lines are stored negative).
+fn owed_back(items: Option<Total>) -> Total {
+    let t = items.unwrap_or_else(|| Total { key: "recovery".into(), ..Default::default() });
+    // Negated without a sign on zero (`-0.00` is not an amount).
+    let neg = |d: Decimal| if d.is_zero() { Decimal::ZERO } else { -d };
+    Total { amount: neg(t.amount), previous: neg(t.previous), change: neg(t.change), ..t }
 }
 
 fn held_name(g: &LineGroup) -> String {

@@ -34,7 +34,7 @@ use crate::scenario::{OPERATOR, REVIEWER};
 use crate::support::{check, eq};
 use libtest_mimic::Failed;
 use rust_decimal::Decimal;
-use subsidy::adapters::report::review::{Flag, MonthReview, Total};
+use subsidy::adapters::report::review::{ChangeLine, Flag, MonthReview, ReviewBatch, Total};
 use subsidy::batch::RunOutcome;
 use subsidy::money::format_yuan;
 use subsidy::ops::{self, OpsError};
@@ -46,6 +46,7 @@ pub fn cases() -> Vec<crate::support::Case> {
         review_bridge_adds_up_to_the_control_sums_l1_l3,
         review_regular_change_new_t5_exits_t3_r1_band_t2,
         review_regular_change_rate_of_a_new_policy_version_r2,
+        review_offsets_and_recovery_items_of_late_news_l2,
         review_totals_by_allowance_tier_fund_f2_street_and_held_l3,
         review_flags_age_110_far_above_usual_many_arrears_shared_account,
         review_first_month_every_regular_line_is_a_new_entrant,
@@ -149,11 +150,22 @@ async fn run<S: Store + LedgerStore>(s: &S, book: &PolicyBook, m: &str) -> Resul
 /// 2020-01 … 2020-06 run, approved and exported; the changes known after June's batch imported;
 /// 2020-07 computed. The review of 2020-07 (and `ops::review::of_batch` gives the same).
 async fn july<S: Store + LedgerStore>(s: &S, c: &Cast) -> Result<MonthReview, Failed> {
-    july_with(s, c, None).await
+    july_with(s, c, Extra::default()).await
 }
 
-/// [`july`], with `policy` loaded before July's run when given.
-async fn july_with<S: Store + LedgerStore>(s: &S, c: &Cast, policy: Option<Policy>) -> Result<MonthReview, Failed> {
+/// What else reaches the engine before July's run, besides the changes of the table above.
+#[derive(Default)]
+struct Extra {
+    /// A policy version to load.
+    policy: Option<Policy>,
+    /// `elders.csv` rows.
+    elders: String,
+    /// `suspensions.csv` rows.
+    suspensions: String,
+}
+
+/// [`july`], with `extra` known before July's run.
+async fn july_with<S: Store + LedgerStore>(s: &S, c: &Cast, extra: Extra) -> Result<MonthReview, Failed> {
     let mut book = setup(s, c).await?;
     let out = tempfile::tempdir()?;
     for m in ["2020-01", "2020-02", "2020-03", "2020-04", "2020-05", "2020-06"] {
@@ -166,14 +178,21 @@ async fn july_with<S: Store + LedgerStore>(s: &S, c: &Cast, policy: Option<Polic
         registration(&c.leaves, DISTRICT, ZHANLAN, "", "2020-06-20", ""),
         registration(&c.mover, DISTRICT, ZHANLAN, "", "2020-06-12", ""),
         registration(&c.mover, "110101", "110101007", "2020-06-12", "", ""),
+        extra.elders,
     ]
     .concat();
     let applications = format!(
         "{APPLICATIONS}{},longevity,2020-06-10,approved,2020-06-20\n{},care,2020-06-10,approved,2020-06-20\n",
         c.newcomer.id, c.backpay.id
     );
-    load(s, &[("elders.csv", &format!("{ELDERS}{elders}")), ("applications.csv", &applications)]).await?;
-    if let Some(p) = policy {
+    let suspensions = format!("id_number,reason,valid_from,valid_to\n{}", extra.suspensions);
+    let files = [
+        ("elders.csv", format!("{ELDERS}{elders}")),
+        ("applications.csv", applications),
+        ("suspensions.csv", suspensions),
+    ];
+    load(s, &files.iter().map(|(f, t)| (*f, t.as_str())).collect::<Vec<_>>()).await?;
+    if let Some(p) = extra.policy {
         s.add_policy(&p, "a new rate from July", clock().now()).await?;
         book = PolicyBook::new(s.policy_versions().await?)?;
     }
@@ -200,6 +219,17 @@ fn masked(s: &str) -> String {
 /// `key: previous → this (change)` of each bridge line.
 fn bridge(r: &MonthReview) -> Vec<String> {
     r.bridge.iter().map(|l| format!("{}: {} → {} ({})", l.key, y(l.previous), y(l.this), y(l.change))).collect()
+}
+
+/// `kind allowance [detail] (rule): persons: amount` of each part of the regular lines' change;
+/// checked to add up to the bridge's regular line's change.
+fn changes(r: &MonthReview) -> Result<Vec<String>, Failed> {
+    let explained: Decimal = r.regular_change.iter().map(|c| c.amount).sum();
+    eq(y(explained), y(r.bridge[0].change), "the changes add up to the regular line's change")?;
+    let line = |c: &ChangeLine| {
+        format!("{} {} [{}] ({}): {}, {}", c.kind, c.allowance, c.detail, c.rule, c.persons, y(c.amount))
+    };
+    Ok(r.regular_change.iter().map(line).collect())
 }
 
 /// `key name: lines, amount, previous, change` of a breakdown.
@@ -234,7 +264,7 @@ async fn review_bridge_adds_up_to_the_control_sums_l1_l3<S: Store + LedgerStore>
     let r = july(s, &Cast::new()).await?;
     eq((r.district_code.as_str(), r.district_name.as_str()), (DISTRICT, "西城区"), "district")?;
     eq((r.month, r.previous_month), (month("2020-07"), month("2020-06")), "months")?;
-    let batches = |b: &[subsidy::adapters::report::review::ReviewBatch]| -> Vec<String> {
+    let batches = |b: &[ReviewBatch]| -> Vec<String> {
         b.iter()
             .map(|b| {
                 let approved = b.approved_by.clone().unwrap_or_default();
@@ -282,7 +312,7 @@ async fn review_bridge_adds_up_to_the_control_sums_l1_l3<S: Store + LedgerStore>
     )?;
     let parts: Decimal = r.bridge[..5].iter().map(|l| l.this).sum();
     eq(y(parts), y(r.bridge[5].this), "the bridge's lines add up to July's amount to pay")?;
-    let control = |b: &[subsidy::adapters::report::review::ReviewBatch]| y(b.iter().map(|b| b.control_sum).sum());
+    let control = |b: &[ReviewBatch]| y(b.iter().map(|b| b.control_sum).sum());
     eq(y(r.bridge[5].this), control(&r.batches), "July to pay = its batches' control sums")?;
     eq(y(r.bridge[5].previous), control(&r.previous_batches), "June to pay = its batches' control sums")?;
     let stored = s.batch("110102-2020-07-R1").await?.ok_or("July's batch")?;
@@ -295,28 +325,19 @@ async fn review_bridge_adds_up_to_the_control_sums_l1_l3<S: Store + LedgerStore>
 /// 100, registered in Dongcheng from July), one band change (T2: `ninety` 100 → 500).
 async fn review_regular_change_new_t5_exits_t3_r1_band_t2<S: Store + LedgerStore>(s: &S) -> Result<(), Failed> {
     let r = july(s, &Cast::new()).await?;
-    let lines: Vec<String> = r
-        .regular_change
-        .iter()
-        .map(|c| {
-            format!("{} {} [{}] ({}): {} persons, {}", c.kind, c.allowance, c.detail, c.rule, c.persons, y(c.amount))
-        })
-        .collect();
     eq(
-        lines,
+        changes(&r)?,
         strings(&[
-            "new care [tier C] (T5): 1 persons, 200.00",
-            "new longevity [tier 80-89] (T5): 1 persons, 100.00",
-            "exit longevity [死亡 died] (T3): 1 persons, -500.00",
-            "exit longevity [户籍迁出 registration ended] (T3): 1 persons, -800.00",
-            "exit longevity [迁往他区 registered in another district] (R1): 1 persons, -100.00",
-            "band longevity [80-89 → 90-99] (T2): 1 persons, 400.00",
+            "new care [tier C] (T5): 1, 200.00",
+            "new longevity [tier 80-89] (T5): 1, 100.00",
+            "exit longevity [死亡 died] (T3): 1, -500.00",
+            "exit longevity [户籍迁出 registration ended] (T3): 1, -800.00",
+            "exit longevity [迁往他区 registered in another district] (R1): 1, -100.00",
+            "band longevity [80-89 → 90-99] (T2): 1, 400.00",
         ]),
         "regular_change",
     )?;
-    let explained: Decimal = r.regular_change.iter().map(|c| c.amount).sum();
-    eq(y(explained), y(r.bridge[0].change), "the changes add up to the regular line's change")?;
-    eq(y(explained), "-700.00".to_string(), "200 + 100 - 500 - 800 - 100 + 400")
+    eq(y(r.bridge[0].change), "-700.00".to_string(), "200 + 100 - 500 - 800 - 100 + 400")
 }
 
 /// A policy version in force from July raises the 80-89 rate from 100 to 150 (R2 as data; the
@@ -328,32 +349,79 @@ async fn review_regular_change_rate_of_a_new_policy_version_r2<S: Store + Ledger
         .replace("version = \"beijing-2019-v1\"", "version = \"beijing-2020-07-test\"")
         .replace("effective_from = \"2019-10\"", "effective_from = \"2020-07\"")
         .replace("min_age = 80, monthly = \"100.00\"", "min_age = 80, monthly = \"150.00\"");
-    let r = july_with(s, &Cast::new(), Some(Policy::parse(&raised)?)).await?;
-    let lines: Vec<String> = r
-        .regular_change
-        .iter()
-        .map(|c| {
-            format!("{} {} [{}] ({}): {} persons, {}", c.kind, c.allowance, c.detail, c.rule, c.persons, y(c.amount))
-        })
-        .collect();
+    let r = july_with(s, &Cast::new(), Extra { policy: Some(Policy::parse(&raised)?), ..Default::default() }).await?;
     eq(
-        lines,
+        changes(&r)?,
         strings(&[
-            "new care [tier C] (T5): 1 persons, 200.00",
-            "new longevity [tier 80-89] (T5): 1 persons, 150.00",
-            "exit longevity [死亡 died] (T3): 1 persons, -500.00",
-            "exit longevity [户籍迁出 registration ended] (T3): 1 persons, -800.00",
-            "exit longevity [迁往他区 registered in another district] (R1): 1 persons, -100.00",
-            "band longevity [80-89 → 90-99] (T2): 1 persons, 400.00",
-            "rate longevity [80-89 → 80-89] (R2): 4 persons, 200.00",
+            "new care [tier C] (T5): 1, 200.00",
+            "new longevity [tier 80-89] (T5): 1, 150.00",
+            "exit longevity [死亡 died] (T3): 1, -500.00",
+            "exit longevity [户籍迁出 registration ended] (T3): 1, -800.00",
+            "exit longevity [迁往他区 registered in another district] (R1): 1, -100.00",
+            "band longevity [80-89 → 90-99] (T2): 1, 400.00",
+            "rate longevity [80-89 → 80-89] (R2): 4, 200.00",
         ]),
         "regular_change",
     )?;
     // June 3500; July 800 × 2 + 500 + 150 × 5 + 200 = 3050: 200 + 150 - 1400 + 400 + 200 = -450.
     eq(bridge(&r)[0].as_str(), "regular: 3500.00 → 3050.00 (-450.00)", "the regular line")?;
-    eq(bridge(&r)[1].as_str(), "arrears: 0.00 → 1200.00 (1200.00)", "backpay's arrears at the old rate")?;
-    let explained: Decimal = r.regular_change.iter().map(|c| c.amount).sum();
-    eq(y(explained), y(r.bridge[0].change), "the changes add up to the regular line's change")
+    eq(bridge(&r)[1].as_str(), "arrears: 0.00 → 1200.00 (1200.00)", "backpay's arrears at the old rate")
+}
+
+/// Late news before July's run (L2): `steady` died on 2020-05-20 (T3: June was not owed, yet
+/// paid 100 = 100 + 0; nothing of longevity is paid to him in July to offset it against: a
+/// recovery item of 100, and he leaves, died); `ninety` was imprisoned from 2020-05-10 to
+/// 2020-06-30 (T4: June blocked, paid 100 = 100 + 0; July resumes, 90-99 500): an offset of 100
+/// against his July line, transfer 400.
+async fn review_offsets_and_recovery_items_of_late_news_l2<S: Store + LedgerStore>(s: &S) -> Result<(), Failed> {
+    let c = Cast::new();
+    let extra = Extra {
+        elders: registration(&c.steady, DISTRICT, YUETAN, "", "", "2020-05-20"),
+        suspensions: format!("{},imprisonment,2020-05-10,2020-06-30\n", c.ninety.id),
+        ..Default::default()
+    };
+    let r = july_with(s, &c, extra).await?;
+    eq(
+        bridge(&r),
+        strings(&[
+            // 2800 without steady's 100.
+            "regular: 3500.00 → 2700.00 (-800.00)",
+            "arrears: 0.00 → 1200.00 (1200.00)",
+            "topup: 0.00 → 0.00 (0.00)",
+            // ninety's June, offset.
+            "offset: 0.00 → -100.00 (-100.00)",
+            "held: -100.00 → -100.00 (0.00)",
+            // 2700 + 1200 - 100 - 100; steady's recovery item is owed back, not paid or deducted.
+            "to_pay: 3400.00 → 3700.00 (300.00)",
+        ]),
+        "bridge",
+    )?;
+    eq(r.batches.iter().map(|b| (b.transfers, y(b.control_sum))).collect(), vec![(7, "3700.00".into())], "July")?;
+    eq(
+        totals(std::slice::from_ref(&r.recovery_items)),
+        strings(&["recovery : 1, 100.00, 0.00, 100.00"]),
+        "recovery items raised: steady's June, 100 owed back",
+    )?;
+    eq(
+        changes(&r)?,
+        strings(&[
+            "new care [tier C] (T5): 1, 200.00",
+            "new longevity [tier 80-89] (T5): 1, 100.00",
+            // dies 500 and steady 100.
+            "exit longevity [死亡 died] (T3): 2, -600.00",
+            "exit longevity [户籍迁出 registration ended] (T3): 1, -800.00",
+            "exit longevity [迁往他区 registered in another district] (R1): 1, -100.00",
+            "band longevity [80-89 → 90-99] (T2): 1, 400.00",
+        ]),
+        "regular_change",
+    )?;
+    // ninety: to pay 400 against a usual 500; lottery 1900 - 100 (steady) - 100 (the offset's share).
+    eq(flag(&r, "far_above_usual")?.persons.len(), 1, "backpay only")?;
+    eq(
+        totals(&r.by_fund)[0].as_str(),
+        "lottery 市级福利彩票公益金 city welfare-lottery fund: 14, 1700.00, 1600.00, 100.00",
+        "lottery",
+    )
 }
 
 /// What July pays, by allowance, tier, fund (F2) and street, against June; the held lines (L3).
@@ -481,13 +549,8 @@ async fn review_first_month_every_regular_line_is_a_new_entrant<S: Store + Ledge
         "bridge",
     )?;
     eq(r.batches.iter().map(|b| y(b.control_sum)).collect(), strings(&["3400.00"]), "January's control sum")?;
-    let lines: Vec<String> = r
-        .regular_change
-        .iter()
-        .map(|c| format!("{} {} [{}] ({}): {}, {}", c.kind, c.allowance, c.detail, c.rule, c.persons, y(c.amount)))
-        .collect();
     eq(
-        lines,
+        changes(&r)?,
         strings(&[
             "new longevity [tier 100+] (T5): 3, 2400.00",
             "new longevity [tier 80-89] (T5): 6, 600.00",
