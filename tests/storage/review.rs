@@ -59,7 +59,7 @@ const SHARED: &str = "6217000000000000099";
 const YUETAN: &str = "110102007";
 const ZHANLAN: &str = "110102009";
 
-struct Cast {
+pub struct Cast {
     oldest: Elder,
     almost: Elder,
     leaves: Elder,
@@ -75,7 +75,7 @@ struct Cast {
 }
 
 impl Cast {
-    fn new() -> Cast {
+    pub fn new() -> Cast {
         let e = |name, birth, seq, street, account| Elder::new(name, birth, seq, street, "shebao", account);
         Cast {
             oldest: e("郑百岁", "1910-07-31", 11, YUETAN, "6217000000000000011"),
@@ -140,7 +140,7 @@ async fn setup<S: Store + LedgerStore>(s: &S, c: &Cast) -> Result<PolicyBook, Fa
 }
 
 /// Run month `m`'s regular batch: it must be computed; its id.
-async fn run<S: Store + LedgerStore>(s: &S, book: &PolicyBook, m: &str) -> Result<String, Failed> {
+pub async fn run<S: Store + LedgerStore>(s: &S, book: &PolicyBook, m: &str) -> Result<String, Failed> {
     match regular(s, book, m).await? {
         RunOutcome::Computed(sum) => Ok(sum.batch_id),
         other => Err(format!("run {m}: expected a computed batch, got {other:?}").into()),
@@ -155,7 +155,7 @@ async fn july<S: Store + LedgerStore>(s: &S, c: &Cast) -> Result<MonthReview, Fa
 
 /// What else reaches the engine before July's run, besides the changes of the table above.
 #[derive(Default)]
-struct Extra {
+pub struct Extra {
     /// A policy version to load.
     policy: Option<Policy>,
     /// `elders.csv` rows.
@@ -165,7 +165,7 @@ struct Extra {
 }
 
 /// [`july`], with `extra` known before July's run.
-async fn july_with<S: Store + LedgerStore>(s: &S, c: &Cast, extra: Extra) -> Result<MonthReview, Failed> {
+pub async fn july_with<S: Store + LedgerStore>(s: &S, c: &Cast, extra: Extra) -> Result<MonthReview, Failed> {
     let mut book = setup(s, c).await?;
     let out = tempfile::tempdir()?;
     for m in ["2020-01", "2020-02", "2020-03", "2020-04", "2020-05", "2020-06"] {
@@ -368,6 +368,16 @@ async fn review_regular_change_rate_of_a_new_policy_version_r2<S: Store + Ledger
     eq(bridge(&r)[1].as_str(), "arrears: 0.00 → 1200.00 (1200.00)", "backpay's arrears at the old rate")
 }
 
+/// `steady`'s death on 2020-05-20 and `ninety`'s imprisonment from 2020-05-10 to 2020-06-30,
+/// reported before July's run.
+pub fn late_news(c: &Cast) -> Extra {
+    Extra {
+        elders: registration(&c.steady, DISTRICT, YUETAN, "", "", "2020-05-20"),
+        suspensions: format!("{},imprisonment,2020-05-10,2020-06-30\n", c.ninety.id),
+        ..Default::default()
+    }
+}
+
 /// Late news before July's run (L2): `steady` died on 2020-05-20 (T3: June was not owed, yet
 /// paid 100 = 100 + 0; nothing of longevity is paid to him in July to offset it against: a
 /// recovery item of 100, and he leaves, died); `ninety` was imprisoned from 2020-05-10 to
@@ -375,12 +385,7 @@ async fn review_regular_change_rate_of_a_new_policy_version_r2<S: Store + Ledger
 /// against his July line, transfer 400.
 async fn review_offsets_and_recovery_items_of_late_news_l2<S: Store + LedgerStore>(s: &S) -> Result<(), Failed> {
     let c = Cast::new();
-    let extra = Extra {
-        elders: registration(&c.steady, DISTRICT, YUETAN, "", "", "2020-05-20"),
-        suspensions: format!("{},imprisonment,2020-05-10,2020-06-30\n", c.ninety.id),
-        ..Default::default()
-    };
-    let r = july_with(s, &c, extra).await?;
+    let r = july_with(s, &c, late_news(&c)).await?;
     eq(
         bridge(&r),
         strings(&[
