@@ -93,26 +93,18 @@ impl Cast {
         }
     }
 
-    fn all(&self) -> [&Elder; 12] {
-        [
-            &self.oldest,
-            &self.almost,
-            &self.leaves,
-            &self.dies,
-            &self.ninety,
-            &self.mover,
-            &self.steady,
-            &self.noacct,
-            &self.husband,
-            &self.wife,
-            &self.newcomer,
-            &self.backpay,
-        ]
-    }
-
     /// The ten longevity recipients of 2019-10 (all but `newcomer` and `backpay`).
     fn longevity(&self) -> Vec<&Elder> {
-        self.all().into_iter().filter(|e| e.id != self.newcomer.id && e.id != self.backpay.id).collect()
+        let c = self;
+        let mut v = vec![&c.oldest, &c.almost, &c.leaves, &c.dies, &c.ninety];
+        v.extend([&c.mover, &c.steady, &c.noacct, &c.husband, &c.wife]);
+        v
+    }
+
+    fn all(&self) -> Vec<&Elder> {
+        let mut v = self.longevity();
+        v.extend([&self.newcomer, &self.backpay]);
+        v
     }
 }
 
