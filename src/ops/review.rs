@@ -117,9 +117,9 @@ async fn month_review<S: Store + LedgerStore>(
         by_fund: by_fund(&this, &last),
         by_street: breakdown(&this, &last, to_pay, |g| (g.street_code.clone(), street_name(&g.street_code))),
         held: breakdown(&this, &last, |g| !g.held_reason.is_empty(), |g| (g.held_reason.clone(), held_name(g))),
-        recovery_items: breakdown(&this, &last, |g| g.line_type == "recovery", |_| ("recovery".into(), String::new()))
-            .pop()
-            .unwrap_or_else(|| Total { key: "recovery".into(), ..Default::default() }),
+        recovery_items: owed_back(
+            breakdown(&this, &last, |g| g.line_type == "recovery", |_| ("recovery".into(), String::new())).pop(),
+        ),
         flags: flag_list(flags, rules),
     })
 }
@@ -216,6 +216,15 @@ fn by_fund(this: &[&LineGroup], last: &[&LineGroup]) -> Vec<Total> {
     ]
 }
 
+/// Recovery items as amounts owed back, positive, as the batch (`recovery_fen`), `status` and
+/// recoveries.csv show them (their lines are stored negative).
+fn owed_back(items: Option<Total>) -> Total {
+    let t = items.unwrap_or_else(|| Total { key: "recovery".into(), ..Default::default() });
+    // Negated without a sign on zero (`-0.00` is not an amount).
+    let neg = |d: Decimal| if d.is_zero() { Decimal::ZERO } else { -d };
+    Total { amount: neg(t.amount), previous: neg(t.previous), change: neg(t.change), ..t }
+}
+
 fn held_name(g: &LineGroup) -> String {
     match HoldReason::parse(&g.held_reason) {
         Some(HoldReason::NoAccount) => "无账户 no account recorded: paid once one is (L3)".into(),
@@ -264,7 +273,7 @@ async fn explain_changes<S: Store + LedgerStore>(
                 rule: match kind {
                     "new" => "T5",
                     "band" => "T2",
-                    _ => "F2",
+                    _ => rate_rule(&c.allowance),
                 },
                 persons: c.persons,
                 amount: yuan(c.amount_fen),
@@ -279,6 +288,17 @@ async fn explain_changes<S: Store + LedgerStore>(
     let rank = |kind: &str| ["new", "exit", "band", "rate"].iter().position(|k| *k == kind);
     out.sort_by_key(|c| rank(c.kind));
     Ok(out)
+}
+
+/// The rule whose rates a same-tier change of amount comes from: a new policy version's monthly
+/// rate (R2 longevity, R4 care, R6 hardship). The fund split (F2) never changes what is owed.
+fn rate_rule(allowance: &str) -> &'static str {
+    match allowance.parse::<Allowance>() {
+        Ok(Allowance::Longevity) => "R2",
+        Ok(Allowance::Care) => "R4",
+        Ok(Allowance::Hardship) => "R6",
+        Err(_) => "",
+    }
 }
 
 /// The flags' thresholds for `month`.

@@ -18,6 +18,8 @@ mod issue9_results;
 mod ops;
 mod registry;
 mod regressions;
+mod report_year;
+mod review;
 mod scenario;
 mod support;
 
@@ -40,6 +42,8 @@ fn main() {
         .chain(ops::cases())
         .chain(issue9_exports::cases())
         .chain(issue9_results::cases())
+        .chain(review::cases())
+        .chain(report_year::cases())
         .collect();
     let mut trials = Vec::new();
     for case in &cases {

@@ -43,7 +43,8 @@ pub struct MonthReview {
     pub by_street: Vec<Total>,
     /// Lines held, not paid (L3), per reason.
     pub held: Vec<Total>,
-    /// Recovery items raised (owed back, not deducted from any payment), this month and last.
+    /// Recovery items raised (owed back, not deducted from any payment), this month and last;
+    /// amounts positive, as the batch and recoveries.csv show them.
     pub recovery_items: Total,
     /// Persons worth a human look.
     pub flags: Vec<Flag>,
