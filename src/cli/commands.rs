@@ -308,7 +308,7 @@ pub async fn rerun<S: Store + LedgerStore>(
     Ok(super::schedule::runs_done(&runs, json))
 }
 
-/// `approve`, as the command does it without `--yes` (a terminal is asked, a script never).
+/// `approve` as a script calls it: the review printed, nothing asked (`--yes`).
 pub async fn approve<S: LedgerStore + Store>(
     s: &S,
     batch_id: &str,
@@ -316,7 +316,7 @@ pub async fn approve<S: LedgerStore + Store>(
     json: bool,
     clock: Clock,
 ) -> anyhow::Result<ExitStatus> {
-    approve_reviewed(s, batch_id, by, false, json, clock).await
+    approve_reviewed(s, batch_id, by, true, json, clock).await
 }
 
 /// `approve`: the month's review printed first (a reviewer sees what they approve), then, on a
@@ -340,7 +340,8 @@ pub async fn approve_reviewed<S: LedgerStore + Store>(
     if let Some(r) = review.as_ref().filter(|_| !json) {
         print!("{}", crate::adapters::report::review_text(std::slice::from_ref(r)));
     }
-    let ask = review.is_some() && !yes && !json && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    // Asked whenever a person can answer: stdin a terminal, even when stdout goes to a pager.
+    let ask = review.is_some() && !yes && !json && std::io::stdin().is_terminal();
     let what = review
         .as_ref()
         .and_then(|r| r.batches.iter().find(|b| b.batch_id == batch_id))
@@ -357,7 +358,8 @@ pub async fn approve_reviewed<S: LedgerStore + Store>(
 async fn confirm(what: &str) -> anyhow::Result<bool> {
     let question = format!("approve {what}? [y/N] ");
     let answer = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
-        let mut out = std::io::stdout();
+        // On stderr: stdout may be a pager or a file, the question is for the person.
+        let mut out = std::io::stderr();
         write!(out, "{question}")?;
         out.flush()?;
         let mut line = String::new();

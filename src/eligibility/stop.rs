@@ -17,7 +17,7 @@ pub enum Stop {
     Died,
     /// T3/R1: registered in this district no longer (moved out, not registered elsewhere here).
     RegistrationEnded,
-    /// R1/F1: registered in another district, which pays now.
+    /// T3/F1: registered in another district, which pays now (a move within Beijing).
     OtherDistrict,
     /// R1: registered in two districts at once; neither pays until the registry is corrected.
     TwoRegistrations,
@@ -42,7 +42,7 @@ impl Stop {
         match self {
             Stop::Died => ("T3", "死亡", "died"),
             Stop::RegistrationEnded => ("T3", "户籍迁出", "registration ended"),
-            Stop::OtherDistrict => ("R1", "迁往他区", "registered in another district"),
+            Stop::OtherDistrict => ("T3", "迁往他区", "registered in another district"),
             Stop::TwoRegistrations => ("R1", "两区同时登记", "registered in two districts"),
             Stop::Suspended => ("T4", "暂停发放", "suspended"),
             Stop::Excluded => ("R8", "不予享受", "excluded"),

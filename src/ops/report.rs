@@ -4,7 +4,7 @@
 //! used, pending and left. The shapes and their text and CSV forms are in
 //! [`crate::adapters::report`].
 
-use super::{districts, no_allocation_message, policy_book, OpsResult};
+use super::{districts, no_allocation_message, policy_book, OpsError, OpsResult};
 use crate::adapters::report::{
     chinese_name, AgeBand, AgeBandFigures, AllowanceFigures, DistrictReport, MonthFigures, NotExported, PendingBatch,
     StreetFigures,
@@ -24,6 +24,12 @@ pub async fn report<S: Store + LedgerStore>(
     year: i32,
     month: Option<ServiceMonth>,
 ) -> OpsResult<Vec<DistrictReport>> {
+    if let Some(m) = month.filter(|m| m.year() != year) {
+        return Err(OpsError::Usage(format!(
+            "--month {m} is not a month of --year {year}: ask for --year {} --month {m}, or --month {m} alone for its review",
+            m.year()
+        )));
+    }
     let book = policy_book(s).await?;
     build(s, &book, &districts(s, district).await?, year, month).await
 }

@@ -64,7 +64,10 @@ pub async fn of_batch<S: Store + LedgerStore>(s: &S, batch_id: &str) -> OpsResul
 
 /// Batches whose lines stand: computed, approved or exported.
 fn standing(batches: Vec<BatchRow>) -> Vec<BatchRow> {
-    batches.into_iter().filter(|b| !matches!(b.state, BatchState::Superseded | BatchState::Discarded)).collect()
+    let mut v: Vec<BatchRow> =
+        batches.into_iter().filter(|b| !matches!(b.state, BatchState::Superseded | BatchState::Discarded)).collect();
+    v.sort_by(|a, b| (a.computed_at, &a.batch_id).cmp(&(b.computed_at, &b.batch_id))); // oldest first
+    v
 }
 
 async fn month_review<S: Store + LedgerStore>(
@@ -80,19 +83,19 @@ async fn month_review<S: Store + LedgerStore>(
     let key = month.to_string();
     let (this, last): (Vec<&LineGroup>, Vec<&LineGroup>) = groups.iter().partition(|g| g.month == key);
     let bridge = bridge(&this, &last);
-    let regular_delta = bridge[0].change;
+    let regular_delta = bridge.iter().find(|l| l.key == "regular").map(|l| l.change).unwrap_or_default();
     // The registry the month's last batch read decides why someone left.
     let import = batches.iter().map(|b| b.registry_import_id).max().unwrap_or(0);
     let changes = s.review_changes(d, month, previous).await?;
     let mut regular_change = explain_changes(s, book, d, month, import, &changes).await?;
     let explained: Decimal = regular_change.iter().map(|c| c.amount).sum();
     if explained != regular_delta {
-        // Regular lines not of their batch's own month; never expected, shown rather than hidden.
+        // The reads are separate statements: a run, rerun or discard committed between them.
         regular_change.push(ChangeLine {
             kind: "other",
             allowance: String::new(),
-            detail: "regular lines outside their batch's month (see explain)".into(),
-            rule: "L2",
+            detail: "batches changed while the review read them: run the review again".into(),
+            rule: "",
             persons: 0,
             amount: regular_delta - explained,
         });
@@ -108,8 +111,8 @@ async fn month_review<S: Store + LedgerStore>(
         district_name: district.map(|x| x.name.clone()).unwrap_or_default(),
         month,
         previous_month: previous,
-        batches: batches.iter().map(review_batch).collect(),
-        previous_batches: previous_batches.iter().map(review_batch).collect(),
+        batches: batches.iter().map(|b| review_batch(b, &this)).collect(),
+        previous_batches: previous_batches.iter().map(|b| review_batch(b, &last)).collect(),
         bridge,
         regular_change,
         by_allowance: breakdown(&this, &last, to_pay, |g| (g.allowance.clone(), String::new())),
@@ -124,8 +127,16 @@ async fn month_review<S: Store + LedgerStore>(
     })
 }
 
-fn review_batch(b: &BatchRow) -> ReviewBatch {
+/// A batch and its own lines by type (what a correction adds to the month's regular batch).
+fn review_batch(b: &BatchRow, groups: &[&LineGroup]) -> ReviewBatch {
+    let own: Vec<&LineGroup> = groups.iter().filter(|g| g.batch_id == b.batch_id).copied().collect();
+    let kind = |g: &LineGroup| match (g.line_type.as_str(), g.held_reason.is_empty()) {
+        ("recovery", _) => ("recovery items".to_string(), String::new()),
+        (t, true) => (t.to_string(), String::new()),
+        (t, false) => (format!("{t} held"), String::new()),
+    };
     ReviewBatch {
+        lines: breakdown(&own, &[], |_| true, kind),
         batch_id: b.batch_id.clone(),
         kind: b.kind.as_str().to_string(),
         state: b.state.as_str().to_string(),

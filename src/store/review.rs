@@ -11,11 +11,23 @@ use crate::month::ServiceMonth;
 /// The batches whose lines stand: not superseded, not discarded.
 const STANDING: &str = "b.state in ('computed', 'approved', 'exported')";
 
+/// A held line counts once in its month: every batch that reads a held person posts their held
+/// lines again (L3: held is not paid), so a correction of the month re-posts the regular batch's
+/// held lines; only the latest posting of a key among the month's standing batches stands for it
+/// (a later paid posting of the key replaces it as well).
+const LATEST_HELD: &str = "not (p.held_reason is not null and exists (
+        select 1 from postings q join batches bq on bq.batch_id = q.batch_id
+        where q.id_number = p.id_number and q.allowance = p.allowance and q.service_month = p.service_month
+          and q.adjustment > p.adjustment and bq.district_code = b.district_code
+          and bq.service_month = b.service_month and bq.state in ('computed', 'approved', 'exported')))";
+
 /// Lines of the month's standing batches, added up.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct LineGroup {
     /// The batches' service month (YYYY-MM): the month reviewed or the one before.
     pub month: String,
+    /// The batch.
+    pub batch_id: String,
     /// Allowance code.
     pub allowance: String,
     /// Tier.
@@ -112,14 +124,14 @@ pub(super) async fn line_groups(
     previous: ServiceMonth,
 ) -> StoreResult<Vec<LineGroup>> {
     let sql = format!(
-        "select b.service_month as month, p.allowance, p.tier, p.street_code, p.line_type,
+        "select b.service_month as month, b.batch_id, p.allowance, p.tier, p.street_code, p.line_type,
                 coalesce(p.held_reason, '') as held_reason, count(*) as lines,
                 cast(sum(p.amount_fen) as bigint) as amount_fen, cast(sum(p.lottery_fen) as bigint) as lottery_fen,
                 cast(sum(p.district_fen) as bigint) as district_fen
          from batches b join postings p on p.batch_id = b.batch_id
-         where b.district_code = $1 and b.service_month in ($2, $3) and {STANDING}
-         group by b.service_month, p.allowance, p.tier, p.street_code, p.line_type, coalesce(p.held_reason, '')
-         order by month, p.allowance, p.tier, p.street_code, p.line_type, held_reason"
+         where b.district_code = $1 and b.service_month in ($2, $3) and {STANDING} and {LATEST_HELD}
+         group by b.service_month, b.batch_id, p.allowance, p.tier, p.street_code, p.line_type, coalesce(p.held_reason, '')
+         order by month, b.batch_id, p.allowance, p.tier, p.street_code, p.line_type, held_reason"
     );
     pool.query(&sql).bind(district).bind(month.to_string()).bind(previous.to_string()).fetch_records().await
 }
@@ -135,7 +147,7 @@ pub(super) async fn regular_changes(
         "with r as (select p.id_number, p.allowance, b.service_month as month, max(p.tier) as tier,
                            cast(sum(p.amount_fen) as bigint) as amount
                     from batches b join postings p on p.batch_id = b.batch_id
-                    where b.district_code = $1 and b.service_month in ($2, $3) and {STANDING}
+                    where b.district_code = $1 and b.service_month in ($2, $3) and {STANDING} and {LATEST_HELD}
                       and p.line_type = 'regular' and p.service_month = b.service_month
                     group by p.id_number, p.allowance, b.service_month),
               cur as (select * from r where month = $2),
@@ -167,7 +179,8 @@ pub(super) async fn flags(pool: &Pool, district: &str, month: ServiceMonth, rule
     let to_pay = "cast(sum(case when p.held_reason is null and p.line_type <> 'recovery' then p.amount_fen else 0 end) as bigint)";
     let usual = "cast(sum(case when p.line_type = 'regular' and p.service_month = b.service_month then p.amount_fen else 0 end) as bigint)";
     let of_month = format!(
-        "from batches b join postings p on p.batch_id = b.batch_id where b.district_code = $1 and b.service_month = $2 and {STANDING}"
+        "from batches b join postings p on p.batch_id = b.batch_id
+         where b.district_code = $1 and b.service_month = $2 and {STANDING} and {LATEST_HELD}"
     );
     let oldest = format!(
         "select p.id_number, max(p.name) as name, '' as allowance, {to_pay} as to_pay_fen, {usual} as usual_fen,

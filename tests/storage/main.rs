@@ -20,6 +20,7 @@ mod registry;
 mod regressions;
 mod report_year;
 mod review;
+mod review_correction;
 mod scenario;
 mod support;
 
@@ -43,6 +44,7 @@ fn main() {
         .chain(issue9_exports::cases())
         .chain(issue9_results::cases())
         .chain(review::cases())
+        .chain(review_correction::cases())
         .chain(report_year::cases())
         .collect();
     let mut trials = Vec::new();

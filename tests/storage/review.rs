@@ -101,6 +101,11 @@ impl Cast {
         v
     }
 
+    /// `noacct`'s `elders.csv` row once an account is recorded.
+    pub fn noacct_with_account(&self) -> String {
+        self.noacct.row_with_account("", "6217000000000000018")
+    }
+
     fn all(&self) -> Vec<&Elder> {
         let mut v = self.longevity();
         v.extend([&self.newcomer, &self.backpay]);
@@ -324,7 +329,7 @@ async fn review_regular_change_new_t5_exits_t3_r1_band_t2<S: Store + LedgerStore
             "new longevity [tier 80-89] (T5): 1, 100.00",
             "exit longevity [死亡 died] (T3): 1, -500.00",
             "exit longevity [户籍迁出 registration ended] (T3): 1, -800.00",
-            "exit longevity [迁往他区 registered in another district] (R1): 1, -100.00",
+            "exit longevity [迁往他区 registered in another district] (T3): 1, -100.00",
             "band longevity [80-89 → 90-99] (T2): 1, 400.00",
         ]),
         "regular_change",
@@ -349,7 +354,7 @@ async fn review_regular_change_rate_of_a_new_policy_version_r2<S: Store + Ledger
             "new longevity [tier 80-89] (T5): 1, 150.00",
             "exit longevity [死亡 died] (T3): 1, -500.00",
             "exit longevity [户籍迁出 registration ended] (T3): 1, -800.00",
-            "exit longevity [迁往他区 registered in another district] (R1): 1, -100.00",
+            "exit longevity [迁往他区 registered in another district] (T3): 1, -100.00",
             "band longevity [80-89 → 90-99] (T2): 1, 400.00",
             "rate longevity [80-89 → 80-89] (R2): 4, 200.00",
         ]),
@@ -407,7 +412,7 @@ async fn review_offsets_and_recovery_items_of_late_news_l2<S: Store + LedgerStor
             // dies 500 and steady 100.
             "exit longevity [死亡 died] (T3): 2, -600.00",
             "exit longevity [户籍迁出 registration ended] (T3): 1, -800.00",
-            "exit longevity [迁往他区 registered in another district] (R1): 1, -100.00",
+            "exit longevity [迁往他区 registered in another district] (T3): 1, -100.00",
             "band longevity [80-89 → 90-99] (T2): 1, 400.00",
         ]),
         "regular_change",

@@ -67,6 +67,9 @@ pub struct ReviewBatch {
     pub transfers: i64,
     /// Their sum, yuan.
     pub control_sum: Decimal,
+    /// Its own lines by type (`regular`, `arrears held`, `recovery items` …); `previous` and
+    /// `change` unused.
+    pub lines: Vec<Total>,
 }
 
 /// One line of the bridge.

@@ -52,6 +52,12 @@ fn header(s: &mut String, r: &MonthReview) {
     );
     for b in &r.batches {
         *s += &format!("  本月批次 batch: {}\n", batch_line(b));
+        if r.batches.len() > 1 {
+            // Several batches stand for the month: what each adds (a correction's own lines).
+            let own: Vec<String> =
+                b.lines.iter().map(|t| format!("{} {} ({})", t.key, format_yuan(t.amount), t.lines)).collect();
+            *s += &format!("      its lines: {}\n", if own.is_empty() { "none".into() } else { own.join(", ") });
+        }
     }
     if r.previous_batches.is_empty() {
         *s += &format!("  上月批次 previous: none for {} (every regular line counts as new)\n", r.previous_month);
