@@ -245,6 +245,11 @@ pub fn review_csv(reviews: &[MonthReview]) -> String {
                 let n = p.months.to_string();
                 row(f.kind, &key, &p.name, n, format_yuan(p.usual), format_yuan(p.to_pay), String::new());
             }
+            if f.more {
+                // The list is cut at the review's length: say so rather than look complete.
+                let note = "more persons flagged than listed";
+                row(f.kind, "more", note, String::new(), String::new(), String::new(), String::new());
+            }
         }
     }
     String::from_utf8(w.into_inner().expect("flush")).expect("utf-8")
