@@ -3,43 +3,27 @@
 //! with two decimals, is the JSON's amount), its months add up to the year, it has a row per
 //! street; without `--out` it goes to a redirected stdout, and is refused on a terminal.
 
+mod cli_support;
+
 use calamine::{open_workbook, Data, Reader, Xlsx};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::str::FromStr;
-use std::sync::OnceLock;
 use subsidy::money::format_yuan;
 
 /// The demo's folder (run once for the tests of this file: it takes a while), in the target
 /// folder's temporary space: one folder, emptied at the start of each run, so that runs do not
-/// pile up copies of the demo's database (a static's `TempDir` is never dropped).
+/// The demo's folder, run once for the tests of this file.
 fn demo() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_xlsx");
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("the test's folder");
-        let out = subsidy(&dir, &["demo", "--out", &dir.join("demo-out").to_string_lossy()]);
-        assert!(out.status.success(), "demo failed: {}", String::from_utf8_lossy(&out.stderr));
-        dir
-    })
+    cli_support::demo_folder("report_xlsx")
 }
 
-/// `subsidy ARGS` run in `cwd`, with no date, database or district from the environment.
-fn command(cwd: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_subsidy"));
-    cmd.current_dir(cwd).env("USER", "cli-test").args(args);
-    for var in ["SUBSIDY_TODAY", "SUBSIDY_NOW", "DATABASE_URL", "SUBSIDY_DISTRICT"] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
+/// `subsidy ARGS` in `cwd`, with no date, database or district from the environment.
 fn subsidy(cwd: &Path, args: &[&str]) -> Output {
-    command(cwd, args).output().expect("run subsidy")
+    cli_support::in_folder(cwd, args).output().expect("run subsidy")
 }
 
 /// `report --year 2020 ARGS` on the demo's database; its output, which must be a success.
@@ -220,7 +204,8 @@ fn without_out_the_workbook_is_refused_on_a_terminal() {
     let dir = demo();
     let (master, terminal) = pty();
     let url = format!("sqlite://{}", dir.join("subsidy-demo.db").display());
-    let mut cmd = command(dir, &["--database-url", &url, "report", "--year", "2020", "--format", "xlsx"]);
+    let mut cmd =
+        cli_support::in_folder(dir, &["--database-url", &url, "report", "--year", "2020", "--format", "xlsx"]);
     let out = cmd.stdout(terminal).output().expect("run subsidy");
     drop(cmd);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));

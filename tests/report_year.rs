@@ -17,37 +17,26 @@
 //! streets must add up to the total; the text form must print section 一 with them. (The html
 //! and xlsx tests check that those forms show the JSON's figures; this one checks the figures.)
 
+mod cli_support;
+
 use rust_decimal::Decimal;
 use serde_json::Value;
 use sqlx::Row;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
 /// The demo's folder, run once for the tests of this file, in the target's temporary space
-/// (one folder, emptied at each run).
+/// The demo's folder, run once for the tests of this file.
 fn demo() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_year");
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("the test's folder");
-        let out = subsidy(&dir, &["demo", "--out", &dir.join("demo-out").to_string_lossy()]);
-        assert!(out.status.success(), "demo failed: {}", String::from_utf8_lossy(&out.stderr));
-        dir
-    })
+    cli_support::demo_folder("report_year")
 }
 
 /// `subsidy ARGS` in `cwd`, with no date, database or district from the environment.
 fn subsidy(cwd: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_subsidy"));
-    cmd.current_dir(cwd).env("USER", "report-year-test").args(args);
-    for var in ["SUBSIDY_TODAY", "SUBSIDY_NOW", "DATABASE_URL", "SUBSIDY_DISTRICT"] {
-        cmd.env_remove(var);
-    }
-    cmd.output().expect("run subsidy")
+    cli_support::in_folder(cwd, args).output().expect("run subsidy")
 }
 
 /// `report --year 2020 ARGS` on the demo's database: its standard output.

@@ -97,3 +97,30 @@ pub fn registry_dir(dir: &std::path::Path, name: &str, elders: &str, approved_lo
     }
     reg.display().to_string()
 }
+
+/// `subsidy ARGS` run in `cwd`, as the login `cli-test`, with no date, database or district from
+/// the environment (a command as a new user types it in a folder).
+pub fn in_folder(cwd: &std::path::Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.current_dir(cwd).env("USER", "cli-test").args(args);
+    for var in ["SUBSIDY_TODAY", "SUBSIDY_NOW", "DATABASE_URL", "SUBSIDY_DISTRICT"] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// The demo's folder (`subsidy demo` run once per test binary: it takes a while), `name` in the
+/// target's temporary space: one folder, emptied at the start of each run, so that runs do not
+/// pile up copies of the demo's database (a static's `TempDir` is never dropped).
+pub fn demo_folder(name: &str) -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("the test's folder");
+        let out =
+            in_folder(&dir, &["demo", "--out", &dir.join("demo-out").to_string_lossy()]).output().expect("run subsidy");
+        assert!(out.status.success(), "demo failed: {}", String::from_utf8_lossy(&out.stderr));
+        dir
+    })
+}
