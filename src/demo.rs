@@ -1,7 +1,9 @@
 //! `subsidy demo`: a year of Xicheng's allowances, end to end, on a database of its own
-//! (`subsidy-demo.db`, rebuilt each time; never `subsidy.db`). It imports the committed registry
-//! in `fixtures/demo/registry`, then for each month of 2020 imports the corrections dated for it
-//! (`fixtures/demo/corrections/YYYY-MM-what/`: a death reported late, a certificate re-graded),
+//! (`subsidy-demo.db`, rebuilt each time; never `subsidy.db`). Its fixtures are compiled into the
+//! binary ([`fixtures`]) and written into a temporary folder, so the binary alone runs it from any
+//! folder. It imports the committed registry in `fixtures/demo/registry`, then for each month of
+//! 2020 imports the corrections dated for it (`fixtures/demo/corrections/YYYY-MM-what/`: a death
+//! reported late, a certificate re-graded),
 //! with a lottery allocation (F3) for each district it pays (`fixtures/demo/allocations.toml`),
 //! runs the month, approves it as a second person, exports and verifies the platform files,
 //! reconciles the platform's answer (every transfer paid, except those `fixtures/demo/platform/`
@@ -22,22 +24,14 @@ use crate::ops::run::{DistrictRun, RunOrder};
 use crate::policy::{Policy, DEFAULT_POLICY};
 use crate::store::{SqliteStore, Store};
 use anyhow::Context as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+mod fixtures;
 
 /// The demo's own database file.
 pub const DEMO_DB: &str = "subsidy-demo.db";
 const OPERATOR: &str = "demo-operator";
 const REVIEWER: &str = "demo-reviewer";
-
-/// The fixtures folder: `./fixtures` when run from the repository, else the one it was built from.
-fn fixtures() -> PathBuf {
-    let here = PathBuf::from("fixtures/demo");
-    if here.is_dir() {
-        here
-    } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo")
-    }
-}
 
 /// Run the demo; prints as it goes and ends with the report of 2020.
 pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
@@ -46,7 +40,13 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
     }
     let s = SqliteStore::open(&format!("sqlite://{DEMO_DB}")).await?;
     let start: ServiceMonth = "2020-01".parse().expect("month");
-    let fixtures = fixtures();
+    // The embedded fixtures, unpacked for the import; the folder goes when the demo ends.
+    let unpacked = tempfile::Builder::new()
+        .prefix("subsidy-demo-fixtures-")
+        .tempdir()
+        .context("demo: cannot create a temporary folder for its fixtures")?;
+    fixtures::unpack(unpacked.path()).context("demo: cannot write its fixtures into a temporary folder")?;
+    let fixtures = unpacked.path();
     // F3: every district and year the demo pays needs an allocation, or that district pays all.
     let mut policy = Policy::parse(DEFAULT_POLICY)?;
     policy.allocations.extend(demo_allocations(&fixtures.join("allocations.toml"))?);
@@ -62,7 +62,7 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
         "subsidy demo: Xicheng's allowances for 2020 on {DEMO_DB} (rebuilt), platform files in {}",
         out.display()
     ));
-    let registry = import(&s, &fixtures.join("registry"), clock).await?;
+    let registry = import(&s, fixtures, "registry", clock).await?;
     say(format!("imported the demo registry: {}", counts(&registry)));
     let corrections = corrections(&fixtures.join("corrections"))?;
     say(format!(
@@ -72,7 +72,7 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
     let mut batches = Vec::new();
     for month in start.through("2020-12".parse().expect("month")) {
         for (when, name, dir) in corrections.iter().filter(|(m, _, _)| *m == month) {
-            let r = import(&s, dir, clock).await?;
+            let r = import(&s, fixtures, dir, clock).await?;
             say(format!("before running {when}: imported correction `{name}` ({})", counts(&r)));
         }
         for district in s.districts().await? {
@@ -90,7 +90,7 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
             ops::export::export(&s, &sum.batch_id, out, OPERATOR, clock).await?;
             let (_, problems) = ops::verify::verify_batch(&s, &sum.batch_id, out).await?;
             anyhow::ensure!(problems.is_empty(), "demo: verify found {problems:?}");
-            let answered = platform_results(&s, &fixtures, &sum.batch_id, month, out, clock).await?;
+            let answered = platform_results(&s, fixtures, &sum.batch_id, month, out, clock).await?;
             say(format!(
                 "{:<8} {:<20} {:>9} {:>13} {:>12} {:>12} {:>9} {:>11}",
                 month.to_string(),
@@ -187,17 +187,17 @@ async fn platform_results(
     Ok(Some(format!("         platform results for {batch}: {} (held until corrected, L3)", held.join(", "))))
 }
 
-/// Import a folder of the demo's fixtures as the operator; every row must be accepted.
-async fn import(s: &SqliteStore, dir: &Path, clock: Clock) -> anyhow::Result<ImportReport> {
-    let report = ops::import::import(s, dir, Encoding::Utf8, OPERATOR, clock).await?;
+/// Import the folder `folder` of the demo's fixtures (unpacked in `fixtures`) as the operator;
+/// every row must be accepted.
+async fn import(s: &SqliteStore, fixtures: &Path, folder: &str, clock: Clock) -> anyhow::Result<ImportReport> {
+    let report = ops::import::import(s, &fixtures.join(folder), Encoding::Utf8, OPERATOR, clock).await?;
     if let Some(first) = report.rejects.first() {
         // The fixtures are a year of 2020: a date fixed before its end (SUBSIDY_TODAY, SUBSIDY_NOW)
         // makes their later dates "in the future".
         anyhow::bail!(
-            "the demo's registry in {} has {} rejected row(s), the first {} line {}: {} {}; the demo \
-             plays the year 2020 and needs today's date after it: unset SUBSIDY_TODAY and SUBSIDY_NOW \
-             (or set them to 2021 or later)",
-            dir.display(),
+            "the demo's registry (fixtures/demo/{folder}, built in) has {} rejected row(s), the first {} line {}: \
+             {} {}; the demo plays the year 2020 and needs today's date after it: unset SUBSIDY_TODAY \
+             and SUBSIDY_NOW (or set them to 2021 or later)",
             report.rejects.len(),
             first.file,
             first.line,
@@ -224,8 +224,9 @@ fn counts(r: &ImportReport) -> String {
     r.files.iter().map(|(f, c)| format!("{f} {}", c.accepted)).collect::<Vec<_>>().join(", ")
 }
 
-/// Correction folders `YYYY-MM-what`, imported before running month YYYY-MM.
-fn corrections(dir: &Path) -> anyhow::Result<Vec<(ServiceMonth, String, PathBuf)>> {
+/// Correction folders `YYYY-MM-what` (as `corrections/YYYY-MM-what`, below the fixtures),
+/// imported before running month YYYY-MM.
+fn corrections(dir: &Path) -> anyhow::Result<Vec<(ServiceMonth, String, String)>> {
     let mut out = Vec::new();
     if !dir.is_dir() {
         return Ok(out);
@@ -234,7 +235,7 @@ fn corrections(dir: &Path) -> anyhow::Result<Vec<(ServiceMonth, String, PathBuf)
         let path = entry?.path();
         let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         let Some(month) = name.get(..7).and_then(|m| m.parse().ok()) else { continue };
-        out.push((month, name[7..].trim_start_matches('-').to_string(), path));
+        out.push((month, name[7..].trim_start_matches('-').to_string(), format!("corrections/{name}")));
     }
     out.sort();
     Ok(out)
