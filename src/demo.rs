@@ -130,14 +130,11 @@ pub async fn run(out: &Path, json: bool, clock: Clock) -> anyhow::Result<i32> {
         println!("{summary}");
     } else {
         print!("{}", crate::adapters::report::text(&reports));
+        // The binary as its user runs it: these work from this folder, outside any repository.
         println!("look closer (the database stays until the next demo):");
-        for cmd in [
-            "status --recoveries",
-            "verify --ledger",
-            "explain --id ID_NUMBER --month 2020-05   (IDs: demo-out/*-recoveries.csv)",
-            "report --year 2020 --json",
-        ] {
-            println!("  cargo run --release -- --database-url sqlite://{DEMO_DB} {cmd}");
+        let explain = format!("explain --id ID_NUMBER --month 2020-05   (IDs: {}/*-recoveries.csv)", out.display());
+        for cmd in ["status --recoveries", "verify --ledger", &explain, "report --year 2020 --json"] {
+            println!("  subsidy --database-url sqlite://{DEMO_DB} {cmd}");
         }
     }
     s.close().await;
