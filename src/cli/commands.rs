@@ -98,7 +98,8 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
         Command::Recovery { key, collected, reason, by, .. } => {
             let by = actor(Some(by))?;
             let decision = if *collected { "collected" } else { "waived" };
-            recovery(s, key, decision, reason, &by, cli.json, clock).await
+            let key = typed_key(key)?;
+            recovery(s, &key, decision, reason, &by, cli.json, clock).await
         }
         Command::Report { year: None, month: Some(month), format, out } => {
             let format = if cli.json { ReportFormat::Json } else { *format };
@@ -118,7 +119,7 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
             let by = actor(by.as_deref())?;
             import(s, dir, (*encoding).into(), &by, cli.json, clock).await
         }
-        Command::Explain { id, month } => explain(s, id, *month, cli.json).await,
+        Command::Explain { id, month } => explain(s, &typed_id(id)?, *month, cli.json).await,
         Command::Schedule { once, by } => {
             let by = actor(by.as_deref())?;
             super::schedule::schedule(s, &by, *once, cli.json, clock).await
@@ -133,17 +134,41 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
         Command::Hold(h) => {
             let by = actor(h.by.as_deref())?;
             let done =
-                ops::holds::hold(s, &h.id, allowance_arg(h.allowance.as_deref())?, &h.reason, &by, clock).await?;
+                ops::holds::hold(s, &typed_id(&h.id)?, allowance_arg(h.allowance.as_deref())?, &h.reason, &by, clock)
+                    .await?;
             render::platform::held(&done, cli.json);
             Ok(exit::DONE)
         }
         Command::Release(h) => {
             let by = actor(h.by.as_deref())?;
-            let done =
-                ops::holds::release(s, &h.id, allowance_arg(h.allowance.as_deref())?, &h.reason, &by, clock).await?;
+            let done = ops::holds::release(
+                s,
+                &typed_id(&h.id)?,
+                allowance_arg(h.allowance.as_deref())?,
+                &h.reason,
+                &by,
+                clock,
+            )
+            .await?;
             render::platform::released(&done, cli.json);
             Ok(exit::DONE)
         }
+    }
+}
+
+/// An ID number as the operator typed it, checked (wrong usage, status 2, saying exactly what is
+/// wrong, the ID masked) and with a final lowercase `x` made `X`.
+fn typed_id(id: &str) -> anyhow::Result<String> {
+    crate::idcard::parse_typed(id).map_err(|e| UsageError(e.to_string()).into())
+}
+
+/// A recovery item's payment key as typed: its ID part checked like [`typed_id`] unless it is the
+/// masked form `subsidy status --recoveries` shows.
+fn typed_key(key: &str) -> anyhow::Result<String> {
+    let key = key.trim();
+    match key.split_once('-') {
+        Some((id, rest)) if !id.contains('*') => Ok(format!("{}-{rest}", typed_id(id)?)),
+        _ => Ok(key.to_string()),
     }
 }
 
