@@ -42,3 +42,29 @@ fn a_malformed_id_is_wrong_usage_saying_what_is_wrong_and_masked() {
     let stderr = fails(&subsidy(&db, &["explain", "--id", "11010519491231002x", "--month", "2020-01"]), 1);
     assert!(stderr.contains("no person 1101**********002X in the registry"), "{stderr}");
 }
+
+#[test]
+fn a_command_in_an_empty_folder_names_the_database_creates_nothing_and_says_to_init() {
+    let tmp = tempfile::tempdir().unwrap();
+    for args in [&["status"][..], &["run", "--month", "2020-01"]] {
+        let out = cli_support::in_folder(tmp.path(), args).output().unwrap();
+        let stderr = fails(&out, 2);
+        assert!(stderr.contains("sqlite://subsidy.db"), "{stderr}");
+        assert!(stderr.contains("subsidy init --start-month YYYY-MM"), "{stderr}");
+        let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+        assert!(left.is_empty(), "{args:?} left {left:?}");
+    }
+    // A database file that exists but was never initialised: named, with what to do.
+    let db = format!("sqlite://{}", tmp.path().join("t.db").display());
+    cli_support::ok(&subsidy(&db, &["init", "--start-month", "2020-01"]));
+    let other = format!("sqlite://{}", tmp.path().join("empty.db").display());
+    std::fs::write(tmp.path().join("empty.db"), b"").unwrap();
+    let stderr = fails(&subsidy(&other, &["status"]), 2);
+    assert!(stderr.contains(&format!("the database {other} is not initialised")), "{stderr}");
+    // A missing registry folder and an unsupported URL: wrong usage, naming them.
+    let missing = tmp.path().join("nope");
+    let stderr = fails(&subsidy(&db, &["import", missing.to_str().unwrap()]), 2);
+    assert!(stderr.contains(&format!("the registry folder {} does not exist", missing.display())), "{stderr}");
+    let stderr = fails(&subsidy("mysql://u:pw@h/x", &["status"]), 2);
+    assert!(stderr.contains("unsupported database URL `mysql://u:***@h/x`"), "{stderr}");
+}

@@ -47,7 +47,14 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
         let by = actor(by.as_deref())?;
         return init(s, *start_month, &by, cli.json, clock).await;
     }
-    ops::init::initialised(s).await?;
+    ops::init::initialised(s).await.map_err(|e| match e {
+        ops::OpsError::NotInitialised => anyhow::Error::new(UsageError(format!(
+            "the database {} is not initialised: run `subsidy init --start-month YYYY-MM` first, \
+             or point --database-url (DATABASE_URL) at the initialised one",
+            store::redact_url(&cli.database_url)
+        ))),
+        e => e.into(),
+    })?;
     match &cli.command {
         Command::Init { .. } | Command::Generate { .. } | Command::Demo { .. } => unreachable!("handled above"),
         Command::Run { month, by, dry_run } => {
@@ -265,6 +272,15 @@ async fn import<S: Store>(
     json: bool,
     clock: Clock,
 ) -> anyhow::Result<ExitStatus> {
+    if !dir.is_dir() {
+        let what = if dir.exists() { "is not a folder" } else { "does not exist" };
+        return Err(UsageError(format!(
+            "the registry folder {} {what}: give the folder that holds elders.csv and the other registry files \
+             (`subsidy import DIR`)",
+            dir.display()
+        ))
+        .into());
+    }
     let report = ops::import::import(s, dir, encoding, by, clock).await?;
     render::registry::imported(&report, dir, json);
     Ok(exit::of_import(&report))

@@ -31,6 +31,10 @@ pub enum OpsError {
     /// Wrong usage: a value the rules refuse, with what to type instead (exit status 2).
     #[error("{0}")]
     Usage(String),
+    /// The database has no start month: `init` was not run on it (wrong usage, exit status 2;
+    /// the command line names the database).
+    #[error("this database is not initialised: run `subsidy init --start-month YYYY-MM` first")]
+    NotInitialised,
     /// No batch has this id.
     #[error("there is no batch {0}; `subsidy status` lists the batches")]
     NoBatch(String),

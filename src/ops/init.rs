@@ -85,7 +85,7 @@ pub async fn initialised<S: Store>(s: &S) -> OpsResult<ServiceMonth> {
 }
 
 fn not_initialised() -> OpsError {
-    OpsError::Usage("this database is not initialised: run `subsidy init --start-month YYYY-MM` first".into())
+    OpsError::NotInitialised
 }
 
 /// The start month, read as part of a command (a storage failure is reported as such).
