@@ -238,7 +238,7 @@ pub fn actor(by: Option<&str>) -> Result<String, UsageError> {
 }
 
 /// `init`: migrations, start month (T7), the default policy.
-async fn init<S: Store>(
+async fn init<S: Store + LedgerStore>(
     s: &S,
     start_month: Option<ServiceMonth>,
     by: &str,

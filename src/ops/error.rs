@@ -82,14 +82,16 @@ pub enum OpsError {
     /// The export could not be completed (boxed: it is the largest case).
     #[error(transparent)]
     Export(Box<ExportError>),
-    /// T7: the start month is set once.
+    /// T7: the start month may change until the first batch exists, not after.
     #[error(
-        "the start month is {start} and cannot change (T7: months before it were settled by the system this \
-         engine replaces); to start over, use a new database"
+        "the start month is {start} and cannot change now that batch {first_batch} exists (T7: months before it \
+         were settled by the system this engine replaces); to start over, use a new database"
     )]
     StartMonthFixed {
         /// The start month set before.
         start: ServiceMonth,
+        /// The first batch computed (by service month, then when computed).
+        first_batch: String,
     },
     /// The policy compiled into the binary does not parse (a build defect).
     #[error("the built-in policy file is broken")]
