@@ -1,6 +1,6 @@
 //! `subsidy`: parse the command line, set up logging to stderr (`logging`), run, exit with the status.
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 use tracing::Instrument;
 
 #[tokio::main]
@@ -11,7 +11,7 @@ async fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let matches = subsidy::cli::args::Cli::command().get_matches();
+    let matches = subsidy::cli::args::command().get_matches();
     let cli = subsidy::cli::args::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     subsidy::logging::init(cli.log_format);
     let span = subsidy::logging::command_span(matches.subcommand_name().unwrap_or("-"), cli.district.as_deref());

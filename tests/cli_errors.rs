@@ -68,3 +68,54 @@ fn a_command_in_an_empty_folder_names_the_database_creates_nothing_and_says_to_i
     let stderr = fails(&subsidy("mysql://u:pw@h/x", &["status"]), 2);
     assert!(stderr.contains("unsupported database URL `mysql://u:***@h/x`"), "{stderr}");
 }
+
+fn help(args: &[&str]) -> String {
+    let out = std::process::Command::new(cli_support::bin()).args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?}");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn help_lists_only_the_options_a_command_uses_and_shows_an_example() {
+    assert!(!help(&["generate", "--help"]).contains("--database-url"));
+    let demo = help(&["demo", "--help"]);
+    assert!(!demo.contains("--database-url") && !demo.contains("--district"), "{demo}");
+    for command in [
+        "init",
+        "policy",
+        "import",
+        "explain",
+        "run",
+        "rerun",
+        "discard",
+        "withdraw",
+        "recovery",
+        "approve",
+        "export",
+        "reconcile",
+        "hold",
+        "release",
+        "verify",
+        "status",
+        "report",
+        "schedule",
+        "demo",
+        "generate",
+    ] {
+        let said = help(&[command, "--help"]);
+        assert!(said.contains("Example: subsidy "), "{command}: {said}");
+        if !["generate", "demo"].contains(&command) {
+            assert!(said.contains("--database-url") && said.contains("--district"), "{command}: {said}");
+        }
+    }
+    // --database-url before or after the command.
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", tmp.path().join("named.db").display());
+    for args in [&["--database-url", &url, "status"][..], &["status", "--database-url", &url]] {
+        let stderr = fails(&cli_support::in_folder(tmp.path(), args).output().unwrap(), 2);
+        assert!(stderr.contains(&format!("there is no database at {url}")), "{stderr}");
+    }
+    // recovery needs a decision.
+    let stderr = fails(&subsidy("sqlite://x.db", &["recovery", "--key", "k", "--reason", "r", "--by", "w"]), 2);
+    assert!(stderr.contains("<--collected|--waived>"), "{stderr}");
+}
