@@ -119,3 +119,12 @@ fn help_lists_only_the_options_a_command_uses_and_shows_an_example() {
     let stderr = fails(&subsidy("sqlite://x.db", &["recovery", "--key", "k", "--reason", "r", "--by", "w"]), 2);
     assert!(stderr.contains("<--collected|--waived>"), "{stderr}");
 }
+
+#[test]
+fn completions_and_the_man_page_are_printed_on_stdout() {
+    for args in [&["completions", "bash"][..], &["completions", "zsh"], &["completions", "fish"], &["man"]] {
+        let said = help(args);
+        assert!(!said.is_empty() && said.contains("subsidy"), "{args:?}");
+    }
+    assert!(help(&["man"]).contains(".TH subsidy 1"));
+}

@@ -35,6 +35,10 @@ pub fn command() -> clap::Command {
     Cli::command()
         .mut_subcommand("generate", |c| c.arg(hidden("database_url", "database-url")))
         .mut_subcommand("demo", |c| c.arg(hidden("database_url", "database-url")).arg(hidden("district", "district")))
+        .mut_subcommand("completions", |c| {
+            c.arg(hidden("database_url", "database-url")).arg(hidden("district", "district"))
+        })
+        .mut_subcommand("man", |c| c.arg(hidden("database_url", "database-url")).arg(hidden("district", "district")))
 }
 
 /// The commands.
@@ -288,6 +292,16 @@ pub enum Command {
         out: PathBuf,
     },
     /// Write a synthetic registry of N elders (deterministic for a seed).
+    #[command(after_help = "Example: subsidy completions bash > /etc/bash_completion.d/subsidy")]
+    /// Print the shell completion script for bash, zsh or fish on stdout.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    #[command(after_help = "Example: subsidy man > subsidy.1 && man ./subsidy.1")]
+    /// Print the manual page (roff) on stdout.
+    Man,
     #[command(after_help = "Example: subsidy generate --elders 1000 --out registry/")]
     Generate {
         /// Number of elders.

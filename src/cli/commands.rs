@@ -26,6 +26,17 @@ pub async fn dispatch(cli: Cli, clock: Clock) -> anyhow::Result<ExitStatus> {
     if let Command::Generate { elders, seed, out, malformed } = &cli.command {
         return generate(*elders, *seed, out, *malformed, cli.district.as_deref(), cli.json);
     }
+    if let Command::Completions { shell } = &cli.command {
+        let mut cmd = super::args::command();
+        clap_complete::generate(*shell, &mut cmd, "subsidy", &mut std::io::stdout());
+        return Ok(exit::DONE);
+    }
+    if let Command::Man = &cli.command {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(super::args::command()).render(&mut page).context("cannot render the manual page")?;
+        std::io::Write::write_all(&mut std::io::stdout(), &page).context("cannot write the manual page")?;
+        return Ok(exit::DONE);
+    }
     if let Command::Demo { out } = &cli.command {
         return crate::demo::run(out, cli.json, clock).await;
     }
@@ -56,7 +67,11 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
         e => e.into(),
     })?;
     match &cli.command {
-        Command::Init { .. } | Command::Generate { .. } | Command::Demo { .. } => unreachable!("handled above"),
+        Command::Init { .. }
+        | Command::Generate { .. }
+        | Command::Demo { .. }
+        | Command::Completions { .. }
+        | Command::Man => unreachable!("handled above"),
         Command::Run { month, by, dry_run } => {
             let by = actor(by.as_deref())?;
             run(s, cli.district.as_deref(), *month, &by, *dry_run, cli.json, clock).await
