@@ -128,3 +128,30 @@ fn completions_and_the_man_page_are_printed_on_stdout() {
     }
     assert!(help(&["man"]).contains(".TH subsidy 1"));
 }
+
+/// Issue 13 point 4f: a reader that goes away early (`subsidy … | head -1`) ends `subsidy`
+/// quietly, by SIGPIPE, with no panic on stderr.
+#[cfg(unix)]
+#[test]
+fn a_reader_that_goes_away_ends_subsidy_quietly() {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(cli_support::bin())
+        .args(["completions", "bash"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader is gone before subsidy writes: its first write meets a closed pipe.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked") && stderr.is_empty(), "stderr: {stderr}");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(out.status.signal(), Some(libc_sigpipe()), "{:?}", out.status);
+}
+
+/// SIGPIPE's number on the platforms subsidy runs on.
+#[cfg(unix)]
+fn libc_sigpipe() -> i32 {
+    13
+}
