@@ -8,7 +8,7 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "subsidy", version, about, long_about = None)]
 pub struct Cli {
-    /// Database: sqlite://FILE (created if missing) or postgres://…
+    /// Database: sqlite://FILE or postgres://… (`init` creates it; other commands need it to exist)
     #[arg(long, global = true, env = "DATABASE_URL", default_value = "sqlite://subsidy.db")]
     pub database_url: String,
     /// Act on this district only (6-digit code); default: every district in the registry.

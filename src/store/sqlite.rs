@@ -1,5 +1,5 @@
-//! SQLite: the embedded default (`sqlite://subsidy.db`, created if missing). WAL with
-//! `synchronous=FULL` so a committed batch survives a power cut; write transactions begin
+//! SQLite: the embedded default (`sqlite://subsidy.db`, created by `init` if missing; other
+//! commands open an existing file only). WAL with `synchronous=FULL` so a committed batch survives a power cut; write transactions begin
 //! `IMMEDIATE` so two writers queue instead of failing half-way. A file that cannot be opened
 //! (its folder missing, not a database, not writable) is said in one sentence (`connect.rs`); a
 //! missing folder is not created: a path in one is more likely a mistake than a wish.
