@@ -145,7 +145,9 @@ fn exit_statuses_follow_the_interface() {
     let db = format!("sqlite://{}", tmp.path().join("x.db").display());
     assert_eq!(subsidy(&db, &["init"]).status.code(), Some(2), "first init without --start-month is wrong usage");
     ok(&subsidy(&db, &["init", "--start-month", "2020-01"]));
-    assert_eq!(subsidy(&db, &["init", "--start-month", "2020-02"]).status.code(), Some(1), "start month cannot change");
+    // The start month may change until the first batch exists (issue 13), and is refused after.
+    ok(&subsidy(&db, &["init", "--start-month", "2020-02"]));
+    ok(&subsidy(&db, &["init", "--start-month", "2020-01"]));
     let reg = tmp.path().join("bad");
     ok(&subsidy(
         &db,
@@ -156,6 +158,10 @@ fn exit_statuses_follow_the_interface() {
     let text = String::from_utf8_lossy(&imported.stdout);
     assert!(text.contains("BAD_ID_CHECKSUM") && text.contains("DUPLICATE_KEY"), "{text}");
     ok(&subsidy(&db, &["run", "--month", "2020-01", "--by", "alice"]));
+    let moved = subsidy(&db, &["init", "--start-month", "2020-02"]);
+    assert_eq!(moved.status.code(), Some(1), "start month cannot change once a batch exists");
+    let said = String::from_utf8_lossy(&moved.stderr);
+    assert!(said.contains("now that batch 110102-2020-01-R1 exists"), "{said}");
     assert_eq!(
         subsidy(&db, &["approve", "--batch", "110102-2020-01-R1", "--by", "alice"]).status.code(),
         Some(1),

@@ -526,7 +526,7 @@ async fn scenario<S: Store + LedgerStore>(
 
 async fn on_fresh_database(pg: Option<&str>, seed: u64, steps: &[Step], sc: &Scale, tally: &RefCell<Tally>) -> Res<()> {
     let db = fresh_db::FreshDb::new(pg, "subsidy_results").await?;
-    let store = subsidy::store::open(&db.url).await?;
+    let store = subsidy::store::open_or_create(&db.url).await?.0;
     let result = run_on(&store, seed, steps, sc, tally).await;
     db.finish(store, result).await
 }

@@ -1,14 +1,14 @@
 //! The command line's shape (clap types only); [`super::commands`] does the work.
 
 use crate::month::ServiceMonth;
-use clap::{Parser, Subcommand};
+use clap::{Arg, CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// subsidy: the batch engine that pays Beijing's elderly allowances.
 #[derive(Debug, Parser)]
 #[command(name = "subsidy", version, about, long_about = None)]
 pub struct Cli {
-    /// Database: sqlite://FILE (created if missing) or postgres://…
+    /// Database: sqlite://FILE or postgres://… (`init` creates it; other commands need it to exist)
     #[arg(long, global = true, env = "DATABASE_URL", default_value = "sqlite://subsidy.db")]
     pub database_url: String,
     /// Act on this district only (6-digit code); default: every district in the registry.
@@ -25,10 +25,27 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The command line as `main` parses it: [`Cli`], with `--database-url` left out of the help of
+/// `generate` and `demo`, which open no database, and `--district` out of `demo`'s (it writes
+/// its own). Each is still accepted there, before or after the command, as everywhere.
+pub fn command() -> clap::Command {
+    // A subcommand's own argument of the same id stops clap propagating the global one into it;
+    // the value given there still reaches `Cli` (global values are copied up to the parent).
+    let hidden = |id: &'static str, long: &'static str| Arg::new(id).long(long).hide(true);
+    Cli::command()
+        .mut_subcommand("generate", |c| c.arg(hidden("database_url", "database-url")))
+        .mut_subcommand("demo", |c| c.arg(hidden("database_url", "database-url")).arg(hidden("district", "district")))
+        .mut_subcommand("completions", |c| {
+            c.arg(hidden("database_url", "database-url")).arg(hidden("district", "district"))
+        })
+        .mut_subcommand("man", |c| c.arg(hidden("database_url", "database-url")).arg(hidden("district", "district")))
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the database if needed, apply migrations, load the default policy (T7: --start-month).
+    #[command(after_help = "Example: subsidy init --start-month 2020-01")]
     Init {
         /// The first service month this engine pays (required the first time).
         #[arg(long)]
@@ -38,12 +55,14 @@ pub enum Command {
         by: Option<String>,
     },
     /// Show or load the policy (rates, quotas, allocations, [decision] parameters).
+    #[command(after_help = "Example: subsidy policy show")]
     Policy {
         /// show or load.
         #[command(subcommand)]
         action: PolicyAction,
     },
     /// Load the registry CSV files found in DIR (upsert by key; `deleted`=true removes).
+    #[command(after_help = "Example: subsidy import registry/ --encoding gb18030")]
     Import {
         /// Folder with elders.csv, applications.csv, … (any subset).
         dir: PathBuf,
@@ -56,6 +75,7 @@ pub enum Command {
         by: Option<String>,
     },
     /// For one person and month: each allowance, paid or not, amount, tier, shares and the rules.
+    #[command(after_help = "Example: subsidy explain --id 11010519491231002X --month 2020-07")]
     Explain {
         /// 18-character ID number.
         #[arg(long)]
@@ -65,6 +85,7 @@ pub enum Command {
         month: ServiceMonth,
     },
     /// Compute the regular batch of a service month for each district (L2).
+    #[command(after_help = "Example: subsidy --district 110102 run --month 2020-07")]
     Run {
         /// Service month YYYY-MM.
         #[arg(long)]
@@ -78,6 +99,7 @@ pub enum Command {
     },
     /// After corrections: a correction batch settling every difference through M (L2); it replaces
     /// M's batch when that is not yet exported.
+    #[command(after_help = "Example: subsidy rerun --month 2020-07 --reason \"registry corrected\"")]
     Rerun {
         /// Service month YYYY-MM.
         #[arg(long)]
@@ -93,6 +115,7 @@ pub enum Command {
         dry_run: bool,
     },
     /// Drop a batch that is not exported (kept, marked discarded, never counted as paid).
+    #[command(after_help = "Example: subsidy discard --batch 110102-2020-07-R1 --reason \"wrong registry\"")]
     Discard {
         /// Batch id.
         #[arg(long)]
@@ -105,6 +128,7 @@ pub enum Command {
         by: Option<String>,
     },
     /// Withdraw the approval of a batch that is not yet exported (back to computed).
+    #[command(after_help = "Example: subsidy withdraw --batch 110102-2020-07-R1 --reason \"sent twice\"")]
     Withdraw {
         /// Batch id.
         #[arg(long)]
@@ -117,12 +141,14 @@ pub enum Command {
         by: Option<String>,
     },
     /// Close a recovery item (追回): collected, or waived by decision. Both stay in the net paid (L1).
+    #[command(after_help = "Example: subsidy recovery --key KEY --collected --reason \"receipt 123\" --by wang")]
+    #[command(group(clap::ArgGroup::new("decision").args(["collected", "waived"]).required(true)))]
     Recovery {
         /// Payment key of the recovery item (see `subsidy status --recoveries`).
         #[arg(long)]
         key: String,
         /// The money came back.
-        #[arg(long, conflicts_with = "waived", required_unless_present = "waived")]
+        #[arg(long)]
         collected: bool,
         /// The district decided not to collect it.
         #[arg(long)]
@@ -136,6 +162,7 @@ pub enum Command {
     },
     /// Approve a computed batch for export; the approver must differ from whoever ran it. Prints
     /// the month's review first (as `report --month`); on a terminal, then asks to confirm.
+    #[command(after_help = "Example: subsidy approve --batch 110102-2020-07-R1")]
     Approve {
         /// Batch id, e.g. 110102-2020-07-R1.
         #[arg(long)]
@@ -148,6 +175,7 @@ pub enum Command {
         yes: bool,
     },
     /// Write the platform files of an approved batch (repeating it writes identical files).
+    #[command(after_help = "Example: subsidy export --batch 110102-2020-07-R1 --out out/")]
     Export {
         /// Batch id.
         #[arg(long)]
@@ -175,6 +203,7 @@ pub enum Command {
     /// ISO 20022 pain.002 status report. Failed and returned transfers wait, held, for their fault
     /// to be corrected (L3). The whole file is refused if any answer is impossible; the same file
     /// twice changes nothing.
+    #[command(after_help = "Example: subsidy reconcile --file results.csv")]
     Reconcile {
         /// The result file.
         #[arg(long)]
@@ -188,13 +217,16 @@ pub enum Command {
     },
     /// Withhold a person's payments pending a review (all allowances, or one): their lines are
     /// held by every batch until `subsidy release` (L3).
+    #[command(after_help = "Example: subsidy hold --id 11010519491231002X --reason \"death reported\"")]
     Hold(PersonHold),
     /// Release a person's holds (an operator's hold, or a platform fault the bank fixed, or a
     /// DECEASED report that was an error): the next batch pays what waited (L3).
+    #[command(after_help = "Example: subsidy release --id 11010519491231002X --reason \"reported in error\"")]
     Release(PersonHold),
     /// Recompute a batch's files from the database and check them, their manifest and totals;
     /// or, with --audit, check the audit log's hash chain; or, with --ledger, that nothing is paid
     /// twice or lost.
+    #[command(after_help = "Example: subsidy verify --batch 110102-2020-07-R1 --dir out/")]
     Verify {
         /// Batch id.
         #[arg(long, required_unless_present_any = ["audit", "ledger"], requires = "dir")]
@@ -211,6 +243,7 @@ pub enum Command {
         ledger: bool,
     },
     /// Batches and their states, with counts and amounts.
+    #[command(after_help = "Example: subsidy status --month 2020-07")]
     Status {
         /// Only this service month.
         #[arg(long)]
@@ -222,6 +255,7 @@ pub enum Command {
     /// The district's figures for a year (F5): person-times, amounts, lottery against allocation;
     /// or, with --month alone, the month's review before approval (what changed since last month
     /// and why, totals by allowance, tier, fund and street, persons worth a look).
+    #[command(after_help = "Example: subsidy report --year 2020 --format xlsx --out 2020.xlsx")]
     Report {
         /// Year of the service months.
         #[arg(long, required_unless_present = "month")]
@@ -241,6 +275,7 @@ pub enum Command {
     /// the 26th, Asia/Shanghai), for every district; --once: do what is due now, then exit (for
     /// cron, systemd timers, Kubernetes CronJobs). SIGTERM / Ctrl-C: the district in progress is
     /// finished, no other is started.
+    #[command(after_help = "Example: subsidy schedule --once")]
     Schedule {
         /// Do what is due now and exit.
         #[arg(long)]
@@ -250,12 +285,24 @@ pub enum Command {
         by: Option<String>,
     },
     /// Run a year of Xicheng's allowances on its own database (subsidy-demo.db) and report it.
+    #[command(after_help = "Example: subsidy demo --out demo-out")]
     Demo {
         /// Folder for the exported platform files.
         #[arg(long, default_value = "demo-out")]
         out: PathBuf,
     },
     /// Write a synthetic registry of N elders (deterministic for a seed).
+    #[command(after_help = "Example: subsidy completions bash > /etc/bash_completion.d/subsidy")]
+    /// Print the shell completion script for bash, zsh or fish on stdout.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    #[command(after_help = "Example: subsidy man > subsidy.1 && man ./subsidy.1")]
+    /// Print the manual page (roff) on stdout.
+    Man,
+    #[command(after_help = "Example: subsidy generate --elders 1000 --out registry/")]
     Generate {
         /// Number of elders.
         #[arg(long)]

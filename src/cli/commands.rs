@@ -26,6 +26,17 @@ pub async fn dispatch(cli: Cli, clock: Clock) -> anyhow::Result<ExitStatus> {
     if let Command::Generate { elders, seed, out, malformed } = &cli.command {
         return generate(*elders, *seed, out, *malformed, cli.district.as_deref(), cli.json);
     }
+    if let Command::Completions { shell } = &cli.command {
+        let mut cmd = super::args::command();
+        clap_complete::generate(*shell, &mut cmd, "subsidy", &mut std::io::stdout());
+        return Ok(exit::DONE);
+    }
+    if let Command::Man = &cli.command {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(super::args::command()).render(&mut page).context("cannot render the manual page")?;
+        std::io::Write::write_all(&mut std::io::stdout(), &page).context("cannot write the manual page")?;
+        return Ok(exit::DONE);
+    }
     if let Command::Demo { out } = &cli.command {
         return crate::demo::run(out, cli.json, clock).await;
     }
@@ -47,9 +58,20 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
         let by = actor(by.as_deref())?;
         return init(s, *start_month, &by, cli.json, clock).await;
     }
-    ops::init::initialised(s).await?;
+    ops::init::initialised(s).await.map_err(|e| match e {
+        ops::OpsError::NotInitialised => anyhow::Error::new(UsageError(format!(
+            "the database {} is not initialised: run `subsidy init --start-month YYYY-MM` first, \
+             or point --database-url (DATABASE_URL) at the initialised one",
+            store::redact_url(&cli.database_url)
+        ))),
+        e => e.into(),
+    })?;
     match &cli.command {
-        Command::Init { .. } | Command::Generate { .. } | Command::Demo { .. } => unreachable!("handled above"),
+        Command::Init { .. }
+        | Command::Generate { .. }
+        | Command::Demo { .. }
+        | Command::Completions { .. }
+        | Command::Man => unreachable!("handled above"),
         Command::Run { month, by, dry_run } => {
             let by = actor(by.as_deref())?;
             run(s, cli.district.as_deref(), *month, &by, *dry_run, cli.json, clock).await
@@ -98,7 +120,8 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
         Command::Recovery { key, collected, reason, by, .. } => {
             let by = actor(Some(by))?;
             let decision = if *collected { "collected" } else { "waived" };
-            recovery(s, key, decision, reason, &by, cli.json, clock).await
+            let key = typed_key(key)?;
+            recovery(s, &key, decision, reason, &by, cli.json, clock).await
         }
         Command::Report { year: None, month: Some(month), format, out } => {
             let format = if cli.json { ReportFormat::Json } else { *format };
@@ -118,7 +141,7 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
             let by = actor(by.as_deref())?;
             import(s, dir, (*encoding).into(), &by, cli.json, clock).await
         }
-        Command::Explain { id, month } => explain(s, id, *month, cli.json).await,
+        Command::Explain { id, month } => explain(s, &typed_id(id)?, *month, cli.json).await,
         Command::Schedule { once, by } => {
             let by = actor(by.as_deref())?;
             super::schedule::schedule(s, &by, *once, cli.json, clock).await
@@ -133,17 +156,41 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
         Command::Hold(h) => {
             let by = actor(h.by.as_deref())?;
             let done =
-                ops::holds::hold(s, &h.id, allowance_arg(h.allowance.as_deref())?, &h.reason, &by, clock).await?;
+                ops::holds::hold(s, &typed_id(&h.id)?, allowance_arg(h.allowance.as_deref())?, &h.reason, &by, clock)
+                    .await?;
             render::platform::held(&done, cli.json);
             Ok(exit::DONE)
         }
         Command::Release(h) => {
             let by = actor(h.by.as_deref())?;
-            let done =
-                ops::holds::release(s, &h.id, allowance_arg(h.allowance.as_deref())?, &h.reason, &by, clock).await?;
+            let done = ops::holds::release(
+                s,
+                &typed_id(&h.id)?,
+                allowance_arg(h.allowance.as_deref())?,
+                &h.reason,
+                &by,
+                clock,
+            )
+            .await?;
             render::platform::released(&done, cli.json);
             Ok(exit::DONE)
         }
+    }
+}
+
+/// An ID number as the operator typed it, checked (wrong usage, status 2, saying exactly what is
+/// wrong, the ID masked) and with a final lowercase `x` made `X`.
+fn typed_id(id: &str) -> anyhow::Result<String> {
+    crate::idcard::parse_typed(id).map_err(|e| UsageError(e.to_string()).into())
+}
+
+/// A recovery item's payment key as typed: its ID part checked like [`typed_id`] unless it is the
+/// masked form `subsidy status --recoveries` shows.
+fn typed_key(key: &str) -> anyhow::Result<String> {
+    let key = key.trim();
+    match key.split_once('-') {
+        Some((id, rest)) if !id.contains('*') => Ok(format!("{}-{rest}", typed_id(id)?)),
+        _ => Ok(key.to_string()),
     }
 }
 
@@ -206,7 +253,7 @@ pub fn actor(by: Option<&str>) -> Result<String, UsageError> {
 }
 
 /// `init`: migrations, start month (T7), the default policy.
-async fn init<S: Store>(
+async fn init<S: Store + LedgerStore>(
     s: &S,
     start_month: Option<ServiceMonth>,
     by: &str,
@@ -240,6 +287,15 @@ async fn import<S: Store>(
     json: bool,
     clock: Clock,
 ) -> anyhow::Result<ExitStatus> {
+    if !dir.is_dir() {
+        let what = if dir.exists() { "is not a folder" } else { "does not exist" };
+        return Err(UsageError(format!(
+            "the registry folder {} {what}: give the folder that holds elders.csv and the other registry files \
+             (`subsidy import DIR`)",
+            dir.display()
+        ))
+        .into());
+    }
     let report = ops::import::import(s, dir, encoding, by, clock).await?;
     render::registry::imported(&report, dir, json);
     Ok(exit::of_import(&report))

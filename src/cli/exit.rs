@@ -87,8 +87,8 @@ pub fn of_error(e: &anyhow::Error) -> Failure {
     if let Some(failure) = open_failure(e) {
         return failure;
     }
-    let usage =
-        e.downcast_ref::<UsageError>().is_some() || matches!(e.downcast_ref::<OpsError>(), Some(OpsError::Usage(_)));
+    let usage = e.downcast_ref::<UsageError>().is_some()
+        || matches!(e.downcast_ref::<OpsError>(), Some(OpsError::Usage(_) | OpsError::NotInitialised));
     Failure { status: if usage { USAGE } else { FAILED }, message: chain_text(e) }
 }
 
@@ -115,7 +115,7 @@ fn open_failure(e: &anyhow::Error) -> Option<Failure> {
     let store = store_error(e)?;
     let status = match store {
         StoreError::Connect { .. } => FAILED,
-        StoreError::UnsupportedUrl(_) | StoreError::BadUrl { .. } => USAGE,
+        StoreError::UnsupportedUrl(_) | StoreError::BadUrl { .. } | StoreError::NoDatabaseFile { .. } => USAGE,
         _ => return None,
     };
     Some(Failure { status, message: store.to_string() })

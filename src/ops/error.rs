@@ -31,6 +31,10 @@ pub enum OpsError {
     /// Wrong usage: a value the rules refuse, with what to type instead (exit status 2).
     #[error("{0}")]
     Usage(String),
+    /// The database has no start month: `init` was not run on it (wrong usage, exit status 2;
+    /// the command line names the database).
+    #[error("this database is not initialised: run `subsidy init --start-month YYYY-MM` first")]
+    NotInitialised,
     /// No batch has this id.
     #[error("there is no batch {0}; `subsidy status` lists the batches")]
     NoBatch(String),
@@ -78,14 +82,16 @@ pub enum OpsError {
     /// The export could not be completed (boxed: it is the largest case).
     #[error(transparent)]
     Export(Box<ExportError>),
-    /// T7: the start month is set once.
+    /// T7: the start month may change until the first batch exists, not after.
     #[error(
-        "the start month is {start} and cannot change (T7: months before it were settled by the system this \
-         engine replaces); to start over, use a new database"
+        "the start month is {start} and cannot change now that batch {first_batch} exists (T7: months before it \
+         were settled by the system this engine replaces); to start over, use a new database"
     )]
     StartMonthFixed {
         /// The start month set before.
         start: ServiceMonth,
+        /// The first batch computed (by service month, then when computed).
+        first_batch: String,
     },
     /// The policy compiled into the binary does not parse (a build defect).
     #[error("the built-in policy file is broken")]

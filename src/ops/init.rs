@@ -1,11 +1,11 @@
-//! `init`: the database's schema, its start month (T7, set once and audited) and its first policy
+//! `init`: the database's schema, its start month (T7, audited; it may change until the first batch exists) and its first policy
 //! version; and the gate every other command passes: the database must be initialised.
 
 use super::{audit_entry, OpsError, OpsResult};
 use crate::clock::Clock;
 use crate::month::ServiceMonth;
 use crate::policy::{Policy, DEFAULT_POLICY};
-use crate::store::Store;
+use crate::store::{LedgerStore, Store};
 use serde_json::json;
 
 /// What `init` is asked to do.
@@ -30,9 +30,10 @@ pub struct InitOutcome {
 }
 
 /// Apply the migrations, set the start month the first time (audited, by `by`), and load the
-/// first policy when none is stored. Running it again changes nothing; a different start month is
-/// refused (T7: the months before it were settled by the system this engine replaces).
-pub async fn init<S: Store>(s: &S, req: InitRequest, by: &str, clock: Clock) -> OpsResult<InitOutcome> {
+/// first policy when none is stored. Running it again changes nothing; a different start month
+/// replaces it (audited) until the first batch exists, and is refused after, naming that batch
+/// (T7: the months before it were settled by the system this engine replaces).
+pub async fn init<S: Store + LedgerStore>(s: &S, req: InitRequest, by: &str, clock: Clock) -> OpsResult<InitOutcome> {
     s.migrate().await?;
     let start =
         match (s.start_month().await?, req.start_month) {
@@ -47,7 +48,18 @@ pub async fn init<S: Store>(s: &S, req: InitRequest, by: &str, clock: Clock) -> 
                 s.append_audit(&entry, clock.now()).await?;
                 m
             }
-            (Some(old), Some(new)) if old != new => return Err(OpsError::StartMonthFixed { start: old }),
+            (Some(old), Some(new)) if old != new => {
+                let batches = s.batches(None, None).await?;
+                if let Some(first) = batches.iter().min_by_key(|b| (b.service_month, b.computed_at)) {
+                    return Err(OpsError::StartMonthFixed { start: old, first_batch: first.batch_id.clone() });
+                }
+                s.set_start_month(new).await?;
+                let fingerprint = crate::digest::sha256_hex(new.to_string().as_bytes());
+                let details = json!({ "start_month": new, "was": old });
+                let entry = audit_entry(by, "init", &new.to_string(), "", fingerprint, details);
+                s.append_audit(&entry, clock.now()).await?;
+                new
+            }
             (Some(old), _) => old,
         };
     let mut policy_loaded = None;
@@ -85,7 +97,7 @@ pub async fn initialised<S: Store>(s: &S) -> OpsResult<ServiceMonth> {
 }
 
 fn not_initialised() -> OpsError {
-    OpsError::Usage("this database is not initialised: run `subsidy init --start-month YYYY-MM` first".into())
+    OpsError::NotInitialised
 }
 
 /// The start month, read as part of a command (a storage failure is reported as such).

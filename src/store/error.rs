@@ -176,6 +176,18 @@ pub enum StoreError {
         /// The server (`host:port` or socket) or the SQLite file.
         target: String,
     },
+    /// A SQLite file that does not exist, opened by a command other than `init` (which alone
+    /// creates it): nothing is created.
+    #[error(
+        "there is no database at {url} (no file {file}): run `subsidy init --start-month YYYY-MM` to create it, \
+         or point --database-url (DATABASE_URL) at the initialised one"
+    )]
+    NoDatabaseFile {
+        /// The URL, without its password.
+        url: String,
+        /// The file it names.
+        file: String,
+    },
     /// The URL names no supported database (given without its password).
     #[error("unsupported database URL `{0}`: use sqlite://FILE or postgres://USER@HOST[:PORT]/DATABASE")]
     UnsupportedUrl(String),

@@ -74,14 +74,14 @@ pub enum AnyStore {
     Postgres(PgStore),
 }
 
-/// Open (and create, for SQLite) the database a URL names. A PostgreSQL database that does not
-/// exist is [`StoreError::Connect`] saying to run `subsidy init`, which creates it
-/// ([`open_or_create`]).
+/// Open the database a URL names, which must exist: a SQLite file that does not is
+/// [`StoreError::NoDatabaseFile`] (nothing is created), a PostgreSQL database
+/// [`StoreError::Connect`]; each says to run `subsidy init`, which creates it ([`open_or_create`]).
 pub async fn open(url: &str) -> StoreResult<AnyStore> {
     Ok(open_as(url, false).await?.0)
 }
 
-/// [`open`], creating a PostgreSQL database the server does not have (when the role may): what
+/// [`open`], creating the SQLite file, or a PostgreSQL database the server does not have (when the role may): what
 /// `init` does. Also returns a sentence saying where a database was created, if one was.
 pub async fn open_or_create(url: &str) -> StoreResult<(AnyStore, Option<String>)> {
     open_as(url, true).await
@@ -89,7 +89,8 @@ pub async fn open_or_create(url: &str) -> StoreResult<(AnyStore, Option<String>)
 
 async fn open_as(url: &str, create: bool) -> StoreResult<(AnyStore, Option<String>)> {
     if url.starts_with("sqlite:") {
-        Ok((AnyStore::Sqlite(SqliteStore::open(url).await?), None))
+        let store = if create { SqliteStore::open(url).await? } else { SqliteStore::open_existing(url).await? };
+        Ok((AnyStore::Sqlite(store), None))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let (store, created) =
             if create { PgStore::open_or_create(url).await? } else { (PgStore::open(url).await?, None) };

@@ -1,5 +1,5 @@
-//! SQLite: the embedded default (`sqlite://subsidy.db`, created if missing). WAL with
-//! `synchronous=FULL` so a committed batch survives a power cut; write transactions begin
+//! SQLite: the embedded default (`sqlite://subsidy.db`, created by `init` if missing; other
+//! commands open an existing file only). WAL with `synchronous=FULL` so a committed batch survives a power cut; write transactions begin
 //! `IMMEDIATE` so two writers queue instead of failing half-way. A file that cannot be opened
 //! (its folder missing, not a database, not writable) is said in one sentence (`connect.rs`); a
 //! missing folder is not created: a path in one is more likely a mistake than a wish.
@@ -21,6 +21,16 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Open (creating if missing) the database file a `sqlite:` URL names.
     pub async fn open(url: &str) -> StoreResult<Self> {
+        Self::open_as(url, true).await
+    }
+
+    /// Open the database file a `sqlite:` URL names, which must exist
+    /// ([`StoreError::NoDatabaseFile`] otherwise: nothing is created).
+    pub async fn open_existing(url: &str) -> StoreResult<Self> {
+        Self::open_as(url, false).await
+    }
+
+    async fn open_as(url: &str, create: bool) -> StoreResult<Self> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::BadUrl { url: url.to_string(), said: e.to_string() })?
             .create_if_missing(true)
@@ -31,6 +41,10 @@ impl SqliteStore {
         let file = options.get_filename().to_path_buf();
         if let Some(missing) = connect::sqlite_missing_folder(&file) {
             return Err(missing);
+        }
+        let named = file.to_string_lossy();
+        if !create && !named.starts_with("file:") && named != ":memory:" && !file.exists() {
+            return Err(StoreError::NoDatabaseFile { url: connect::redact_url(url), file: file.display().to_string() });
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(4)

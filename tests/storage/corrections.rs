@@ -1168,7 +1168,7 @@ async fn audit_log_refuses_update_and_delete<S: Store + LedgerStore>(_: &S) -> R
 }
 
 async fn refuse_edits(url: &str, postgres: bool) -> Result<(), Failed> {
-    let any = subsidy::store::open(url).await?;
+    let any = subsidy::store::open_or_create(url).await?.0;
     let result = subsidy::with_store!(&any, |store| refuse_edits_on(store, url, postgres).await);
     match any {
         subsidy::store::AnyStore::Sqlite(s) => s.close().await,

@@ -1,5 +1,5 @@
 //! The use-cases (`subsidy::ops`) on both databases: the rules that moved out of the command line
-//! refuse with typed errors, exactly (T7 start month set once; the T1/T7 month window of a run;
+//! refuse with typed errors, exactly (T7 start month fixed once a batch exists; the T1/T7 month window of a run;
 //! four eyes; which batch state allows which step), and the audit entries are written by the
 //! use-cases themselves (`init`, `import`), so that the demo's log is the commands' log.
 
@@ -17,7 +17,7 @@ use subsidy::store::{LedgerStore, Store};
 
 pub fn cases() -> Vec<crate::support::Case> {
     crate::cases![
-        ops_init_sets_the_start_month_once_and_audits_it,
+        ops_init_sets_the_start_month_until_the_first_batch_and_audits_it,
         ops_run_refuses_months_outside_the_window_as_usage,
         ops_four_eyes_and_batch_states_refuse_with_typed_errors
     ]
@@ -57,20 +57,20 @@ pub async fn import_approved_for_longevity<S: Store>(s: &S, elder: &Elder) -> Re
 }
 
 /// `init` with start month 2020-01, through the use-case.
-pub async fn init_2020<S: Store>(s: &S) -> Result<(), Failed> {
+pub async fn init_2020<S: Store + LedgerStore>(s: &S) -> Result<(), Failed> {
     let req = InitRequest { start_month: Some(month("2020-01")), first_policy: None };
     ops::init::init(s, req, OPERATOR, clock()).await?;
     Ok(())
 }
 
-/// T7: not initialised is wrong usage; the first `init` needs a start month; it sets it once,
-/// loads the default policy once, and is audited once; a different start month is refused.
-async fn ops_init_sets_the_start_month_once_and_audits_it<S: Store + LedgerStore>(s: &S) -> Result<(), Failed> {
+/// T7: not initialised is wrong usage; the first `init` needs a start month; it sets it, loads the
+/// default policy once, and is audited; a different start month replaces it (audited) until the
+/// first batch exists, and is refused after, naming that batch.
+async fn ops_init_sets_the_start_month_until_the_first_batch_and_audits_it<S: Store + LedgerStore>(
+    s: &S,
+) -> Result<(), Failed> {
     let gate = ops::init::initialised(s).await;
-    check(
-        matches!(&gate, Err(OpsError::Usage(m)) if m == "this database is not initialised: run `subsidy init --start-month YYYY-MM` first"),
-        format!("before init: {gate:?}"),
-    )?;
+    check(matches!(&gate, Err(OpsError::NotInitialised)), format!("before init: {gate:?}"))?;
     let first = ops::init::init(s, InitRequest::default(), OPERATOR, clock()).await;
     check(
         matches!(&first, Err(OpsError::Usage(m)) if m.starts_with("the first `subsidy init` needs --start-month YYYY-MM")),
@@ -87,13 +87,34 @@ async fn ops_init_sets_the_start_month_once_and_audits_it<S: Store + LedgerStore
     eq(ops::init::initialised(s).await?, month("2020-01"), "start month")?;
     let again = ops::init::init(s, req, REVIEWER, clock()).await?;
     eq(again, InitOutcome { start_month: month("2020-01"), policy_loaded: None, policy_versions: 1 }, "init again")?;
+    // Until the first batch exists the start month may change (audited, as the first init).
+    let moved = InitRequest { start_month: Some(month("2019-12")), first_policy: None };
+    eq(ops::init::init(s, moved, REVIEWER, clock()).await?.start_month, month("2019-12"), "moved before any batch")?;
+    eq(ops::init::initialised(s).await?, month("2019-12"), "start month after the move")?;
+    let back = InitRequest { start_month: Some(month("2020-01")), first_policy: None };
+    eq(ops::init::init(s, back, OPERATOR, clock()).await?.start_month, month("2020-01"), "moved back")?;
+    let inits = vec![
+        entry(OPERATOR, "init", "2020-01"),
+        entry(REVIEWER, "init", "2019-12"),
+        entry(OPERATOR, "init", "2020-01"),
+    ];
+    eq(audit(s).await?, inits.clone(), "audit log: each start month set")?;
+    // Once a batch exists, refused naming it; nothing changes.
+    let _registry = import_steady(s).await?;
+    let order = RunOrder { district: None, month: month("2020-01"), by: OPERATOR, dry_run: false };
+    ops::run::run(s, &order, clock(), |_| {}).await?;
+    let first = s.batches(None, None).await?.first().map(|b| b.batch_id.clone()).unwrap_or_default();
     let moved = InitRequest { start_month: Some(month("2020-02")), first_policy: None };
     let refused = ops::init::init(s, moved, OPERATOR, clock()).await;
     check(
-        matches!(refused, Err(OpsError::StartMonthFixed { start }) if start == month("2020-01")),
-        "a second start month must be refused naming the first",
+        matches!(&refused, Err(OpsError::StartMonthFixed { start, first_batch })
+            if *start == month("2020-01") && *first_batch == first && !first.is_empty()),
+        format!("a new start month once a batch exists must be refused naming it: {refused:?}"),
     )?;
-    eq(audit(s).await?, vec![entry(OPERATOR, "init", "2020-01")], "audit log: one init")
+    let said = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    check(said.contains(&format!("now that batch {first} exists")), said.clone())?;
+    eq(ops::init::initialised(s).await?, month("2020-01"), "start month after the refusal")?;
+    eq(audit(s).await?[..3].to_vec(), inits, "audit log: the refusal is not recorded")
 }
 
 /// T7 and T1 with today 2021-01-01: 2019-12 is before the start month, 2021-03 after the next

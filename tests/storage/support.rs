@@ -83,7 +83,7 @@ pub fn run_case(backend: Backend, run: CaseFn) -> Result<(), Failed> {
 }
 
 async fn fresh(url: &str) -> Result<AnyStore, Failed> {
-    let store = subsidy::store::open(url).await?;
+    let store = subsidy::store::open_or_create(url).await?.0;
     subsidy::with_store!(&store, |s| subsidy::store::Store::migrate(s).await)?;
     Ok(store)
 }
