@@ -21,7 +21,6 @@
 
 use super::{english_name, svg, AllowanceFigures, DistrictReport};
 use crate::money::{format_yuan, wan};
-use rust_decimal::Decimal;
 use std::borrow::Cow;
 
 /// The html form of the districts' reports for `year` (the year names the page when there is no
@@ -131,22 +130,8 @@ fn lottery(r: &DistrictReport) -> String {
         }
         return s;
     };
-    let (used, pending) = (r.lottery_used, r.lottery_not_exported);
-    // The share used as the text form prints it (same rounding), so both forms agree.
-    let pct = if a.is_zero() { Decimal::ZERO } else { (used * Decimal::ONE_HUNDRED / a).round_dp(2) };
-    format!(
-        "<p>资金额度（市级彩票公益金）：{} 万元；已使用 {} 万元（{pct}%），待发 {} 万元，结余 {} 万元<br>\n\
-         <span class=\"en\">lottery allocation (F3): {} yuan, used {} yuan (paid out), {} yuan in batches \
-         not yet exported, left {} yuan</span></p>\n",
-        wan(a),
-        wan(used),
-        wan(pending),
-        wan(left),
-        format_yuan(a),
-        format_yuan(used),
-        format_yuan(pending),
-        format_yuan(left)
-    )
+    let (zh, en) = super::lottery_line(r, a, left);
+    format!("<p>{}<br>\n<span class=\"en\">{}</span></p>\n", esc(&zh), esc(&en))
 }
 
 /// Section 一's table: per allowance, then the total.
@@ -307,6 +292,7 @@ mod tests {
     use super::super::{AgeBand, AgeBandFigures, MonthFigures, NotExported, PendingBatch};
     use super::*;
     use crate::month::ServiceMonth;
+    use rust_decimal::Decimal;
     use rust_decimal_macros::dec;
 
     /// A district that paid nothing in 2020: every month and band listed, all zero.

@@ -186,6 +186,30 @@ pub struct PendingBatch {
     pub amount: Decimal,
 }
 
+/// The lottery allocation line of section 一 (F3), in Chinese and in English, as every form
+/// prints it: the allocation, the share used (to two places), what batches not yet exported
+/// drew, and what is left.
+pub fn lottery_line(r: &DistrictReport, allocation: Decimal, left: Decimal) -> (String, String) {
+    use crate::money::{format_yuan, wan};
+    let (used, pending) = (r.lottery_used, r.lottery_not_exported);
+    let pct = if allocation.is_zero() { Decimal::ZERO } else { (used * Decimal::ONE_HUNDRED / allocation).round_dp(2) };
+    let zh = format!(
+        "资金额度（市级彩票公益金）：{} 万元；已使用 {} 万元（{pct}%），待发 {} 万元，结余 {} 万元",
+        wan(allocation),
+        wan(used),
+        wan(pending),
+        wan(left)
+    );
+    let en = format!(
+        "lottery allocation (F3): {} yuan, used {} yuan (paid out), {} yuan in batches not yet exported, left {} yuan",
+        format_yuan(allocation),
+        format_yuan(used),
+        format_yuan(pending),
+        format_yuan(left)
+    );
+    (zh, en)
+}
+
 /// An allowance's English name.
 pub fn english_name(a: Allowance) -> &'static str {
     match a {

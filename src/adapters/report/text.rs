@@ -2,7 +2,6 @@
 
 use super::DistrictReport;
 use crate::money::{format_yuan, wan};
-use rust_decimal::Decimal;
 
 /// The text form.
 pub fn text(reports: &[DistrictReport]) -> String {
@@ -19,19 +18,8 @@ pub fn text(reports: &[DistrictReport]) -> String {
         }
         match (r.lottery_allocation, r.lottery_remaining) {
             (Some(a), Some(left)) => {
-                let (used, pending) = (r.lottery_used, r.lottery_not_exported);
-                let pct = if a.is_zero() { Decimal::ZERO } else { (used * Decimal::ONE_HUNDRED / a).round_dp(2) };
-                s += &format!(
-                    "资金额度（市级彩票公益金）：{} 万元；已使用 {} 万元（{pct}%），待发 {} 万元，结余 {} 万元\n  lottery allocation (F3): {} yuan, used {} yuan (paid out), {} yuan in batches not yet exported, left {} yuan\n",
-                    wan(a),
-                    wan(used),
-                    wan(pending),
-                    wan(left),
-                    format_yuan(a),
-                    format_yuan(used),
-                    format_yuan(pending),
-                    format_yuan(left)
-                );
+                let (zh, en) = super::lottery_line(r, a, left);
+                s += &format!("{zh}\n  {en}\n");
             }
             _ => {
                 s += "资金额度：本年度未载入彩票公益金分配，区财政全额负担 / no lottery allocation loaded for this year\n";
