@@ -3,6 +3,9 @@
 //! date), runs the demo: its fixtures and the default policy are compiled in, never read from the
 //! source tree it was built from. Its closing hints name the binary, and work from that folder.
 
+mod cli_support;
+
+use cli_support::ok;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -15,17 +18,6 @@ fn alone(dir: &Path, tmp: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run the copied binary")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed ({:?}): {}\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
 }
 
 /// The folders `import` recorded in the audit log of the demo's database, in order.

@@ -14,27 +14,14 @@ use std::process::Output;
 use std::str::FromStr;
 use subsidy::money::format_yuan;
 
-/// The demo's folder (run once for the tests of this file: it takes a while), in the target
-/// folder's temporary space: one folder, emptied at the start of each run, so that runs do not
 /// The demo's folder, run once for the tests of this file.
 fn demo() -> &'static Path {
     cli_support::demo_folder("report_xlsx")
 }
 
-/// `subsidy ARGS` in `cwd`, with no date, database or district from the environment.
-fn subsidy(cwd: &Path, args: &[&str]) -> Output {
-    cli_support::in_folder(cwd, args).output().expect("run subsidy")
-}
-
 /// `report --year 2020 ARGS` on the demo's database; its output, which must be a success.
 fn report(args: &[&str]) -> Output {
-    let dir = demo();
-    let url = format!("sqlite://{}", dir.join("subsidy-demo.db").display());
-    let mut all = vec!["--database-url", &url, "report", "--year", "2020"];
-    all.extend(args);
-    let out = subsidy(dir, &all);
-    assert!(out.status.success(), "report {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    out
+    cli_support::demo_report("report_xlsx", args)
 }
 
 /// A sheet's cells as text: numbers as their format shows them (two decimals for yuan, the

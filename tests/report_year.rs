@@ -24,30 +24,17 @@ use serde_json::Value;
 use sqlx::Row;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Output;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
-/// The demo's folder, run once for the tests of this file, in the target's temporary space
 /// The demo's folder, run once for the tests of this file.
 fn demo() -> &'static Path {
     cli_support::demo_folder("report_year")
 }
 
-/// `subsidy ARGS` in `cwd`, with no date, database or district from the environment.
-fn subsidy(cwd: &Path, args: &[&str]) -> Output {
-    cli_support::in_folder(cwd, args).output().expect("run subsidy")
-}
-
 /// `report --year 2020 ARGS` on the demo's database: its standard output.
 fn report(args: &[&str]) -> String {
-    let dir = demo();
-    let url = format!("sqlite://{}", dir.join("subsidy-demo.db").display());
-    let mut all = vec!["--database-url", &url, "report", "--year", "2020"];
-    all.extend(args);
-    let out = subsidy(dir, &all);
-    assert!(out.status.success(), "report {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("UTF-8")
+    String::from_utf8(cli_support::demo_report("report_year", args).stdout).expect("UTF-8")
 }
 
 fn json() -> &'static Value {

@@ -124,3 +124,15 @@ pub fn demo_folder(name: &str) -> &'static std::path::Path {
         dir
     })
 }
+
+/// `subsidy --database-url <the demo's database> report --year 2020 ARGS` in the demo's folder
+/// `name` (see [`demo_folder`]); its output, which must be a success.
+pub fn demo_report(name: &str, args: &[&str]) -> Output {
+    let dir = demo_folder(name);
+    let url = format!("sqlite://{}", dir.join("subsidy-demo.db").display());
+    let mut all = vec!["--database-url", &url, "report", "--year", "2020"];
+    all.extend(args);
+    let out = in_folder(dir, &all).output().expect("run subsidy");
+    assert!(out.status.success(), "report {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
