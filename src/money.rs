@@ -52,6 +52,47 @@ fn round_exact(yuan: Decimal) -> Decimal {
 #[error("{0} yuan is not a whole number of fen")]
 pub struct SubFen(pub Decimal);
 
+/// Money in `--json` output (docs/json/): always a string of yuan with exactly two decimals
+/// (`"0.00"`, `"500.00"`), whatever scale the `Decimal` carries. Used as
+/// `#[serde(serialize_with = "crate::money::json::yuan")]`; deserialising is serde's own (any
+/// decimal string), so values stored before read back unchanged.
+pub mod json {
+    use super::{format_fen, format_yuan, Fen};
+    use rust_decimal::Decimal;
+    use serde::ser::SerializeMap as _;
+    use serde::{Serialize, Serializer};
+
+    /// An amount in yuan.
+    pub fn yuan<S: Serializer>(amount: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_yuan(*amount))
+    }
+
+    /// An amount in yuan, or `null`.
+    pub fn opt_yuan<S: Serializer>(amount: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+        match amount {
+            Some(a) => s.serialize_str(&format_yuan(*a)),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// An amount kept in integer fen, printed in yuan.
+    pub fn fen<S: Serializer>(amount: &Fen, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_fen(*amount))
+    }
+
+    /// A map whose values are amounts in yuan.
+    pub fn yuan_map<K: Serialize, S: Serializer>(
+        amounts: &std::collections::BTreeMap<K, Decimal>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(amounts.len()))?;
+        for (k, v) in amounts {
+            map.serialize_entry(k, &format_yuan(*v))?;
+        }
+        map.end()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +108,25 @@ mod tests {
         assert_eq!(round_half_up(dec!(-0.125)), dec!(-0.13));
         assert_eq!(format_yuan(dec!(500)), "500.00");
         assert_eq!(format_fen(-5), "-0.05");
+    }
+
+    #[test]
+    fn json_money_is_yuan_with_two_decimals_whatever_the_scale() {
+        #[derive(serde::Serialize)]
+        struct Shown {
+            #[serde(serialize_with = "json::yuan")]
+            zero: Decimal,
+            #[serde(serialize_with = "json::yuan")]
+            whole: Decimal,
+            #[serde(serialize_with = "json::opt_yuan")]
+            none: Option<Decimal>,
+            #[serde(serialize_with = "json::fen")]
+            fen: Fen,
+        }
+        let shown = Shown { zero: Decimal::ZERO, whole: dec!(500), none: None, fen: -5 };
+        assert_eq!(
+            serde_json::to_string(&shown).unwrap(),
+            r#"{"zero":"0.00","whole":"500.00","none":null,"fen":"-0.05"}"#
+        );
     }
 }

@@ -48,7 +48,7 @@ fn registry(dir: &Path, xicheng: u32) -> PathBuf {
 }
 
 /// What identifies a batch's content: id, transfers, control sum, lottery and district shares.
-fn batches(db: &str) -> Vec<(String, i64, i64, i64, i64)> {
+fn batches(db: &str) -> Vec<(String, i64, String, String, String)> {
     let out = ok(&subsidy(db, &["--json", "status"]));
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let mut rows: Vec<_> = v["batches"]
@@ -57,12 +57,13 @@ fn batches(db: &str) -> Vec<(String, i64, i64, i64, i64)> {
         .iter()
         .map(|b| {
             let n = |k: &str| b[k].as_i64().unwrap();
+            let yuan = |k: &str| b[k].as_str().unwrap().to_string();
             (
                 b["batch_id"].as_str().unwrap().to_string(),
                 n("transfer_count"),
-                n("control_sum_fen"),
-                n("lottery_fen"),
-                n("district_fen"),
+                yuan("control_sum"),
+                yuan("lottery_amount"),
+                yuan("district_amount"),
             )
         })
         .collect();

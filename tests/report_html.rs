@@ -68,7 +68,7 @@ fn the_demo_year_is_one_self_contained_page_a_browser_renders() {
     assert_self_contained(&page);
     assert_no_long_numbers(&page);
     for d in districts {
-        let section = section(&page, d["district"].as_str().unwrap());
+        let section = section(&page, d["district_code"].as_str().unwrap());
         assert_section_one(section, d, &text);
         assert_charts(section);
     }
@@ -120,10 +120,12 @@ fn assert_section_one(section: &str, d: &Value, text: &str) {
     for f in rows {
         let key = f["allowance"].as_str().unwrap_or("total");
         let person_times = f["person_times"].as_i64().unwrap().to_string();
-        let (amount, lottery, district) = (format_yuan(dec(&f["amount"])), dec(&f["lottery"]), dec(&f["district"]));
+        let (amount, lottery, district) =
+            (format_yuan(dec(&f["amount"])), dec(&f["lottery_amount"]), dec(&f["district_amount"]));
         let (lottery, district_wan, district) =
             (format_yuan(lottery), wan(district).to_string(), format_yuan(district));
-        let amount_wan = f["amount_wan"].as_str().unwrap();
+        // 万元 is the page's and the text's; JSON has the yuan it is computed from.
+        let amount_wan = &wan(dec(&f["amount"])).to_string();
         let en = format!("{key}: {person_times} person-times, {amount} yuan = lottery {lottery} + district {district}");
         let zh = format!(
             "发放{} {person_times} 人次，资金 {amount_wan} 万元（含区财政配套资金 {district_wan} 万元）",

@@ -72,9 +72,10 @@ fn figures(f: &Value) -> Vec<String> {
     vec![
         text(&f["person_times"]),
         yuan(&f["amount"]),
-        text(&f["amount_wan"]),
-        yuan(&f["district"]),
-        yuan(&f["lottery"]),
+        // 万元 is the workbook's; JSON has the yuan it is computed from.
+        subsidy::money::wan(Decimal::from_str(f["amount"].as_str().unwrap()).unwrap()).to_string(),
+        yuan(&f["district_amount"]),
+        yuan(&f["lottery_amount"]),
     ]
 }
 
@@ -109,7 +110,7 @@ fn the_workbook_holds_the_json_figures_to_the_fen() {
     let mut expected = Vec::new();
     for d in districts {
         for f in d["allowances"].as_array().unwrap().iter().chain([&d["total"]]) {
-            expected.push((text(&d["district"]), "2020".to_string(), f.clone()));
+            expected.push((text(&d["district_code"]), "2020".to_string(), f.clone()));
         }
     }
     let lottery_header = expected.len() + 2;
@@ -118,8 +119,8 @@ fn the_workbook_holds_the_json_figures_to_the_fen() {
     assert!(summary[lottery_header][3].starts_with("彩票公益金额度"), "{:?}", summary[lottery_header]);
     for (row, d) in summary[lottery_header + 1..].iter().zip(districts) {
         let amounts = ["lottery_allocation", "lottery_used", "lottery_not_exported", "lottery_remaining"];
-        assert_eq!(row[0], text(&d["district"]));
-        assert_eq!(row[3..7], amounts.map(|k| yuan(&d[k]))[..], "lottery of {}", d["district"]);
+        assert_eq!(row[0], text(&d["district_code"]));
+        assert_eq!(row[3..7], amounts.map(|k| yuan(&d[k]))[..], "lottery of {}", d["district_code"]);
     }
     assert_eq!(summary.len(), lottery_header + 1 + districts.len());
 
@@ -129,18 +130,18 @@ fn the_workbook_holds_the_json_figures_to_the_fen() {
     for d in districts {
         for m in d["by_month"].as_array().unwrap() {
             for f in m["allowances"].as_array().unwrap() {
-                expected.push((text(&d["district"]), text(&m["month"]), f.clone()));
+                expected.push((text(&d["district_code"]), text(&m["service_month"]), f.clone()));
             }
         }
     }
     compare_figures(&by_month[1..], &expected, "by month");
     for d in districts {
-        let rows = by_month[1..].iter().filter(|r| r[0] == text(&d["district"]));
+        let rows = by_month[1..].iter().filter(|r| r[0] == text(&d["district_code"]));
         let (times, sum) = rows.fold((0i64, Decimal::ZERO), |(t, s), r| {
             (t + r[4].parse::<i64>().unwrap(), s + Decimal::from_str(&r[5]).unwrap())
         });
-        assert_eq!(times.to_string(), text(&d["total"]["person_times"]), "{} person-times", d["district"]);
-        assert_eq!(format_yuan(sum), yuan(&d["total"]["amount"]), "{} months add up to the year", d["district"]);
+        assert_eq!(times.to_string(), text(&d["total"]["person_times"]), "{} person-times", d["district_code"]);
+        assert_eq!(format_yuan(sum), yuan(&d["total"]["amount"]), "{} months add up to the year", d["district_code"]);
     }
 
     // By street: one row per street of the JSON, in its order.
@@ -151,15 +152,15 @@ fn the_workbook_holds_the_json_figures_to_the_fen() {
     for (row, (d, st)) in by_street[1..].iter().zip(&streets) {
         let t = &st["total"];
         let want = [
-            text(&d["district"]),
+            text(&d["district_code"]),
             text(&d["name"]),
             text(&st["street_code"]),
             text(&st["name"]),
             text(&st["recipients"]),
             text(&t["person_times"]),
             yuan(&t["amount"]),
-            yuan(&t["district"]),
-            yuan(&t["lottery"]),
+            yuan(&t["district_amount"]),
+            yuan(&t["lottery_amount"]),
         ];
         assert_eq!(row[..], want[..]);
     }
@@ -170,7 +171,7 @@ fn the_workbook_holds_the_json_figures_to_the_fen() {
         districts.iter().flat_map(|d| d["by_age_band"].as_array().unwrap().iter().map(move |b| (d, b))).collect();
     assert_eq!(by_band.len() - 1, bands.len(), "a row per band");
     for (row, (d, b)) in by_band[1..].iter().zip(&bands) {
-        let want = [text(&d["district"]), text(&b["recipients"]), text(&b["person_times"]), yuan(&b["amount"])];
+        let want = [text(&d["district_code"]), text(&b["recipients"]), text(&b["person_times"]), yuan(&b["amount"])];
         assert_eq!([&row[0], &row[3], &row[4], &row[5]].map(String::clone), want);
     }
 }

@@ -16,10 +16,13 @@ pub struct AllowanceTotals {
     /// Transfers.
     pub transfers: u64,
     /// Sum of transfers, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub amount: Decimal,
     /// Lottery share of paid lines, yuan.
+    #[serde(rename = "lottery_amount", alias = "lottery", serialize_with = "crate::money::json::yuan")]
     pub lottery: Decimal,
     /// District share of paid lines, yuan.
+    #[serde(rename = "district_amount", alias = "district", serialize_with = "crate::money::json::yuan")]
     pub district: Decimal,
 }
 
@@ -29,6 +32,7 @@ pub struct CountAmount {
     /// Number of postings.
     pub count: u64,
     /// Their sum, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub amount: Decimal,
 }
 
@@ -38,12 +42,15 @@ pub struct LotteryYear {
     /// Year of the service months.
     pub year: i32,
     /// Allocation, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub allocation: Decimal,
     /// Remaining after this batch, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub remaining: Decimal,
     /// Lines whose lottery share was cut because the allocation ran out.
     pub exhausted_lines: u64,
     /// Lottery share moved to the district by exhaustion, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub shifted_to_district: Decimal,
 }
 
@@ -56,6 +63,7 @@ pub struct MissingAllocation {
     /// Lines whose lottery share (F2) moved wholly to the district.
     pub lines: u64,
     /// Their lottery share, moved to the district, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub moved_to_district: Decimal,
 }
 
@@ -65,6 +73,7 @@ pub struct BatchSummary {
     /// Batch id.
     pub batch_id: String,
     /// District.
+    #[serde(rename = "district_code", alias = "district")]
     pub district: String,
     /// Service month.
     pub service_month: ServiceMonth,
@@ -81,6 +90,7 @@ pub struct BatchSummary {
     /// Number of transfers.
     pub transfer_count: u64,
     /// Sum of transfers, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub control_sum: Decimal,
     /// Per allowance.
     pub by_allowance: BTreeMap<Allowance, AllowanceTotals>,
@@ -91,8 +101,10 @@ pub struct BatchSummary {
     /// Recovery items raised (amount positive: owed back).
     pub recoveries: CountAmount,
     /// Lottery share of paid lines, yuan.
+    #[serde(rename = "lottery_amount", alias = "lottery", serialize_with = "crate::money::json::yuan")]
     pub lottery: Decimal,
     /// District share of paid lines, yuan.
+    #[serde(rename = "district_amount", alias = "district_share", serialize_with = "crate::money::json::yuan")]
     pub district_share: Decimal,
     /// F3 per year.
     pub lottery_years: Vec<LotteryYear>,
@@ -136,10 +148,13 @@ pub struct Difference {
     /// Allowance.
     pub allowance: Allowance,
     /// Net paid through the month (L1), yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub net_paid: Decimal,
     /// Owed now through the month, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub owed: Decimal,
     /// The postings' sum (held lines included), yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub difference: Decimal,
 }
 

@@ -24,6 +24,7 @@ pub struct AllowanceDecision {
     /// Which allowance.
     pub allowance: Allowance,
     /// The service month.
+    #[serde(rename = "service_month")]
     pub month: ServiceMonth,
     /// What is owed, if anything.
     pub owed: Option<Entitlement>,

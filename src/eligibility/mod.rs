@@ -31,12 +31,15 @@ pub struct Entitlement {
     /// Which allowance.
     pub allowance: Allowance,
     /// The service month.
+    #[serde(rename = "service_month")]
     pub month: ServiceMonth,
     /// The district that pays (R1, T3).
+    #[serde(rename = "district_code")]
     pub district: String,
     /// Tier name (`80-89`, `A`, `dibao` …).
     pub tier: String,
     /// Monthly amount owed, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub amount: Decimal,
     /// Lottery and district shares (F2).
     pub split: FundSplit,

@@ -11,8 +11,10 @@ use serde::Serialize;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct FundSplit {
     /// Municipal welfare-lottery public welfare fund (市级彩票公益金), yuan.
+    #[serde(rename = "lottery_amount", serialize_with = "crate::money::json::yuan")]
     pub lottery: Decimal,
     /// District budget (区财政), yuan.
+    #[serde(rename = "district_amount", serialize_with = "crate::money::json::yuan")]
     pub district: Decimal,
 }
 

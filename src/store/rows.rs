@@ -35,17 +35,24 @@ pub struct BatchRow {
     pub registry_fingerprint: String,
     /// Number of transfers.
     pub transfer_count: i64,
-    /// Sum of transfers, fen.
+    /// Sum of transfers, fen (in JSON: `control_sum`, yuan).
+    #[serde(rename = "control_sum", serialize_with = "crate::money::json::fen")]
     pub control_sum_fen: i64,
     /// Lottery share of paid lines, fen.
+    #[serde(rename = "lottery_amount", serialize_with = "crate::money::json::fen")]
     pub lottery_fen: i64,
     /// District share of paid lines, fen.
+    #[serde(rename = "district_amount", serialize_with = "crate::money::json::fen")]
     pub district_fen: i64,
     /// Held lines, fen.
+    #[serde(rename = "held", serialize_with = "crate::money::json::fen")]
     pub held_fen: i64,
     /// Recovery items raised, fen (positive).
+    #[serde(rename = "recoveries", serialize_with = "crate::money::json::fen")]
     pub recovery_fen: i64,
-    /// JSON summary (totals by allowance, lottery purse).
+    /// JSON summary (totals by allowance, lottery purse); in `--json` output it is an object, put
+    /// there by the renderer that reads it (`cli::render`), never a string.
+    #[serde(skip)]
     pub summary: String,
     /// Why it was discarded or rerun.
     pub state_reason: Option<String>,

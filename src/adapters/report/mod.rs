@@ -35,12 +35,16 @@ pub struct AllowanceFigures {
     /// Distinct (person, allowance, month) with a positive net paid (F5).
     pub person_times: i64,
     /// Net paid, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub amount: Decimal,
-    /// The same in 万元.
+    /// The same in 万元 (the text, html and xlsx forms; not in JSON, where money is yuan).
+    #[serde(skip)]
     pub amount_wan: Decimal,
     /// Lottery fund share, yuan.
+    #[serde(rename = "lottery_amount", serialize_with = "crate::money::json::yuan")]
     pub lottery: Decimal,
     /// District budget share (配套), yuan.
+    #[serde(rename = "district_amount", serialize_with = "crate::money::json::yuan")]
     pub district: Decimal,
 }
 
@@ -48,24 +52,30 @@ pub struct AllowanceFigures {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DistrictReport {
     /// District code.
+    #[serde(rename = "district_code")]
     pub district: String,
     /// District name.
     pub name: String,
     /// Year of the service months.
     pub year: i32,
     /// Only this month, if asked.
+    #[serde(rename = "service_month")]
     pub month: Option<ServiceMonth>,
     /// Per allowance, in the seed's order (care, longevity, hardship).
     pub allowances: Vec<AllowanceFigures>,
     /// All allowances.
     pub total: AllowanceFigures,
     /// Lottery allocation of the year (F3), yuan, if loaded.
+    #[serde(serialize_with = "crate::money::json::opt_yuan")]
     pub lottery_allocation: Option<Decimal>,
     /// Lottery share of the year paid out (exported batches), yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub lottery_used: Decimal,
     /// Lottery share of the year drawn by batches not yet exported, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub lottery_not_exported: Decimal,
     /// Allocation left after what was paid and what batches not yet exported drew, yuan.
+    #[serde(serialize_with = "crate::money::json::opt_yuan")]
     pub lottery_remaining: Option<Decimal>,
     /// F3: set when no allocation is loaded for the year: what that means and what to do.
     pub missing_allocation: Option<String>,
@@ -83,6 +93,7 @@ pub struct DistrictReport {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MonthFigures {
     /// The service month.
+    #[serde(rename = "service_month")]
     pub month: ServiceMonth,
     /// Per allowance, in the seed's order (care, longevity, hardship).
     pub allowances: Vec<AllowanceFigures>,
@@ -113,6 +124,7 @@ pub struct AgeBandFigures {
     /// Their person-times (F5).
     pub person_times: i64,
     /// Their net paid, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub amount: Decimal,
 }
 
@@ -166,12 +178,16 @@ pub struct NotExported {
     /// The batches, with their state and amounts.
     pub batches: Vec<PendingBatch>,
     /// Per allowance with lines, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan_map")]
     pub by_allowance: std::collections::BTreeMap<Allowance, Decimal>,
     /// Sum of their lines and recovery items, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub amount: Decimal,
     /// Lottery share, yuan.
+    #[serde(rename = "lottery_amount", serialize_with = "crate::money::json::yuan")]
     pub lottery: Decimal,
     /// District share, yuan.
+    #[serde(rename = "district_amount", serialize_with = "crate::money::json::yuan")]
     pub district: Decimal,
 }
 
@@ -183,6 +199,7 @@ pub struct PendingBatch {
     /// `computed` or `approved`.
     pub state: String,
     /// Sum of its lines for the period, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub amount: Decimal,
 }
 

@@ -20,8 +20,10 @@ pub struct MonthReview {
     /// District name.
     pub district_name: String,
     /// The service month reviewed.
+    #[serde(rename = "service_month")]
     pub month: ServiceMonth,
     /// The month compared with.
+    #[serde(rename = "previous_service_month")]
     pub previous_month: ServiceMonth,
     /// The month's standing batches (computed, approved or exported), oldest first.
     pub batches: Vec<ReviewBatch>,
@@ -66,6 +68,7 @@ pub struct ReviewBatch {
     /// Transfers.
     pub transfers: i64,
     /// Their sum, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub control_sum: Decimal,
     /// Its own lines by type (`regular`, `arrears held`, `recovery items` …); `previous` and
     /// `change` unused.
@@ -80,10 +83,13 @@ pub struct BridgeLine {
     /// Label, Chinese and English.
     pub label: (&'static str, &'static str),
     /// Last month, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub previous: Decimal,
     /// This month, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub this: Decimal,
     /// This month less last month, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub change: Decimal,
 }
 
@@ -101,6 +107,7 @@ pub struct ChangeLine {
     /// Persons.
     pub persons: i64,
     /// Change of the regular amount, yuan (negative for exits).
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub amount: Decimal,
 }
 
@@ -114,10 +121,13 @@ pub struct Total {
     /// Lines this month.
     pub lines: i64,
     /// This month, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub amount: Decimal,
     /// Last month, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub previous: Decimal,
     /// This month less last month, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub change: Decimal,
 }
 
@@ -145,8 +155,10 @@ pub struct FlaggedLine {
     /// Allowance, where the flag is about one.
     pub allowance: String,
     /// To pay this month, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub to_pay: Decimal,
     /// The person's regular amount this month, yuan.
+    #[serde(serialize_with = "crate::money::json::yuan")]
     pub usual: Decimal,
     /// Months of arrears at once (many-arrears), else 0.
     pub months: i64,

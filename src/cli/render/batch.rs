@@ -15,8 +15,8 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use std::path::Path;
 
-/// The summary a stored batch was computed with.
-fn stored_summary(b: &BatchRow) -> Option<BatchSummary> {
+/// The summary a stored batch was computed with (none if it cannot be read back).
+pub(super) fn stored_summary(b: &BatchRow) -> Option<BatchSummary> {
     serde_json::from_str(&b.summary).ok()
 }
 
@@ -124,18 +124,20 @@ fn run_json(run: &DistrictRun) -> serde_json::Value {
     let district = run.district.as_str();
     match &run.outcome {
         RunOutcome::Computed(sum) => {
-            json!({ "district": district, "batch_id": sum.batch_id, "outcome": "computed", "state": if sum.dry_run { "dry-run" } else { "computed" }, "summary": sum })
+            json!({ "district_code": district, "batch_id": sum.batch_id, "outcome": "computed", "state": if sum.dry_run { "dry-run" } else { "computed" }, "summary": sum })
         }
         RunOutcome::Existing(b) => {
-            json!({ "district": district, "batch_id": b.batch_id, "outcome": "existing", "state": b.state, "summary": stored_summary(b) })
+            json!({ "district_code": district, "batch_id": b.batch_id, "outcome": "existing", "state": b.state, "summary": stored_summary(b) })
         }
         RunOutcome::NothingToSettle => {
-            json!({ "district": district, "outcome": "nothing", "message": "nothing to pay or settle; no batch written" })
+            json!({ "district_code": district, "outcome": "nothing_to_settle", "message": "nothing to pay or settle; no batch written" })
         }
         RunOutcome::Locked => {
-            json!({ "district": district, "outcome": "locked", "message": "another run holds this district; try again later" })
+            json!({ "district_code": district, "outcome": "locked", "message": "another run holds this district; try again later" })
         }
-        RunOutcome::Refused(why) => json!({ "district": district, "outcome": "refused", "message": why }),
+        RunOutcome::Refused(why) => {
+            json!({ "district_code": district, "outcome": "refused", "message": why.to_string() })
+        }
     }
 }
 

@@ -51,7 +51,7 @@ fn explanation_json(e: &Explanation) {
         .map(|b| json!({ "batch_id": b.batch_id, "state": b.state, "registry_after_import": b.registry_after_import, "allowances": b.allowances }))
         .collect();
     print_json(
-        &json!({ "id_number": e.masked_id, "month": e.month, "allowances": e.decisions, "postings": posted, "as_computed": batches }),
+        &json!({ "id_number": e.masked_id, "service_month": e.month, "allowances": e.decisions, "postings": posted, "as_computed": batches }),
     );
 }
 

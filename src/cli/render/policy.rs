@@ -29,6 +29,7 @@ pub fn initialised(o: &InitOutcome, json: bool) {
 pub fn shown(shown: &PolicyShown, json: bool) {
     let versions = shown.book.versions();
     if json {
+        let versions: Vec<serde_json::Value> = versions.iter().map(policy_json).collect();
         print_json(&json!({ "in_force": shown.in_force, "versions": versions }));
         return;
     }
@@ -36,6 +37,31 @@ pub fn shown(shown: &PolicyShown, json: bool) {
     for p in versions {
         policy(p);
     }
+}
+
+/// A policy version as `--json` shows it: its stored form (which must not change: a re-load of the
+/// same file is recognised by it), with the JSON contract's vocabulary: money in yuan with two
+/// decimals, an allocation's district as `district_code`.
+fn policy_json(p: &Policy) -> serde_json::Value {
+    let mut v = serde_json::to_value(p).expect("a policy serializes");
+    let tiers = [
+        ("longevity", p.longevity.tiers.iter().map(|t| (t.monthly, t.lottery_quota)).collect::<Vec<_>>()),
+        ("care", p.care.tiers.iter().map(|t| (t.monthly, t.lottery_quota)).collect()),
+        ("hardship", p.hardship.tiers.iter().map(|t| (t.monthly, t.lottery_quota)).collect()),
+    ];
+    for (allowance, amounts) in tiers {
+        for (i, (monthly, quota)) in amounts.into_iter().enumerate() {
+            let tier = &mut v[allowance]["tiers"][i];
+            tier["monthly"] = json!(format_yuan(monthly));
+            tier["lottery_quota"] = json!(format_yuan(quota));
+        }
+    }
+    v["allocations"] = p
+        .allocations
+        .iter()
+        .map(|a| json!({ "district_code": a.district, "year": a.year, "amount": format_yuan(a.amount) }))
+        .collect();
+    v
 }
 
 fn policy(p: &Policy) {
@@ -126,9 +152,9 @@ pub fn loaded(l: &PolicyLoaded, json: bool) {
         PolicyLoad::Conflict(why) => format!("refused: {why}"),
     };
     if json {
-        print_json(
-            &json!({ "version": p.version, "effective_from": p.effective_from, "outcome": format!("{:?}", l.outcome), "message": message }),
-        );
+        print_json(&json!({ "version": p.version, "effective_from": p.effective_from, "outcome": match l.outcome {
+                PolicyLoad::Added => "added", PolicyLoad::AlreadyLoaded => "already_loaded", PolicyLoad::Conflict(_) => "conflict" },
+                "message": message }));
     } else if matches!(l.outcome, PolicyLoad::Conflict(_)) {
         eprintln!("error: {message}");
     } else {

@@ -68,7 +68,9 @@ fn report_json(s: &Scheduled) {
         .iter()
         .map(|(d, ms)| (d.clone(), json!(ms.iter().map(|m| m.to_string()).collect::<Vec<_>>())))
         .collect();
-    let at = |d: &Due| json!({ "service_month": d.month.to_string(), "at": local(d, s) });
+    // RFC 3339 with the timetable's offset: a script reads it without knowing the time zone.
+    let tz: chrono_tz::Tz = s.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let at = |d: &Due| json!({ "service_month": d.month.to_string(), "at": d.at.with_timezone(&tz).to_rfc3339() });
     print_json(&json!({
         "timetable": s.timetable, "timezone": s.timezone,
         "due": s.due.as_ref().map(at),

@@ -50,6 +50,7 @@ fn status_json(st: &Status) {
         .iter()
         .map(|b| {
             let mut v = serde_json::to_value(b).expect("serializable batch");
+            v["summary"] = json!(super::batch::stored_summary(b));
             if let Some((standing, answers)) = st.standing.get(&b.batch_id) {
                 v["state"] = json!(standing);
                 v["transfers_by_status"] = answers_json(answers);
@@ -79,7 +80,7 @@ fn status_json(st: &Status) {
         "waiting": waiting,
         "holds": holds,
         "by_state": states,
-        "ledger": { "balances_fen": st.balances_fen, "counted_postings_fen": st.counted_postings_fen, "consistent": st.consistent() },
+        "ledger": { "balances": format_fen(st.balances_fen), "net_paid": format_fen(st.counted_postings_fen), "consistent": st.consistent() },
         "recoveries": { "outstanding_count": outstanding.len(), "outstanding": format_fen(st.outstanding_fen()), "items": masked },
         "held_waiting": format_fen(st.held_waiting_fen()),
         "held_waiting_by_district": held,
