@@ -1,6 +1,7 @@
 //! `subsidy`: parse the command line, set up logging to stderr (`logging`), run, exit with the status.
 
 use clap::FromArgMatches;
+use std::ops::Not as _;
 use tracing::Instrument;
 
 /// A plain `main`: SIGPIPE is reset before the tokio runtime (and so any thread) exists, then the
@@ -28,8 +29,8 @@ fn main() {
 }
 
 async fn run() -> subsidy::cli::ExitStatus {
-    let matches = subsidy::cli::args::command().get_matches();
-    let cli = subsidy::cli::args::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let matches = subsidy::cli::args::command().try_get_matches().unwrap_or_else(|e| usage_exit(e));
+    let cli = subsidy::cli::args::Cli::from_arg_matches(&matches).unwrap_or_else(|e| usage_exit(e));
     subsidy::logging::init(cli.log_format);
     let span = subsidy::logging::command_span(matches.subcommand_name().unwrap_or("-"), cli.district.as_deref());
     match subsidy::clock::Clock::from_env() {
@@ -39,4 +40,26 @@ async fn run() -> subsidy::cli::ExitStatus {
             subsidy::cli::exit::USAGE
         }
     }
+}
+
+/// A command line clap refuses: its message on stderr as usual (help and version print and exit
+/// 0); when `--json` was asked for, also the error object on stdout, so a script reading stdout
+/// gets JSON for every outcome (exit status 2 either way).
+fn usage_exit(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    let json = std::env::args_os().skip(1).take_while(|a| a != "--").any(|a| a == "--json");
+    if !json || matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) || e.use_stderr().not() {
+        e.exit();
+    }
+    let _ = e.print();
+    let message = first_line(&e.to_string());
+    let hint = "see `subsidy COMMAND --help` for the options and an example";
+    println!("{}", subsidy::cli::render::error_json("usage", &message, hint));
+    std::process::exit(subsidy::cli::exit::USAGE);
+}
+
+/// clap's message without its `error: ` prefix and the usage lines after it.
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    line.strip_prefix("error: ").unwrap_or(line).to_string()
 }

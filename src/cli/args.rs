@@ -264,9 +264,10 @@ pub enum Command {
         #[arg(long)]
         month: Option<ServiceMonth>,
         /// text, csv, json, html or xlsx (with --out FILE.xlsx); --json also selects json. The
-        /// month's review (--month alone): text, csv or json.
-        #[arg(long, default_value = "text")]
-        format: ReportFormat,
+        /// month's review (--month alone): text, csv or json. Default: text (json with --json,
+        /// which refuses any other --format).
+        #[arg(long)]
+        format: Option<ReportFormat>,
         /// Write to this file instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,

@@ -3,7 +3,7 @@
 //! [`super::exit`]. The rules live in the use-cases, the wording in the renderers.
 
 use super::args::{Cli, Command, ExportFormat, PolicyAction, ReportFormat};
-use super::{exit, render, ExitStatus, UsageError};
+use super::{exit, render, CodedUsage, ExitStatus, UsageError};
 use crate::adapters::platform;
 use crate::adapters::platform::iso20022::{self, Payer};
 use crate::adapters::registry_csv::encoding::Encoding;
@@ -59,11 +59,14 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
         return init(s, *start_month, &by, cli.json, clock).await;
     }
     ops::init::initialised(s).await.map_err(|e| match e {
-        ops::OpsError::NotInitialised => anyhow::Error::new(UsageError(format!(
-            "the database {} is not initialised: run `subsidy init --start-month YYYY-MM` first, \
-             or point --database-url (DATABASE_URL) at the initialised one",
-            store::redact_url(&cli.database_url)
-        ))),
+        ops::OpsError::NotInitialised => anyhow::Error::new(CodedUsage {
+            code: "not_initialised",
+            message: format!(
+                "the database {} is not initialised: run `subsidy init --start-month YYYY-MM` first, \
+                 or point --database-url (DATABASE_URL) at the initialised one",
+                store::redact_url(&cli.database_url)
+            ),
+        }),
         e => e.into(),
     })?;
     match &cli.command {
@@ -124,12 +127,14 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
             recovery(s, &key, decision, reason, &by, cli.json, clock).await
         }
         Command::Report { year: None, month: Some(month), format, out } => {
-            let format = if cli.json { ReportFormat::Json } else { *format };
+            let format = report_format(cli.json, *format)?;
             review(s, cli.district.as_deref(), *month, format, out.as_deref()).await
         }
         Command::Report { year, month, format, out } => {
-            let format = if cli.json { ReportFormat::Json } else { *format };
-            let year = year.context("report needs --year YYYY (or --month YYYY-MM alone for the month's review)")?;
+            let format = report_format(cli.json, *format)?;
+            let year = year.ok_or_else(|| {
+                UsageError("report needs --year YYYY (or --month YYYY-MM alone for the month's review)".into())
+            })?;
             report(s, cli.district.as_deref(), year, *month, format, out.as_deref()).await
         }
         Command::Policy { action: PolicyAction::Show } => policy_show(s, cli.json, clock).await,
@@ -180,8 +185,21 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
 
 /// An ID number as the operator typed it, checked (wrong usage, status 2, saying exactly what is
 /// wrong, the ID masked) and with a final lowercase `x` made `X`.
+/// The report's form: `--json` is JSON and refuses another `--format` (a script asking for both
+/// would otherwise get one of them silently); without it, `--format` or text.
+fn report_format(json: bool, format: Option<ReportFormat>) -> Result<ReportFormat, UsageError> {
+    match (json, format) {
+        (true, None | Some(ReportFormat::Json)) => Ok(ReportFormat::Json),
+        (true, Some(other)) => Err(UsageError(format!(
+            "--json prints one JSON object and --format {} asks for another form: give one of them",
+            format!("{other:?}").to_lowercase()
+        ))),
+        (false, format) => Ok(format.unwrap_or(ReportFormat::Text)),
+    }
+}
+
 fn typed_id(id: &str) -> anyhow::Result<String> {
-    crate::idcard::parse_typed(id).map_err(|e| UsageError(e.to_string()).into())
+    crate::idcard::parse_typed(id).map_err(|e| CodedUsage { code: "bad_id_number", message: e.to_string() }.into())
 }
 
 /// A recovery item's payment key as typed: its ID part checked like [`typed_id`] unless it is the

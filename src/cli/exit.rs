@@ -10,7 +10,7 @@
 //! | 4 | another run holds the district, or another command was writing at the same time |
 //! | 5 | verify found a difference |
 
-use super::{ExitStatus, UsageError};
+use super::{CodedUsage, ExitStatus, UsageError};
 use crate::adapters::registry_csv::import::ImportReport;
 use crate::batch::RunOutcome;
 use crate::ops::run::DistrictRun;
@@ -68,13 +68,75 @@ pub fn of_differences(differences: &[String]) -> ExitStatus {
     }
 }
 
-/// A command that failed: its exit status and what to tell the operator.
+/// A command that failed: its exit status and what to tell the operator (with `--json`, the object
+/// `{"error": {"code", "message", "hint"}}` of docs/json/error.schema.json).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
     /// The exit status.
     pub status: ExitStatus,
+    /// A stable name of what went wrong (`usage`, `busy`, `no_batch`, …), for scripts.
+    pub code: &'static str,
     /// The message (the error and its causes).
     pub message: String,
+}
+
+impl Failure {
+    /// What to do next: the message's own remedy (its last clause, when that says what to do),
+    /// or the one of its code.
+    pub fn hint(&self) -> String {
+        remedy(&self.message).map_or_else(|| default_hint(self.code).to_string(), str::to_string)
+    }
+}
+
+/// Words a remedy clause starts with ("…; check the ID number", "…: run `subsidy init` first").
+const REMEDY_STARTS: [&str; 22] = [
+    "run ",
+    "give ",
+    "check ",
+    "import ",
+    "fix ",
+    "pass ",
+    "point ",
+    "type ",
+    "use ",
+    "try ",
+    "correct ",
+    "export ",
+    "approve ",
+    "ask ",
+    "wait ",
+    "release ",
+    "`subsidy ",
+    "load ",
+    "drop ",
+    "see ",
+    "start ",
+    "set ",
+];
+
+/// The last clause of a message, after `; ` or `: `, when it says what to do.
+fn remedy(message: &str) -> Option<&str> {
+    let clause = |sep: &str| message.rsplit_once(sep).map(|(_, tail)| tail.trim());
+    [clause("; "), clause(": ")]
+        .into_iter()
+        .flatten()
+        .filter(|tail| REMEDY_STARTS.iter().any(|start| tail.starts_with(start)))
+        .min_by_key(|tail| std::cmp::Reverse(tail.len()))
+}
+
+/// What to do next, by error code, when the message does not say.
+fn default_hint(code: &str) -> &'static str {
+    match code {
+        "usage" | "bad_id_number" => "see `subsidy COMMAND --help` for the options and an example",
+        "busy" => "nothing was changed: run the command again once the other one has finished",
+        "database_unreachable" => {
+            "start the database server or correct --database-url (DATABASE_URL), then run the command again"
+        }
+        "same_person" => "ask someone other than whoever ran the batch to approve it",
+        "wrong_state" | "state_changed" | "no_batch" => "`subsidy status` shows each batch and its state",
+        "ledger_bound" => "nothing was written; report this with `subsidy verify --ledger`'s output",
+        _ => "nothing was half-written: correct what the message names and run the command again",
+    }
 }
 
 /// The status and message of a failed command: another command writing at the same time (4,
@@ -82,14 +144,23 @@ pub struct Failure {
 /// failure (1, including a database that cannot be opened).
 pub fn of_error(e: &anyhow::Error) -> Failure {
     if let Some(message) = concurrent_failure(e) {
-        return Failure { status: BUSY, message };
+        return Failure { status: BUSY, code: "busy", message };
     }
     if let Some(failure) = open_failure(e) {
         return failure;
     }
-    let usage = e.downcast_ref::<UsageError>().is_some()
-        || matches!(e.downcast_ref::<OpsError>(), Some(OpsError::Usage(_) | OpsError::NotInitialised));
-    Failure { status: if usage { USAGE } else { FAILED }, message: chain_text(e) }
+    let (status, code) = if e.downcast_ref::<UsageError>().is_some() {
+        (USAGE, "usage")
+    } else if let Some(coded) = e.downcast_ref::<CodedUsage>() {
+        (USAGE, coded.code)
+    } else {
+        match e.downcast_ref::<OpsError>() {
+            Some(o @ (OpsError::Usage(_) | OpsError::NotInitialised)) => (USAGE, o.code()),
+            Some(o) => (FAILED, o.code()),
+            None => (FAILED, store_error(e).map_or("failed", StoreError::code)),
+        }
+    };
+    Failure { status, code, message: chain_text(e) }
 }
 
 /// The error and its causes, `: `-separated, each said once: a cause whose words already end
@@ -118,7 +189,7 @@ fn open_failure(e: &anyhow::Error) -> Option<Failure> {
         StoreError::UnsupportedUrl(_) | StoreError::BadUrl { .. } | StoreError::NoDatabaseFile { .. } => USAGE,
         _ => return None,
     };
-    Some(Failure { status, message: store.to_string() })
+    Some(Failure { status, code: store.code(), message: store.to_string() })
 }
 
 /// The storage error anywhere in an error's chain, if any (an [`OpsError`] that is one counts).
@@ -158,11 +229,11 @@ mod tests {
     #[test]
     fn usage_errors_of_the_command_line_and_of_the_use_cases_are_status_2() {
         let cli = anyhow::Error::new(UsageError("--by is empty".into()));
-        assert_eq!(of_error(&cli), Failure { status: USAGE, message: "--by is empty".into() });
+        assert_eq!(of_error(&cli), Failure { status: USAGE, code: "usage", message: "--by is empty".into() });
         let ops = anyhow::Error::new(OpsError::Usage("--reason must say why the month is run again".into()));
         assert_eq!(
             of_error(&ops),
-            Failure { status: USAGE, message: "--reason must say why the month is run again".into() }
+            Failure { status: USAGE, code: "usage", message: "--reason must say why the month is run again".into() }
         );
     }
 
@@ -173,6 +244,7 @@ mod tests {
             of_error(&e),
             Failure {
                 status: FAILED,
+                code: "no_batch",
                 message: "there is no batch 110102-2020-07-R1; `subsidy status` lists the batches".into()
             }
         );
@@ -192,12 +264,15 @@ mod tests {
             anyhow::Error::new(OpsError::Store(busy())),
             anyhow::Error::new(OpsError::Failed(anyhow::Error::new(busy()))),
         ] {
-            assert_eq!(of_error(&e), Failure { status: BUSY, message: said.clone() });
+            assert_eq!(of_error(&e), Failure { status: BUSY, code: "busy", message: said.clone() });
         }
         let month = "2020-07".parse().expect("month");
         // SQLite busy: the sentence alone, whatever the command was doing (as before issue 8).
         let district = OpsError::District { district: "110102".into(), month, source: anyhow::Error::new(busy()) };
-        assert_eq!(of_error(&anyhow::Error::new(district)), Failure { status: BUSY, message: said.clone() });
+        assert_eq!(
+            of_error(&anyhow::Error::new(district)),
+            Failure { status: BUSY, code: "busy", message: said.clone() }
+        );
     }
 
     #[test]
@@ -206,7 +281,7 @@ mod tests {
         let refused = StoreError::Connect { problem: ConnectProblem::Refused, target: "127.0.0.1:5999".into() };
         let said = refused.to_string();
         let e = anyhow::Error::new(refused).context("cannot open the database postgres://u:***@127.0.0.1:5999/x");
-        assert_eq!(of_error(&e), Failure { status: FAILED, message: said });
+        assert_eq!(of_error(&e), Failure { status: FAILED, code: "database_unreachable", message: said });
         let e = anyhow::Error::new(StoreError::UnsupportedUrl("foo".into())).context("cannot open the database foo");
         assert_eq!(of_error(&e).status, USAGE);
     }
@@ -216,6 +291,26 @@ mod tests {
         let inner = anyhow::anyhow!("database \"x\" does not exist");
         let e = inner.context("error returned from database: database \"x\" does not exist").context("opening");
         assert_eq!(of_error(&e).message, "opening: error returned from database: database \"x\" does not exist");
+    }
+
+    #[test]
+    fn each_failure_has_a_code_and_a_hint_taken_from_its_own_remedy_when_it_says_one() {
+        let no_batch = of_error(&anyhow::Error::new(OpsError::NoBatch("110102-2020-07-R1".into())));
+        assert_eq!((no_batch.code, no_batch.hint().as_str()), ("no_batch", "`subsidy status` lists the batches"));
+        let person = of_error(&anyhow::Error::new(OpsError::NoPerson { masked_id: "1101**********002X".into() }));
+        assert_eq!((person.code, person.hint().as_str()), ("no_person", "check the ID number or import elders.csv"));
+        let same = of_error(&anyhow::Error::new(OpsError::SamePerson { batch: "b".into(), run_by: "wang".into() }));
+        assert_eq!(
+            (same.status, same.code, same.hint().as_str()),
+            (FAILED, "same_person", "ask someone other than whoever ran the batch to approve it")
+        );
+        let bad_id = of_error(&anyhow::Error::new(CodedUsage { code: "bad_id_number", message: "too short".into() }));
+        assert_eq!(
+            (bad_id.status, bad_id.code, bad_id.hint().as_str()),
+            (USAGE, "bad_id_number", "see `subsidy COMMAND --help` for the options and an example")
+        );
+        let busy = of_error(&anyhow::Error::new(StoreError::Busy(sqlx::Error::PoolTimedOut)));
+        assert_eq!(busy.hint(), "try again when it has finished");
     }
 
     #[test]

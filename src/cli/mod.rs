@@ -22,8 +22,19 @@ pub type ExitStatus = i32;
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// A mistake in how the command was called (exit status 2) that `--json` names by its own error
+/// code (`bad_id_number`, `not_initialised`) rather than the plain `usage`.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct CodedUsage {
+    /// The error's `code` in `--json` output (docs/json/error.schema.json).
+    pub code: &'static str,
+    /// What is wrong and what to type instead.
+    pub message: String,
+}
+
 /// Run a parsed command line; returns the process exit status. Errors are printed to stderr
-/// (with `--json`, also as `{"error": …}` on stdout).
+/// (with `--json`, also as `{"error": {"code", "message", "hint"}}` on stdout).
 pub async fn run(cli: Cli, clock: Clock) -> ExitStatus {
     let json = cli.json;
     progress::install_if_terminal(json);

@@ -261,6 +261,40 @@ impl OpsError {
             _ => None,
         }
     }
+
+    /// Its `code` in `--json` errors (docs/json/error.schema.json): one stable name per case, for
+    /// scripts to act on without reading the sentence.
+    pub fn code(&self) -> &'static str {
+        match self {
+            OpsError::Usage(_) => "usage",
+            OpsError::NotInitialised => "not_initialised",
+            OpsError::NoBatch(_) => "no_batch",
+            OpsError::SamePerson { .. } => "same_person",
+            OpsError::WrongState { .. } => "wrong_state",
+            OpsError::StateChanged { .. } => "state_changed",
+            OpsError::ReliedOn { .. } => "relied_on",
+            OpsError::Export(_) => "export_failed",
+            OpsError::StartMonthFixed { .. } => "start_month_fixed",
+            OpsError::BuiltInPolicy(_) => "built_in_policy",
+            OpsError::Unreadable { .. } => "unreadable_file",
+            OpsError::BadPolicyFile { .. } => "bad_policy_file",
+            OpsError::NoPerson { .. } => "no_person",
+            OpsError::EmptyRegistry => "empty_registry",
+            OpsError::District { source, .. } => {
+                source.chain().find_map(|c| c.downcast_ref::<StoreError>()).map_or("district_failed", StoreError::code)
+            }
+            OpsError::AmbiguousKey { .. } => "ambiguous_key",
+            OpsError::NoRecovery { .. } => "no_recovery",
+            OpsError::AlreadyDecided { .. } => "already_decided",
+            OpsError::RecoveryNotExported { .. } => "recovery_not_exported",
+            OpsError::ResultFile { .. } => "result_file_refused",
+            OpsError::NoHold { .. } => "no_hold",
+            OpsError::Store(e) => e.code(),
+            OpsError::Policy(_) => "policy",
+            OpsError::Io(_) => "io",
+            OpsError::Failed(e) => e.downcast_ref::<StoreError>().map_or("failed", StoreError::code),
+        }
+    }
 }
 
 fn stays(exported: bool) -> &'static str {

@@ -277,6 +277,22 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 }
 
 impl StoreError {
+    /// Its `code` in `--json` errors (docs/json/error.schema.json).
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::Database(_) => "database",
+            StoreError::Busy(_) | StoreError::Conflict { .. } => "busy",
+            StoreError::Migrate(_) => "migration",
+            StoreError::Corrupt(_) => "corrupt",
+            StoreError::NotFound { .. } => "not_found",
+            StoreError::LedgerBound { .. } => "ledger_bound",
+            StoreError::Connect { .. } => "database_unreachable",
+            StoreError::NoDatabaseFile { .. } => "no_database",
+            StoreError::UnsupportedUrl(_) | StoreError::BadUrl { .. } => "bad_database_url",
+            StoreError::ReliedOn { .. } => "relied_on",
+        }
+    }
+
     /// L4: the database's bound refused a write (a CHECK violation) — that is
     /// [`StoreError::LedgerBound`], naming the constraint; any other error (a serialisation failure,
     /// a deadlock, a lost connection) is classified as itself, so that callers can retry or report it.

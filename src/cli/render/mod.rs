@@ -28,11 +28,16 @@ pub fn print_json<T: serde::Serialize>(value: &T) {
     println!("{}", serde_json::to_string(value).expect("serializable output"));
 }
 
-/// A command that failed: `error: …` on stderr; with `--json`, also `{"error": …, "exit": N}` on
-/// stdout.
+/// A command that failed: `error: …` on stderr; with `--json`, also
+/// `{"error": {"code", "message", "hint"}}` on stdout (docs/json/error.schema.json).
 pub fn failure(f: &Failure, json: bool) {
     eprintln!("error: {}", f.message);
     if json {
-        println!("{}", serde_json::json!({ "error": f.message, "exit": f.status }));
+        print_json(&error_json(f.code, &f.message, &f.hint()));
     }
+}
+
+/// The one shape of an error under `--json`.
+pub fn error_json(code: &str, message: &str, hint: &str) -> serde_json::Value {
+    serde_json::json!({ "error": { "code": code, "message": message, "hint": hint } })
 }
