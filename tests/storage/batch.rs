@@ -594,7 +594,10 @@ async fn scenario<S: Store + LedgerStore>(s: &S) -> Result<Files, Failed> {
     let (transfers, postings) = (s.batch_transfers(&b4).await?, s.batch_postings(&b4).await?);
     let problems = platform::compare(&platform::render(&b, &transfers, &postings), &again, &b, &transfers, &postings);
     eq(problems.len(), 1, &format!("differences after tampering: {problems:?}"))?;
-    check(problems[0].starts_with(&format!("{name} differs")), format!("the difference names {name}: {problems:?}"))?;
+    // The last line, the one changed.
+    let lines = bytes.iter().filter(|&&b| b == b'\n').count();
+    let at = format!("{name} differs from the database at line {lines} (of {lines} expected): on disk \"");
+    check(problems[0].starts_with(&at), format!("the difference names {name} and its last line: {problems:?}"))?;
     files.extend(exported);
 
     // ---------------------------------------------------------------- after the four months

@@ -10,6 +10,7 @@
 //! tests and small batches.
 
 mod check;
+mod check_rows;
 mod files;
 pub mod iso20022;
 mod render;
