@@ -108,6 +108,17 @@ fn help_lists_only_the_options_a_command_uses_and_shows_an_example() {
             assert!(said.contains("--database-url") && said.contains("--district"), "{command}: {said}");
         }
     }
+    // Every command is listed with what it does (a doc comment out of place once gave
+    // `completions` the generator's words and `generate` none).
+    let top = help(&["--help"]);
+    let commands: Vec<&str> =
+        top.lines().skip_while(|l| !l.starts_with("Commands:")).skip(1).take_while(|l| !l.is_empty()).collect();
+    assert!(commands.len() >= 20, "{top}");
+    for line in commands {
+        assert!(line.trim().split_once(' ').is_some_and(|(_, what)| !what.trim().is_empty()), "no words: {line}");
+    }
+    assert!(top.contains("generate     Write a synthetic registry"), "{top}");
+    assert!(top.contains("completions  Print the shell completion script"), "{top}");
     // --database-url before or after the command.
     let tmp = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", tmp.path().join("named.db").display());

@@ -292,9 +292,8 @@ pub enum Command {
         #[arg(long, default_value = "demo-out")]
         out: PathBuf,
     },
-    /// Write a synthetic registry of N elders (deterministic for a seed).
-    #[command(after_help = "Example: subsidy completions bash > /etc/bash_completion.d/subsidy")]
     /// Print the shell completion script for bash, zsh or fish on stdout.
+    #[command(after_help = "Example: subsidy completions bash > /etc/bash_completion.d/subsidy")]
     Completions {
         /// The shell.
         #[arg(value_enum)]
@@ -303,6 +302,7 @@ pub enum Command {
     #[command(after_help = "Example: subsidy man > subsidy.1 && man ./subsidy.1")]
     /// Print the manual page (roff) on stdout.
     Man,
+    /// Write a synthetic registry of N elders (deterministic for a seed).
     #[command(after_help = "Example: subsidy generate --elders 1000 --out registry/")]
     Generate {
         /// Number of elders.
