@@ -37,6 +37,10 @@ async fn run() -> subsidy::cli::ExitStatus {
         Ok(clock) => subsidy::logging::logged(subsidy::cli::run(cli, clock)).instrument(span).await,
         Err(e) => {
             eprintln!("error: {e:#}");
+            if cli.json {
+                let hint = "set SUBSIDY_TODAY=YYYY-MM-DD or SUBSIDY_NOW=RFC 3339 with an offset, or unset them";
+                println!("{}", subsidy::cli::render::error_json("usage", &format!("{e:#}"), hint));
+            }
             subsidy::cli::exit::USAGE
         }
     }

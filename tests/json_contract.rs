@@ -163,6 +163,19 @@ fn every_command(db: &str, dir: &Path) {
     let loaded = json(db, "policyload", 0, &["policy", "load", &policy.display().to_string()]);
     assert_eq!(loaded["outcome"], "already_loaded");
     error(db, 1, "unreadable_file", &["policy", "load", &d("no-such-policy.toml")]);
+    // The same version name with other content is refused (F4 percentage instead of F2 quota).
+    let text = std::fs::read_to_string(&policy).unwrap();
+    let percentage = text.replace("rule = \"quota\"", "rule = \"percentage\"\nlottery_percent = \"40.00\"");
+    std::fs::write(dir.join("conflict.toml"), &percentage).unwrap();
+    error(db, 1, "policy_conflict", &["policy", "load", &d("conflict.toml")]);
+    // As its own version from 2021, it loads, and `policy show` shows its percentage.
+    let v2 = percentage
+        .replace("beijing-2019-v1", "beijing-2021-pct")
+        .replace("effective_from = \"2019-10\"", "effective_from = \"2021-01\"");
+    std::fs::write(dir.join("v2.toml"), v2).unwrap();
+    assert_eq!(json(db, "policyload", 0, &["policy", "load", &d("v2.toml")])["outcome"], "added");
+    let shown = json(db, "policy", 0, &["policy", "show"]);
+    assert_eq!(shown["versions"][1]["funding"]["lottery_percent"], "40.00", "{shown}");
 
     let january = json(db, "run", 0, &["run", "--month", "2020-01", "--by", "operator"]);
     assert_eq!(
@@ -259,6 +272,10 @@ fn every_command(db: &str, dir: &Path) {
     // CSV is a form of its own: asked with --json, which of the two is meant is not known.
     json_error(db, 2, "usage", &["report", "--year", "2020", "--format", "csv"]);
     error(db, 2, "usage", &["report", "--month", "2020-01", "--format", "html"]);
+    json_error(db, 2, "usage", &["report", "--year", "2020", "--out", &d("year.json")]);
+    let mut bad_clock = std::process::Command::new(cli_support::bin());
+    bad_clock.env("DATABASE_URL", db).env("SUBSIDY_TODAY", "2020-13-01").args(["--json", "status"]);
+    check("error", &bad_clock.output().expect("run subsidy"), 2);
 
     let mut schedule = vec!["--json", "schedule", "--once", "--by", "operator"];
     let mut cmd = std::process::Command::new(cli_support::bin());

@@ -340,3 +340,33 @@ pub fn lottery_lines(allocations: &BTreeMap<i32, Decimal>, purse: &LotteryPurse)
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    /// A summary stored before the JSON contract (issue 13) used other names and money as
+    /// `Decimal`'s own string; the rerun reads it back (`settle.rs`), `status` prints it.
+    #[test]
+    fn a_summary_stored_with_the_old_names_reads_back_and_prints_with_the_new() {
+        let old = r#"{"batch_id":"110101-2020-11-R1","district":"110101","service_month":"2020-11","kind":"regular",
+            "run_by":"op","dry_run":false,"policy_version":"beijing-2019-v1","registry_fingerprint":"ab",
+            "transfer_count":1,"control_sum":"100.00",
+            "by_allowance":{"longevity":{"transfers":1,"amount":"100.00","lottery":"100.00","district":"0"}},
+            "by_line_type":{"regular":{"count":1,"amount":"100.00"}},"held":{"count":0,"amount":"0"},
+            "recoveries":{"count":0,"amount":"0"},"lottery":"100.00","district_share":"0",
+            "lottery_years":[{"year":2020,"allocation":"50000.00","remaining":"49900.00","exhausted_lines":0,
+            "shifted_to_district":"0"}],"missing_allocations":[],"replaces":null}"#;
+        let read: BatchSummary = serde_json::from_str(old).expect("the old form reads back");
+        assert_eq!((read.district.as_str(), read.lottery, read.district_share), ("110101", dec!(100.00), dec!(0)));
+        let longevity = &read.by_allowance[&Allowance::Longevity];
+        assert_eq!((longevity.lottery, longevity.district), (dec!(100.00), dec!(0)));
+        let printed = serde_json::to_value(&read).expect("serializes");
+        assert_eq!(printed["district_code"], "110101");
+        assert_eq!((&printed["lottery_amount"], &printed["district_amount"]), (&"100.00".into(), &"0.00".into()));
+        assert_eq!(printed["by_allowance"]["longevity"]["district_amount"], "0.00");
+        assert_eq!(printed["held"]["amount"], "0.00");
+        assert!(printed.get("district").is_none() && printed.get("district_share").is_none());
+    }
+}

@@ -127,11 +127,11 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
             recovery(s, &key, decision, reason, &by, cli.json, clock).await
         }
         Command::Report { year: None, month: Some(month), format, out } => {
-            let format = report_format(cli.json, *format)?;
+            let format = report_format(cli.json, *format, out.is_some())?;
             review(s, cli.district.as_deref(), *month, format, out.as_deref()).await
         }
         Command::Report { year, month, format, out } => {
-            let format = report_format(cli.json, *format)?;
+            let format = report_format(cli.json, *format, out.is_some())?;
             let year = year.ok_or_else(|| {
                 UsageError("report needs --year YYYY (or --month YYYY-MM alone for the month's review)".into())
             })?;
@@ -185,10 +185,16 @@ async fn on_store<S: Store + LedgerStore>(s: &S, cli: &Cli, clock: Clock) -> any
 
 /// An ID number as the operator typed it, checked (wrong usage, status 2, saying exactly what is
 /// wrong, the ID masked) and with a final lowercase `x` made `X`.
-/// The report's form: `--json` is JSON and refuses another `--format` (a script asking for both
-/// would otherwise get one of them silently); without it, `--format` or text.
-fn report_format(json: bool, format: Option<ReportFormat>) -> Result<ReportFormat, UsageError> {
+/// The report's form: `--json` is JSON on stdout and refuses another `--format` or `--out` (a
+/// script asking for both would otherwise get one of them silently: `--format json --out FILE`
+/// writes the object to a file); without it, `--format` or text.
+fn report_format(json: bool, format: Option<ReportFormat>, out: bool) -> Result<ReportFormat, UsageError> {
     match (json, format) {
+        (true, _) if out => Err(UsageError(
+            "--json prints one JSON object on stdout and --out writes to a file: for the JSON in a file, give \
+             --format json --out FILE"
+                .into(),
+        )),
         (true, None | Some(ReportFormat::Json)) => Ok(ReportFormat::Json),
         (true, Some(other)) => Err(UsageError(format!(
             "--json prints one JSON object and --format {} asks for another form: give one of them",

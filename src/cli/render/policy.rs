@@ -141,22 +141,28 @@ fn join<T: std::fmt::Display>(items: &[T]) -> String {
     items.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("/")
 }
 
-/// `policy load`: loaded, already there, or refused (on stderr; with `--json`, in the object).
+/// `policy load`: loaded or already there; a refusal is a failure (exit status 1): `error: …` on
+/// stderr and, with `--json`, the error object (code `policy_conflict`) on stdout.
 pub fn loaded(l: &PolicyLoaded, json: bool) {
     let p = &l.policy;
-    let message = match &l.outcome {
-        PolicyLoad::Added => format!("loaded policy {} effective from {}", p.version, p.effective_from),
+    let (outcome, message) = match &l.outcome {
+        PolicyLoad::Added => ("added", format!("loaded policy {} effective from {}", p.version, p.effective_from)),
         PolicyLoad::AlreadyLoaded => {
-            format!("policy {} is already loaded with the same content; nothing changed", p.version)
+            ("already_loaded", format!("policy {} is already loaded with the same content; nothing changed", p.version))
         }
-        PolicyLoad::Conflict(why) => format!("refused: {why}"),
+        PolicyLoad::Conflict(why) => {
+            eprintln!("error: refused: {why}");
+            if json {
+                let hint = "give the new file its own version name and effective month, then load it";
+                print_json(&super::error_json("policy_conflict", &format!("refused: {why}"), hint));
+            }
+            return;
+        }
     };
     if json {
-        print_json(&json!({ "version": p.version, "effective_from": p.effective_from, "outcome": match l.outcome {
-                PolicyLoad::Added => "added", PolicyLoad::AlreadyLoaded => "already_loaded", PolicyLoad::Conflict(_) => "conflict" },
-                "message": message }));
-    } else if matches!(l.outcome, PolicyLoad::Conflict(_)) {
-        eprintln!("error: {message}");
+        print_json(
+            &json!({ "version": p.version, "effective_from": p.effective_from, "outcome": outcome, "message": message }),
+        );
     } else {
         println!("{message}");
     }
