@@ -1,4 +1,5 @@
-//! The `subsidy` command line: [`args`] holds the clap types; [`commands`] one function per
+//! The `subsidy` command line: [`args`] holds the clap types; [`typed`] checks what was typed
+//! (an ID, a key, who acts, the report's form); [`commands`] one function per
 //! command, which resolves who acts, calls the use-case ([`crate::ops`]) and hands its outcome to
 //! [`render`]; [`exit`] decides every exit status (INTERFACE.md: 0 done, 1 failed, nothing
 //! half-written, 2 wrong usage, 3 import rejected rows, 4 another run or command holds the
@@ -10,6 +11,7 @@ pub mod exit;
 pub mod progress;
 pub mod render;
 pub mod schedule;
+pub mod typed;
 
 use crate::clock::Clock;
 use args::Cli;
