@@ -1,7 +1,6 @@
 //! `subsidy`: parse the command line, set up logging to stderr (`logging`), run, exit with the status.
 
 use clap::FromArgMatches;
-use std::ops::Not as _;
 use tracing::Instrument;
 
 /// A plain `main`: SIGPIPE is reset before the tokio runtime (and so any thread) exists, then the
@@ -50,14 +49,14 @@ async fn run() -> subsidy::cli::ExitStatus {
 /// 0); when `--json` was asked for, also the error object on stdout, so a script reading stdout
 /// gets JSON for every outcome (exit status 2 either way).
 fn usage_exit(e: clap::Error) -> ! {
-    use clap::error::ErrorKind;
     let json = std::env::args_os().skip(1).take_while(|a| a != "--").any(|a| a == "--json");
-    if !json || matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) || e.use_stderr().not() {
+    // Help and version are printed on stdout (`use_stderr` false): they are no error.
+    if !json || !e.use_stderr() {
         e.exit();
     }
     let _ = e.print();
     let message = first_line(&e.to_string());
-    let hint = "see `subsidy COMMAND --help` for the options and an example";
+    let hint = subsidy::cli::exit::default_hint("usage");
     println!("{}", subsidy::cli::render::error_json("usage", &message, hint));
     std::process::exit(subsidy::cli::exit::USAGE);
 }

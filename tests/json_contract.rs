@@ -277,10 +277,13 @@ fn every_command(db: &str, dir: &Path) {
     bad_clock.env("DATABASE_URL", db).env("SUBSIDY_TODAY", "2020-13-01").args(["--json", "status"]);
     check("error", &bad_clock.output().expect("run subsidy"), 2);
 
-    let mut schedule = vec!["--json", "schedule", "--once", "--by", "operator"];
     let mut cmd = std::process::Command::new(cli_support::bin());
     cmd.env("DATABASE_URL", db).env("USER", "cli-test").env("SUBSIDY_NOW", "2020-01-27T03:00:00+08:00");
-    let scheduled = check("schedule", &cmd.args(schedule.drain(..)).output().expect("run subsidy"), 0);
+    let scheduled = check(
+        "schedule",
+        &cmd.args(["--json", "schedule", "--once", "--by", "operator"]).output().expect("run subsidy"),
+        0,
+    );
     assert_eq!(scheduled["due"]["at"], "2020-01-26T02:00:00+08:00", "{scheduled}");
     json(db, "status", 0, &["status", "--month", "2020-02"]);
 }

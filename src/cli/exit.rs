@@ -121,11 +121,11 @@ fn remedy(message: &str) -> Option<&str> {
         .into_iter()
         .flatten()
         .filter(|tail| REMEDY_STARTS.iter().any(|start| tail.starts_with(start)))
-        .min_by_key(|tail| std::cmp::Reverse(tail.len()))
+        .max_by_key(|tail| tail.len())
 }
 
 /// What to do next, by error code, when the message does not say.
-fn default_hint(code: &str) -> &'static str {
+pub fn default_hint(code: &str) -> &'static str {
     match code {
         "usage" | "bad_id_number" => "see `subsidy COMMAND --help` for the options and an example",
         "busy" => "nothing was changed: run the command again once the other one has finished",
